@@ -1,0 +1,68 @@
+# Shared helpers for scripts/test and its tiers. Sourced, never executed.
+# Every install step the tests need lives here or in scripts/lib/*.sh, so a fresh Debian machine
+# (CI) gets the same setup as a developer's laptop.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE_DIR="${TODO_CACHE_DIR:-$REPO_ROOT/.cache}"
+VENV="$REPO_ROOT/.venv"
+mkdir -p "$CACHE_DIR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+# die MESSAGE: one actionable line, no stack trace.
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt_install PKG...: installs the Debian packages that are missing. Needs root (CI and our
+# machines run as root); elsewhere it names the packages to install and fails.
+_APT_UPDATED=""
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! have apt-get; then
+    die "missing packages: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run again."
+  fi
+  if [ -z "$_APT_UPDATED" ]; then
+    say "apt-get update"
+    apt-get update -qq >/dev/null || die "apt-get update failed; check the machine's Debian mirror in /etc/apt/sources.list*."
+    _APT_UPDATED=1
+  fi
+  say "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed."
+}
+
+# ensure_venv: the project's one development venv (.venv): the Pulumi program's pinned
+# requirements, the application package in editable mode, and the test/lint tools.
+# Reinstalls only when a requirements file changed (stamp = hash of the inputs).
+ensure_venv() {
+  have python3 || die "python3 is not installed. Install Python 3.11+ (Debian: apt-get install python3 python3-venv)."
+  local inputs stamp
+  inputs="$(cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/app/pyproject.toml" \
+    "$REPO_ROOT"/app/requirements/*.txt 2>/dev/null | sha256sum | cut -c1-16)"
+  stamp="$VENV/.installed-$inputs"
+  [ -f "$stamp" ] && return 0
+  say "preparing .venv (Python deps)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)."
+  [ -x "$VENV/bin/uv" ] || "$VENV/bin/pip" install -q --disable-pip-version-check uv || die "could not install uv from PyPI."
+  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
+    -r "$REPO_ROOT/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" -e "$REPO_ROOT/app[api,mcp,openai]" \
+    || die "installing the Python requirements into .venv failed (see the output above)."
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+}
+
+# run_pytest ARGS...: pytest from .venv; exit code 5 (no tests collected) is not a failure.
+run_pytest() {
+  local rc=0
+  (cd "$REPO_ROOT" && "$VENV/bin/python" -m pytest "$@") || rc=$?
+  if [ "$rc" -eq 5 ]; then
+    warn "pytest collected no tests for: $*"
+    return 0
+  fi
+  return "$rc"
+}
