@@ -6,10 +6,11 @@ sets exactly these names and a test proves it, so the chart and the application 
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, NoReturn, TypeVar, get_args
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that mean "nobody set this" and must never protect a real deployment.
@@ -38,6 +39,7 @@ class CoreSettings(BaseSettings):
     environment: Environment = Environment.production
     database_url: SecretStr = Field(
         description="SQLAlchemy URL, e.g. postgresql+psycopg://todo:PASSWORD@localhost:5432/todo",
+        examples=["postgresql+psycopg://todo:PASSWORD@localhost:5432/todo"],
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -66,7 +68,10 @@ class McpSettings(CoreSettings):
 
     host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
     port: int = Field(default=8001, ge=1, le=65535)
-    mcp_token: SecretStr = Field(description="shared service token the backend sends as a Bearer token")
+    mcp_token: SecretStr = Field(
+        description="shared service token the backend sends as a Bearer token",
+        examples=["$(openssl rand -hex 32)"],
+    )
 
     @model_validator(mode="after")
     def _secrets_are_real(self) -> McpSettings:
@@ -79,11 +84,15 @@ class ApiSettings(CoreSettings):
 
     host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
     port: int = Field(default=8000, ge=1, le=65535)
-    jwt_secret: SecretStr = Field(description="HMAC key that signs session tokens")
+    jwt_secret: SecretStr = Field(
+        description="HMAC key that signs session tokens", examples=["$(openssl rand -hex 32)"]
+    )
     session_ttl_minutes: int = Field(default=60 * 24 * 7, ge=5, le=60 * 24 * 90)
     cookie_secure: bool = False
     mcp_url: str = "http://localhost:8001/mcp"
-    mcp_token: SecretStr = Field(description="service token sent to the MCP server")
+    mcp_token: SecretStr = Field(
+        description="service token sent to the MCP server", examples=["$(openssl rand -hex 32)"]
+    )
     agent_engine: AgentEngine = AgentEngine.rules
     openai_api_key: SecretStr | None = None
     openai_model: str = "gpt-4.1-mini"
@@ -99,3 +108,73 @@ class ApiSettings(CoreSettings):
                 "TODO_AGENT_ENGINE=openai needs TODO_OPENAI_API_KEY; set it or use TODO_AGENT_ENGINE=rules"
             )
         return self
+
+
+SettingsT = TypeVar("SettingsT", bound=CoreSettings)
+
+# An example for fields whose Field() declares none, so every error line can show one.
+_FALLBACK_EXAMPLES: dict[str, str] = {
+    "environment": "production",
+    "log_level": "info",
+    "host": "0.0.0.0",
+    "port": "8000",
+    "session_ttl_minutes": "10080",
+    "cookie_secure": "true",
+    "mcp_url": "http://localhost:8001/mcp",
+    "agent_engine": "rules",
+    "openai_api_key": "sk-...",
+    "openai_model": "gpt-4.1-mini",
+    "openai_base_url": "https://api.openai.com/v1",
+    "llm_timeout_seconds": "30",
+}
+
+
+def describe_settings_error(cls: type[CoreSettings], error: ValidationError) -> str:
+    """One line naming the first bad variable, what is wrong with it and an example value."""
+    problems = error.errors(include_url=False)
+    lines: list[str] = []
+    names: list[str] = []
+    for problem in problems:
+        loc = problem["loc"]
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if not loc:
+            # Model-level checks already name their variables in the message.
+            lines.append(message)
+            names.append("settings")
+            continue
+        field = str(loc[0])
+        name = f"TODO_{field.upper()}"
+        names.append(name)
+        info = cls.model_fields.get(field)
+        examples: list[Any] = (info.examples or []) if info is not None else []
+        example = str(examples[0]) if examples else _FALLBACK_EXAMPLES.get(field, "")
+        is_secret = info is not None and _is_secret(info.annotation)
+        if problem["type"] == "missing":
+            text = f"{name} is not set"
+        elif is_secret:
+            # Never echo a secret, even a wrong one.
+            text = f"{name} is invalid: {message}"
+        else:
+            text = f"{name}={problem['input']!r} is invalid: {message}"
+        lines.append(f"{text} (example: {name}={example})" if example else text)
+    line = lines[0]
+    if len(lines) > 1:
+        line += f"; also wrong: {', '.join(names[1:])}"
+    return line
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Read settings from the environment, or exit 2 with one actionable line (no traceback)."""
+    try:
+        return cls()  # type: ignore[call-arg]  # pydantic-settings fills required fields from the environment
+    except ValidationError as error:
+        _exit_with(f"configuration error: {describe_settings_error(cls, error)}")
+
+
+def _exit_with(message: str) -> NoReturn:
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(2)

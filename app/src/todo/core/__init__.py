@@ -1,0 +1,1 @@
+"""Shared data layer: settings, database, models and the task service used by every service."""

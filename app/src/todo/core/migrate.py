@@ -1,0 +1,109 @@
+"""``todo-migrate``: wait for the database (bounded), then bring its schema to the newest revision.
+
+Idempotent: a database that is already current is left alone. Runs as a Helm pre-install /
+pre-upgrade hook Job from the backend image, and in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import OperationalError
+
+from .db import normalize_url, safe_url
+from .logging import configure_logging
+from .settings import CoreSettings, load_settings
+
+log = logging.getLogger("todo.migrate")
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at the migrations shipped in the package."""
+    config = Config()
+    config.set_main_option("script_location", "todo:migrations")
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision the package ships."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def wait_for_database(engine: Engine, timeout_seconds: float, interval_seconds: float = 1.0) -> None:
+    """Retry connecting until the database answers or ``timeout_seconds`` pass."""
+    deadline = time.monotonic() + timeout_seconds
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with engine.connect():
+                return
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            if time.monotonic() + interval_seconds > deadline:
+                raise TimeoutError(
+                    f"database {engine.url.render_as_string(hide_password=True)} "
+                    f"did not answer within {timeout_seconds:g}s ({attempt} attempts); last error: {reason}"
+                ) from None
+            log.info("waiting for the database", extra={"attempt": attempt, "error": reason})
+            time.sleep(interval_seconds)
+
+
+def upgrade(database_url: str, timeout_seconds: float = 60.0) -> tuple[str | None, str | None]:
+    """Wait for the database, migrate it to head; answer (revision before, revision after)."""
+    engine = create_engine(normalize_url(database_url), connect_args={"connect_timeout": 5})
+    try:
+        wait_for_database(engine, timeout_seconds)
+        before = current_revision(engine)
+        with engine.connect() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return before, current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``todo-migrate``."""
+    parser = argparse.ArgumentParser(prog="todo-migrate", description=__doc__)
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the database to accept connections (default: 60)",
+    )
+    args = parser.parse_args(argv)
+    settings = load_settings(CoreSettings)
+    configure_logging(settings.log_level)
+    url = settings.database_url.get_secret_value()
+    try:
+        before, after = upgrade(url, args.wait)
+    except TimeoutError as error:
+        print(
+            f"todo-migrate: {error}. Check TODO_DATABASE_URL and that PostgreSQL is running.", file=sys.stderr
+        )
+        raise SystemExit(1) from None
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        print(f"todo-migrate: database {safe_url(url)} refused the migration: {reason}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if before == after:
+        log.info("database schema already current", extra={"revision": after})
+    else:
+        log.info("database schema migrated", extra={"from_revision": before, "to_revision": after})

@@ -1,0 +1,143 @@
+"""The task service: the ONE place tasks are read and written.
+
+The API routes and the MCP tools both call these functions. Each takes the acting ``user_id`` and
+raises ``TaskNotFound`` for a task that is missing or belongs to someone else, so no caller can
+reach another user's task and no caller can tell the two cases apart. Every writing function
+commits its own transaction and returns the ``TaskPublic`` shape of docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from .models import Task, TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate, utcnow
+
+LIST_LIMIT_MAX = 200
+
+
+class TaskNotFound(LookupError):
+    """No task with this id belongs to the acting user."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} not found")
+        self.task_id = task_id
+
+
+class InvalidTaskQuery(ValueError):
+    """A listing parameter is out of range; the message names it."""
+
+
+def _owned(session: Session, user_id: int, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or task.user_id != user_id:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def _public(task: Task) -> TaskPublic:
+    return TaskPublic.model_validate(task)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def create_task(session: Session, user_id: int, data: TaskCreate) -> TaskPublic:
+    """Add a task for the user."""
+    task = Task.model_validate(data, update={"user_id": user_id})
+    session.add(task)
+    session.commit()
+    return _public(task)
+
+
+def list_tasks(
+    session: Session,
+    user_id: int,
+    *,
+    status: TaskStatus = TaskStatus.open,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> TaskPage:
+    """The user's tasks (open ones first, then oldest first) matching status and text, one page."""
+    if not 1 <= limit <= LIST_LIMIT_MAX:
+        raise InvalidTaskQuery(f"limit: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
+    if offset < 0:
+        raise InvalidTaskQuery(f"offset: must be 0 or more, got {offset}")
+    status = TaskStatus(status)
+    conditions = [col(Task.user_id) == user_id]
+    if status is TaskStatus.open:
+        conditions.append(col(Task.completed).is_(False))
+    elif status is TaskStatus.done:
+        conditions.append(col(Task.completed).is_(True))
+    text = (q or "").strip()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        conditions.append(
+            or_(
+                col(Task.title).ilike(pattern, escape="\\"),
+                col(Task.description).ilike(pattern, escape="\\"),
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    rows = session.exec(
+        select(Task)
+        .where(*conditions)
+        .order_by(col(Task.completed), col(Task.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return TaskPage(items=[_public(task) for task in rows], total=total)
+
+
+def get_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
+    """One of the user's tasks."""
+    return _public(_owned(session, user_id, task_id))
+
+
+def update_task(session: Session, user_id: int, task_id: int, data: TaskUpdate) -> TaskPublic:
+    """Change the fields given in ``data`` (only those that were set)."""
+    task = _owned(session, user_id, task_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes:
+        for field, value in changes.items():
+            setattr(task, field, value)
+        task.updated_at = utcnow()
+        session.add(task)
+        session.commit()
+    return _public(task)
+
+
+def complete_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
+    """Mark the task done (completing a done task keeps its first completion time)."""
+    task = _owned(session, user_id, task_id)
+    if not task.completed:
+        now = utcnow()
+        task.completed = True
+        task.completed_at = now
+        task.updated_at = now
+        session.add(task)
+        session.commit()
+    return _public(task)
+
+
+def reopen_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
+    """Mark the task not done."""
+    task = _owned(session, user_id, task_id)
+    if task.completed:
+        task.completed = False
+        task.completed_at = None
+        task.updated_at = utcnow()
+        session.add(task)
+        session.commit()
+    return _public(task)
+
+
+def delete_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
+    """Delete the task and answer what it was."""
+    task = _owned(session, user_id, task_id)
+    deleted = _public(task)
+    session.delete(task)
+    session.commit()
+    return deleted

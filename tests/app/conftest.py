@@ -1,0 +1,100 @@
+"""Fixtures of the app tier, against a REAL PostgreSQL started here (tests/support/postgres.py).
+
+Stable fixtures other test modules (MCP, agent, chat) rely on:
+
+- ``pg_server``      (session)  the running ``PostgresServer``; ``pg_server.create_database(name)``
+                                gives an extra empty database.
+- ``migrated_url``   (session)  URL of a database migrated to head with ``todo-migrate``'s code.
+- ``database_url``   (function) the same URL, with every table emptied (ids restart) first:
+                                each test starts from an empty, migrated database.
+- ``engine``         (function) the pooled SQLAlchemy engine for ``database_url``.
+- ``session``        (function) a SQLModel ``Session`` on it (closed after the test).
+- ``make_user``      (function) ``make_user(email=None, name="") -> User`` inserts a user row.
+- ``api_settings``   (function) ``ApiSettings`` for ``database_url`` in development mode with
+                                generated secrets (``jwt_secret``, ``mcp_token``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from tests.support.postgres import PostgresServer, PostgresUnavailable
+from todo.core.db import get_engine
+from todo.core.migrate import upgrade
+from todo.core.models import User
+from todo.core.settings import ApiSettings, Environment
+
+TABLES = ("messages", "conversations", "tasks", "users")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as error:
+        pytest.fail(f"cannot start PostgreSQL for the app tests: {error}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(pg_server: PostgresServer) -> str:
+    url = pg_server.create_database("todo_tests")
+    upgrade(url, timeout_seconds=10)
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_url: str) -> str:
+    with get_engine(migrated_url).begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    return migrated_url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    return get_engine(database_url)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    def make(email: str | None = None, name: str = "") -> User:
+        user = User(
+            email=email or f"user{next(_emails)}@example.com",
+            name=name,
+            # Not a usable hash: users made here log in through the API tests, not with a password.
+            password_hash="!fixture",
+        )
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> ApiSettings:
+    return ApiSettings(
+        environment=Environment.development,
+        database_url=database_url,  # type: ignore[arg-type]
+        jwt_secret=secrets.token_hex(32),  # type: ignore[arg-type]
+        mcp_token=secrets.token_hex(32),  # type: ignore[arg-type]
+        log_level="warning",
+    )

@@ -1,0 +1,1 @@
+"""Helpers the test tiers share: a throwaway PostgreSQL server and the full-stack launcher."""
