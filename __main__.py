@@ -1,0 +1,71 @@
+"""Todo Chatbot stack: build and push the three images, create the Secrets, install the Helm chart."""
+
+import pulumi
+
+from components.cluster import Cluster, ClusterArgs
+from components.images import Images, ImagesArgs
+from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
+from components.secrets import AppSecrets, SecretsArgs
+from components.settings import load_settings
+
+settings = load_settings(pulumi.Config(), pulumi.get_stack(), pulumi.runtime.config.CONFIG.get())
+
+cluster = Cluster(
+    "cluster", ClusterArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace)
+)
+
+images = Images(
+    "images",
+    ImagesArgs(
+        context=".",
+        registry=settings.images.registry,
+        registry_server=settings.images.registry_server,
+        platform=settings.images.platform,
+        build_on_preview=settings.images.build_on_preview,
+        registry_username=settings.images.registry_username,
+        registry_password=settings.secrets.registry_password,
+    ),
+)
+
+in_cluster = settings.release.database.mode == "inCluster"
+secrets = AppSecrets(
+    "secrets",
+    SecretsArgs(
+        namespace=cluster.namespace,
+        provider=cluster.provider,
+        in_cluster_database_host=f"{chart_fullname(settings.release.name)}-postgresql"
+        if in_cluster
+        else None,
+        database_url=None if in_cluster else settings.secrets.database_url,
+        openai_api_key=settings.secrets.openai_api_key if settings.release.agent.engine == "openai" else None,
+    ),
+)
+
+release = ChatbotRelease(
+    "release",
+    ChatbotReleaseArgs(
+        settings=settings.release,
+        namespace=cluster.namespace,
+        kube_context=settings.cluster.kube_context,
+        provider=cluster.provider,
+        images=images.references,
+        secret_names=SecretNames(
+            app=secrets.app_secret_name,
+            database=secrets.database_secret_name,
+            llm=secrets.llm_secret_name,
+            revision=secrets.revision,
+        ),
+        depends_on=[*images.resources.values(), *secrets.secrets],
+    ),
+)
+
+pulumi.export("namespace", cluster.namespace)
+pulumi.export("kubeContext", settings.cluster.kube_context)
+pulumi.export("releaseName", release.release_name)
+pulumi.export("releaseStatus", release.status)
+pulumi.export("frontendService", release.frontend_service)
+pulumi.export("url", release.url)
+pulumi.export("openCommand", release.open_command)
+if settings.release.frontend_service.type == "NodePort":
+    pulumi.export("nodePort", settings.release.frontend_service.node_port)
+pulumi.export("images", images.repo_digests)

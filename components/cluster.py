@@ -1,0 +1,45 @@
+"""The target cluster: a Kubernetes provider pinned to one kubeconfig context, and the app namespace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    """Which kubeconfig context to use and which namespace to create there."""
+
+    kube_context: pulumi.Input[str]
+    namespace: pulumi.Input[str]
+
+
+class Cluster(pulumi.ComponentResource):
+    """Binds all Kubernetes resources to one kubeconfig context: a stack cannot deploy to a wrong cluster."""
+
+    namespace: pulumi.Output[str]
+    kube_context: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("todo:index:Cluster", name, None, opts)
+        # An explicit context: the provider ignores kubectl's current-context, which may point anywhere.
+        self.provider = k8s.Provider(
+            f"{name}-k8s", k8s.ProviderArgs(context=args.kube_context), pulumi.ResourceOptions(parent=self)
+        )
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                labels={
+                    "app.kubernetes.io/part-of": "todo-chatbot",
+                    "app.kubernetes.io/managed-by": "pulumi",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.namespace_resource = ns
+        self.namespace = ns.metadata.apply(lambda meta: meta.name or "")
+        self.kube_context = pulumi.Output.from_input(args.kube_context)
+        self.register_outputs({"namespace": self.namespace, "kube_context": self.kube_context})

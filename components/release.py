@@ -1,0 +1,169 @@
+"""The Helm release of charts/todo-chatbot, fed typed settings, image digests and Secret names only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.images import ImageReference
+from components.secrets import DATABASE_NAME, DATABASE_USER
+from components.settings import ReleaseSettings
+
+CHART_PATH = "./charts/todo-chatbot"
+CHART_NAME = "todo-chatbot"
+
+
+def chart_fullname(release_name: str, chart_name: str = CHART_NAME) -> str:
+    """The chart's `todo-chatbot.fullname` helper: the release name alone if it contains the chart name."""
+    full = release_name if chart_name in release_name else f"{release_name}-{chart_name}"
+    return full[:63].rstrip("-")
+
+
+def component_name(release_name: str, component: str) -> str:
+    """The chart's `todo-chatbot.componentName` helper: `<fullname, at most 50 chars>-<component>`."""
+    return f"{chart_fullname(release_name)[:50].rstrip('-')}-{component}"
+
+
+@dataclass(frozen=True)
+class SecretNames:
+    """Names of the existing Secrets the chart reads, plus the revision that rolls pods when one changes."""
+
+    app: pulumi.Input[str]
+    database: pulumi.Input[str]
+    llm: pulumi.Input[str]
+    revision: pulumi.Input[str]
+
+
+def chart_values(
+    settings: ReleaseSettings, images: Mapping[str, ImageReference], secrets: SecretNames
+) -> dict[str, Any]:
+    """The values the program hands to the chart (docs/contracts.md); no secret value is among them."""
+    release = settings
+    postgresql: dict[str, Any] = {
+        "mode": release.database.mode,
+        "persistence": {
+            "size": release.database.storage_size,
+            "storageClass": release.database.storage_class,
+        },
+    }
+    if release.database.mode == "inCluster":
+        postgresql["auth"] = {"username": DATABASE_USER, "database": DATABASE_NAME}
+    frontend_service: dict[str, Any] = {"type": release.frontend_service.type}
+    if release.frontend_service.type == "NodePort":
+        frontend_service["nodePort"] = release.frontend_service.node_port
+    return {
+        "images": {
+            "pullPolicy": "IfNotPresent",
+            **{
+                service: {"repository": ref.repository, "tag": ref.tag, "digest": ref.digest}
+                for service, ref in images.items()
+            },
+        },
+        "backend": {"replicas": release.replicas.backend},
+        "mcp": {"replicas": release.replicas.mcp},
+        "frontend": {"replicas": release.replicas.frontend, "service": frontend_service},
+        "agent": {
+            "engine": release.agent.engine,
+            "openai": {"model": release.agent.openai_model, "baseUrl": release.agent.openai_base_url},
+        },
+        "postgresql": postgresql,
+        "secrets": {
+            "create": False,
+            "revision": secrets.revision,
+            "app": {"existingSecret": secrets.app},
+            "database": {"existingSecret": secrets.database},
+            "llm": {"existingSecret": secrets.llm},
+        },
+        "ingress": {
+            "enabled": release.ingress.enabled,
+            "className": release.ingress.class_name,
+            "host": release.ingress.host,
+            "tlsSecret": release.ingress.tls_secret,
+        },
+        "networkPolicy": {"enabled": release.network_policy},
+    }
+
+
+@dataclass(frozen=True)
+class ChatbotReleaseArgs:
+    """Inputs of the release: settings, where it goes, what it waits for."""
+
+    settings: ReleaseSettings
+    namespace: pulumi.Input[str]
+    kube_context: str
+    provider: pulumi.ProviderResource
+    images: Mapping[str, ImageReference]
+    secret_names: SecretNames
+    depends_on: Sequence[pulumi.Resource]
+    chart_path: str = CHART_PATH
+
+
+class ChatbotRelease(pulumi.ComponentResource):
+    """Installs or upgrades the chart atomically: a failed rollout rolls back, never leaves half a release."""
+
+    release_name: pulumi.Output[str]
+    status: pulumi.Output[str]
+    frontend_service: pulumi.Output[str]
+    url: pulumi.Output[str]
+    open_command: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ChatbotReleaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("todo:index:ChatbotRelease", name, None, opts)
+        settings = args.settings
+        self.release = k8s.helm.v3.Release(
+            f"{name}-chart",
+            k8s.helm.v3.ReleaseArgs(
+                name=settings.name,
+                chart=args.chart_path,
+                namespace=args.namespace,
+                values=chart_values(settings, args.images, args.secret_names),
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=settings.timeout_seconds,
+                wait_for_jobs=True,
+                max_history=10,
+            ),
+            # Pods must find their images pushed and their Secrets present, or the rollout would stall.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=list(args.depends_on)
+            ),
+        )
+        service = component_name(settings.name, "frontend")
+        self.release_name = self.release.name.apply(lambda value: value or settings.name)
+        self.status = self.release.status.apply(lambda status: status.status if status else "unknown")
+        self.frontend_service = pulumi.Output.from_input(service)
+        if settings.ingress.enabled:
+            self.url = pulumi.Output.from_input(settings.ingress.url)
+            self.open_command = pulumi.Output.from_input(f"open {settings.ingress.url}")
+        elif settings.frontend_service.type == "NodePort":
+            # The node IP is only known to minikube itself; `minikube service --url` prints the URL.
+            self.url = pulumi.Output.from_input("")
+            self.open_command = pulumi.Output.concat(
+                "minikube -p ", args.kube_context, " service ", service, " -n ", args.namespace, " --url"
+            )
+        else:
+            self.url = pulumi.Output.from_input("")
+            self.open_command = pulumi.Output.concat(
+                "kubectl --context ",
+                args.kube_context,
+                " -n ",
+                args.namespace,
+                " port-forward service/",
+                service,
+                " 8080:8080",
+            )
+        self.register_outputs(
+            {
+                "release_name": self.release_name,
+                "status": self.status,
+                "frontend_service": self.frontend_service,
+                "url": self.url,
+                "open_command": self.open_command,
+            }
+        )

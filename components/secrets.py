@@ -1,0 +1,118 @@
+"""Generated and configured secrets, stored as the Kubernetes Secrets the chart references by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+# Secret names and keys: docs/contracts.md ("Kubernetes Secrets").
+APP_SECRET = "todo-app"
+DATABASE_SECRET = "todo-database"
+LLM_SECRET = "todo-llm"
+
+# In-cluster PostgreSQL role and database; the program hands them to the chart too, so the URL and
+# the StatefulSet agree by construction.
+DATABASE_USER = "todo"
+DATABASE_NAME = "todo"
+DATABASE_PORT = 5432
+
+
+@dataclass(frozen=True)
+class SecretsArgs:
+    """Where the Secrets go and which optional values the stack config supplies."""
+
+    namespace: pulumi.Input[str]
+    provider: pulumi.ProviderResource
+    in_cluster_database_host: str | None  # None: external database, URL from config
+    database_url: pulumi.Output[str] | None = None
+    openai_api_key: pulumi.Output[str] | None = None
+
+
+def in_cluster_database_url(password: pulumi.Input[str], host: str) -> pulumi.Output[str]:
+    """The contract's postgresql+psycopg URL of the in-cluster Service (the password is alphanumeric)."""
+    return pulumi.Output.secret(
+        pulumi.Output.concat(
+            "postgresql+psycopg://", DATABASE_USER, ":", password, f"@{host}:{DATABASE_PORT}/{DATABASE_NAME}"
+        )
+    )
+
+
+class AppSecrets(pulumi.ComponentResource):
+    """Generates the DB password, JWT key and MCP token and writes every secret into Kubernetes Secrets."""
+
+    app_secret_name: pulumi.Output[str]
+    database_secret_name: pulumi.Output[str]
+    llm_secret_name: pulumi.Output[str]
+    revision: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("todo:index:AppSecrets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        in_k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        # Alphanumeric only: the password goes into a URL unescaped (docs/contracts.md).
+        jwt = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
+        mcp = random.RandomPassword(f"{name}-mcp-token", length=48, special=False, opts=child)
+        self.secrets: list[k8s.core.v1.Secret] = []
+
+        def secret(suffix: str, secret_name: str, data: dict[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
+            resource = k8s.core.v1.Secret(
+                f"{name}-{suffix}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=secret_name,
+                    namespace=args.namespace,
+                    labels={
+                        "app.kubernetes.io/part-of": "todo-chatbot",
+                        "app.kubernetes.io/managed-by": "pulumi",
+                    },
+                ),
+                type="Opaque",
+                string_data={key: pulumi.Output.secret(value) for key, value in data.items()},
+                opts=in_k8s,
+            )
+            self.secrets.append(resource)
+            return resource
+
+        app = secret("app", APP_SECRET, {"jwt-secret": jwt.result, "mcp-token": mcp.result})
+
+        if args.in_cluster_database_host is not None:
+            password = random.RandomPassword(f"{name}-db-password", length=32, special=False, opts=child)
+            database = secret(
+                "database",
+                DATABASE_SECRET,
+                {
+                    "password": password.result,
+                    "database-url": in_cluster_database_url(password.result, args.in_cluster_database_host),
+                },
+            )
+        else:
+            if args.database_url is None:
+                raise ValueError("an external database needs database_url (settings validation ensures it)")
+            database = secret("database", DATABASE_SECRET, {"database-url": args.database_url})
+
+        llm = None
+        if args.openai_api_key is not None:
+            llm = secret("llm", LLM_SECRET, {"api-key": args.openai_api_key})
+
+        def name_of(resource: k8s.core.v1.Secret) -> pulumi.Output[str]:
+            return resource.metadata.apply(lambda meta: meta.name or "")
+
+        self.app_secret_name = name_of(app)
+        self.database_secret_name = name_of(database)
+        self.llm_secret_name = name_of(llm) if llm else pulumi.Output.from_input(LLM_SECRET)
+        # resourceVersion changes exactly when a Secret's content does: the chart mixes it into the pods'
+        # checksum/secret annotation, so a rotated secret rolls the pods without exposing any value.
+        self.revision = pulumi.Output.all(
+            *[s.metadata.apply(lambda meta: meta.resource_version or "") for s in self.secrets]
+        ).apply(lambda versions: ".".join(versions))
+        self.register_outputs(
+            {
+                "app_secret_name": self.app_secret_name,
+                "database_secret_name": self.database_secret_name,
+                "llm_secret_name": self.llm_secret_name,
+                "revision": self.revision,
+            }
+        )

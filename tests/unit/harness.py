@@ -1,0 +1,217 @@
+"""Runs the real __main__.py under Pulumi's mocks (pulumi.runtime.set_mocks) and records what it declares.
+
+The stack config is assembled the way the Pulumi CLI does it: Pulumi.yaml's declared defaults,
+overridden by the stack file's values, every value a string, secret keys marked secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+import yaml
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = "todo-chatbot"
+MAIN = REPO / "__main__.py"
+
+IMAGE = "docker:index/image:Image"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+PROVIDER = "pulumi:providers:kubernetes"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+STACK = "pulumi:pulumi:Stack"
+
+
+def _cli_string(value: object) -> str:
+    """The CLI hands every config value to the program as a string (booleans lowercase)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def project_config_declarations() -> dict[str, dict[str, Any]]:
+    declared: dict[str, dict[str, Any]] = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
+    return declared
+
+
+def stack_config(stack: str, overrides: Mapping[str, object] | None = None) -> dict[str, str]:
+    """Project defaults + Pulumi.<stack>.yaml + overrides, as fully qualified keys with string values."""
+    merged = {
+        f"{PROJECT}:{key}": _cli_string(spec["default"])
+        for key, spec in project_config_declarations().items()
+        if "default" in spec
+    }
+    stack_file = REPO / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        for key, value in (yaml.safe_load(stack_file.read_text()).get("config") or {}).items():
+            merged[key] = _cli_string(value)
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            merged.pop(full, None)
+        else:
+            merged[full] = _cli_string(value)
+    return merged
+
+
+def is_secret(value: Any) -> bool:
+    return bool(rpc.is_rpc_secret(value))
+
+
+def unwrap(value: Any) -> Any:
+    """The plain value, with every secret wrapper removed (recursively)."""
+    if is_secret(value):
+        return unwrap(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
+
+
+def fake_digest(image_name: str) -> str:
+    """FAKE registry digest, derived from the pushed name:tag so equal content gives equal digests."""
+    return "sha256:" + hashlib.sha256(image_name.encode()).hexdigest()
+
+
+class FakeCloudMocks(Mocks):
+    """Stands in for the providers: echoes inputs and adds the outputs the program reads (all fake)."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == IMAGE:
+            name = unwrap(args.inputs["imageName"])
+            state["repoDigest"] = f"{name.rsplit(':', 1)[0]}@{fake_digest(name)}"
+        elif args.typ == PASSWORD:
+            state["result"] = pulumi.Output.secret(f"fake{args.name.replace('-', '')}"[:32])
+        elif args.typ == SECRET:
+            state["metadata"] = {**unwrap(args.inputs["metadata"]), "resourceVersion": "101"}
+        elif args.typ == RELEASE:
+            state["status"] = {"status": "deployed", "name": unwrap(args.inputs.get("name")), "revision": 1}
+        return f"{args.name}-id", state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    custom: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+
+
+@dataclass
+class ProgramRun:
+    """Everything one run of the program declared."""
+
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str) -> Registration:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, found {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    def named(self, name: str) -> Registration:
+        return next(r for r in self.registrations if r.name == name)
+
+    @property
+    def stack_outputs(self) -> dict[str, Any]:
+        return next(out for urn, out in self.outputs.items() if f"::{STACK}::" in urn)
+
+    def release_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = unwrap(self.one(RELEASE).inputs["values"])
+        return values
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping each registration's parent, provider, dependencies and outputs."""
+
+    def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != STACK:
+            self.run.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    provider=request.provider,
+                    custom=request.custom,
+                    dependencies=list(request.dependencies),
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.run.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def run_program(
+    stack: str,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    context: Path = REPO,
+    preview: bool = False,
+) -> ProgramRun:
+    """Run __main__.py once, as `pulumi up` (or preview) would for `stack`, with `context` as the working dir."""
+    run = ProgramRun()
+    mocks = FakeCloudMocks()
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(mocks, run)
+    )
+    # set_mocks makes a root Stack; run_in_stack makes its own, as the real language host does.
+    pulumi.runtime.settings.ROOT.set(None)
+    config = stack_config(stack, overrides)
+    secret_keys = []
+    for key, value in (secrets or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+        secret_keys.append(f"{PROJECT}:{key}")
+    pulumi.runtime.set_all_config(config, secret_keys)
+    with _cwd(context):
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(MAIN), run_name="__main__")))
+    return run
