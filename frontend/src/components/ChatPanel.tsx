@@ -92,7 +92,7 @@ export function ChatPanel(props: Props) {
         {entries.map((entry) => (
           <li key={entry.key} className={`bubble ${entry.role}`}>
             <span className="visually-hidden">{entry.role === "user" ? "You said:" : "Assistant said:"}</span>
-            {entry.content}
+            <span className="bubble-text">{entry.content}</span>
           </li>
         ))}
       </ol>

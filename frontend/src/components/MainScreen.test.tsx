@@ -26,7 +26,7 @@ describe("chat beside the task list", () => {
     await screen.findByText(/No tasks here/);
 
     await user.type(screen.getByLabelText("Message"), "add buy milk{Enter}");
-    expect(screen.getByText("add buy milk", { selector: ".bubble" })).toBeInTheDocument();
+    expect(screen.getByText("add buy milk", { selector: ".bubble-text" })).toBeInTheDocument();
     expect(screen.getByText("Assistant is thinking…")).toBeInTheDocument();
     expect(screen.getByLabelText("Message")).toHaveValue("");
     expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
@@ -54,7 +54,7 @@ describe("chat beside the task list", () => {
     const chat = screen.getByRole("region", { name: "Chat" });
     await waitFor(() => expect(within(chat).getByRole("alert")).toHaveTextContent("Can't reach the server"));
     expect(screen.getByLabelText("Message")).toHaveValue("add buy milk");
-    expect(within(chat).queryByText("add buy milk", { selector: ".bubble" })).not.toBeInTheDocument();
+    expect(within(chat).queryByText("add buy milk", { selector: ".bubble-text" })).not.toBeInTheDocument();
   });
 
   it("shows the server's error when a chat turn fails", async () => {
