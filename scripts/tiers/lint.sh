@@ -8,4 +8,8 @@ tier_lint() {
   "$VENV/bin/ruff" format --check .
   say "mypy"
   "$VENV/bin/mypy"
+  say "frontend typecheck (tsc strict)"
+  [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
+    || die "npm ci failed in frontend/ (see the output above)."
+  (cd "$REPO_ROOT/frontend" && npm run --silent typecheck)
 }
