@@ -15,6 +15,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
 const STACK_MODULE = join(REPO_ROOT, "tests", "support", "stack.py");
+// An already running backend (e.g. `todo-api` during development) instead of starting the stack.
+const EXISTING_BACKEND = process.env.E2E_BACKEND_URL ?? "";
 
 type Managed = { name: string; child: ChildProcess; output: string[] };
 
@@ -61,9 +63,9 @@ export type Environment = { baseUrl: string; browser: Browser; stop: () => Promi
 /** Checks what the scenario needs and names the missing piece and how to get it. */
 function preflight(): void {
   const missing: string[] = [];
-  if (!existsSync(STACK_MODULE))
+  if (!EXISTING_BACKEND && !existsSync(STACK_MODULE))
     missing.push(`${STACK_MODULE} (the backend launcher is not there yet: waiting for tests/support/stack.py)`);
-  if (!existsSync(PYTHON)) missing.push(`${PYTHON} (run scripts/test frontend, or create the venv with ensure_venv)`);
+  if (!EXISTING_BACKEND && !existsSync(PYTHON)) missing.push(`${PYTHON} (run scripts/test frontend, or create the venv with ensure_venv)`);
   if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   if (!existsSync(NGINX)) missing.push(`${NGINX} (apt-get install nginx, or set NGINX_BIN)`);
   if (!existsSync(join(FRONTEND_DIR, "dist", "index.html"))) missing.push("frontend/dist/index.html (run npm run build)");
@@ -87,21 +89,24 @@ export async function startEnvironment(): Promise<Environment> {
     for (const managed of [nginx, stack]) managed?.child.kill("SIGKILL");
   });
   try {
-    stack = start(
-      "tests/support/stack.py",
-      PYTHON,
-      ["-m", "tests.support.stack", "--port-base", String(STACK_PORT_BASE), "--json-out", stackJson],
-      {},
-      REPO_ROOT,
-    );
-    const urls = await waitFor(
-      "the stack's JSON file",
-      async () => (existsSync(stackJson) ? (JSON.parse(readFileSync(stackJson, "utf8")) as { api?: string }) : null),
-      150_000,
-      stack,
-    );
-    if (!urls.api) throw new Error(`${stackJson} has no "api" URL: ${JSON.stringify(urls)}`);
-    const api = urls.api;
+    let api = EXISTING_BACKEND;
+    if (!api) {
+      stack = start(
+        "tests/support/stack.py",
+        PYTHON,
+        ["-m", "tests.support.stack", "--port-base", String(STACK_PORT_BASE), "--json-out", stackJson],
+        {},
+        REPO_ROOT,
+      );
+      const urls = await waitFor(
+        "the stack's JSON file",
+        async () => (existsSync(stackJson) ? (JSON.parse(readFileSync(stackJson, "utf8")) as { api?: string }) : null),
+        150_000,
+        stack,
+      );
+      if (!urls.api) throw new Error(`${stackJson} has no "api" URL: ${JSON.stringify(urls)}`);
+      api = urls.api;
+    }
 
     const runDir = join(work, "nginx");
     mkdirSync(runDir);

@@ -96,12 +96,15 @@ export function ChatPanel(props: Props) {
           </li>
         ))}
       </ol>
-      <p className="pending" role="status">
-        {pending ? "Assistant is thinking…" : ""}
-      </p>
-      <p className="chat-error" role="alert">
-        {error ?? ""}
-      </p>
+      {/* Pending and error share one reserved line, so neither pushes the composer around. */}
+      <div className="chat-status">
+        <p className="pending" role="status">
+          {pending ? "Assistant is thinking…" : ""}
+        </p>
+        <p className="chat-error" role="alert">
+          {pending ? "" : (error ?? "")}
+        </p>
+      </div>
       <form
         className="composer"
         onSubmit={(e) => {
@@ -116,7 +119,8 @@ export function ChatPanel(props: Props) {
           id={ids.input}
           ref={inputRef}
           rows={2}
-          placeholder="Message the assistant (Enter to send, Shift+Enter for a new line)"
+          placeholder="Type a message…"
+          title="Enter sends, Shift+Enter starts a new line"
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKeyDown}

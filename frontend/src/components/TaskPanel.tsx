@@ -81,9 +81,6 @@ export function TaskPanel({ version }: Props) {
           ))}
         </div>
       </div>
-      <p className="task-error" role="alert">
-        {error ?? ""}
-      </p>
       {tasks === null ? (
         <p className="muted" aria-busy="true">
           Loading tasks…
@@ -104,6 +101,9 @@ export function TaskPanel({ version }: Props) {
           Showing {tasks.length} of {total}.
         </p>
       )}
+      <p className="task-error" role="alert">
+        {error ?? ""}
+      </p>
     </section>
   );
 }
