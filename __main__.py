@@ -10,10 +10,7 @@ from components.settings import load_settings
 
 settings = load_settings(pulumi.Config(), pulumi.get_stack(), pulumi.runtime.config.CONFIG.get())
 
-cluster = Cluster(
-    "cluster", ClusterArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace)
-)
-
+# Images first: a missing Dockerfile stops the program before anything is declared.
 images = Images(
     "images",
     ImagesArgs(
@@ -25,6 +22,10 @@ images = Images(
         registry_username=settings.images.registry_username,
         registry_password=settings.secrets.registry_password,
     ),
+)
+
+cluster = Cluster(
+    "cluster", ClusterArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace)
 )
 
 in_cluster = settings.release.database.mode == "inCluster"

@@ -58,6 +58,12 @@ class Images(pulumi.ComponentResource):
     repo_digests: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ImagesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        missing = [spec.dockerfile for spec in SPECS if not (Path(args.context) / spec.dockerfile).is_file()]
+        if missing:
+            raise pulumi.RunError(
+                f"{', '.join(missing)} not found under {Path(args.context).resolve()}: run pulumi from the "
+                "repository root (the directory with Pulumi.yaml), which is the images' build context"
+            )
         super().__init__("todo:index:Images", name, None, opts)
         registry = None
         if args.registry_username:

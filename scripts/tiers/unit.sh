@@ -1,4 +1,9 @@
-# Tier 'unit': placeholder until its issue lands.
+# Tier 'unit': the Pulumi program under Pulumi's mocks (no CLI, no cluster), the content tags,
+# the project and stack files, scripts/up's prerequisite checks, and the program-to-chart
+# contract (values.schema.json + real `helm template`). Budget: 2 minutes once helm is cached.
 tier_unit() {
-  say "tier 'unit' has no tests yet (its issue has not landed); nothing to run"
+  ensure_venv
+  source "$REPO_ROOT/scripts/lib/helm.sh"
+  ensure_helm
+  run_pytest tests/unit -q
 }

@@ -1,4 +1,4 @@
-"""A small stand-in build context with the three Dockerfiles, for tests that must not depend on the real ones."""
+"""A stand-in build context with the three Dockerfiles, for tests independent of the real ones."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ FILES = {
         "FROM python:3.13-slim\n"
         "COPY app/pyproject.toml app/\n"
         "COPY app/src/todo/core app/src/todo/core\n"
-        "COPY [\"app/src/todo/mcp\", \"app/src/todo/mcp\"]\n"
+        'COPY ["app/src/todo/mcp", "app/src/todo/mcp"]\n'
         'CMD ["todo-mcp"]\n'
     ),
     "dockerfiles/frontend.Dockerfile": (

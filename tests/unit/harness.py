@@ -72,6 +72,15 @@ def is_secret(value: Any) -> bool:
     return bool(rpc.is_rpc_secret(value))
 
 
+def secret_at(value: Any, *path: str) -> bool:
+    """Whether the value at `path` is secret, itself or via a secret ancestor (Pulumi marks whole maps)."""
+    for key in path:
+        if is_secret(value):
+            return True
+        value = value[key]
+    return is_secret(value)
+
+
 def unwrap(value: Any) -> Any:
     """The plain value, with every secret wrapper removed (recursively)."""
     if is_secret(value):
@@ -158,7 +167,7 @@ class RecordingMonitor(MockMonitor):
         self.run = run
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != STACK:
             self.run.registrations.append(
                 Registration(
@@ -176,7 +185,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.run.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
@@ -196,9 +205,13 @@ def run_program(
     secrets: Mapping[str, str] | None = None,
     context: Path = REPO,
     preview: bool = False,
+    record: ProgramRun | None = None,
 ) -> ProgramRun:
-    """Run __main__.py once, as `pulumi up` (or preview) would for `stack`, with `context` as the working dir."""
-    run = ProgramRun()
+    """Run __main__.py once, as `pulumi up` (or preview) would for `stack`, with `context` as the working dir.
+
+    `record` receives what was declared even when the program fails.
+    """
+    run = ProgramRun() if record is None else record
     mocks = FakeCloudMocks()
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
@@ -212,6 +225,10 @@ def run_program(
         config[f"{PROJECT}:{key}"] = value
         secret_keys.append(f"{PROJECT}:{key}")
     pulumi.runtime.set_all_config(config, secret_keys)
+
+    def program() -> None:
+        runpy.run_path(str(MAIN), run_name="__main__")
+
     with _cwd(context):
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(MAIN), run_name="__main__")))
+        _sync_await(run_in_stack(program))
     return run

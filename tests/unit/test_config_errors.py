@@ -1,0 +1,127 @@
+"""Invalid stack config stops the program before any resource exists, with a message a user can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.settings import ConfigError
+from tests.unit.conftest import STAGING_SECRETS
+from tests.unit.harness import ProgramRun, run_program
+
+CASES = [
+    # (stack, overrides, secrets, expected fragments of the message)
+    ("dev", {"backendReplicas": -1}, {}, ["todo-chatbot:backendReplicas = '-1'", "must be from 1 to 20"]),
+    ("dev", {"frontendReplicas": "two"}, {}, ["frontendReplicas = 'two'", "whole number from 1 to 20"]),
+    ("dev", {"agentEngine": "gpt"}, {}, ["agentEngine = 'gpt'", "must be one of rules, openai"]),
+    (
+        "dev",
+        {"agentEngine": "openai"},
+        {},
+        [
+            "openaiApiKey = (not set)",
+            "required because agentEngine is openai",
+            "config set --secret openaiApiKey",
+        ],
+    ),
+    ("dev", {"registry": "todo"}, {}, ["registry = 'todo'", "must start with a registry host"]),
+    (
+        "dev",
+        {"registry": "https://localhost:5000"},
+        {},
+        ["registry = 'https://localhost:5000'", "without a scheme"],
+    ),
+    ("dev", {"nodePort": 8080}, {}, ["nodePort = '8080'", "must be from 30000 to 32767"]),
+    ("dev", {"platform": "windows/amd64"}, {}, ["platform = 'windows/amd64'", "linux/amd64, linux/arm64"]),
+    ("dev", {"buildOnPreview": "yes"}, {}, ["buildOnPreview = 'yes'", "must be true or false"]),
+    (
+        "dev",
+        {"frontendServiceType": "Ingress"},
+        {},
+        ["frontendServiceType = 'Ingress'", "NodePort, ClusterIP"],
+    ),
+    ("dev", {"namespace": "Todo_App"}, {}, ["namespace = 'Todo_App'", "DNS label"]),
+    ("dev", {"helmTimeoutSeconds": 5}, {}, ["helmTimeoutSeconds = '5'", "from 60 to 3600"]),
+    ("dev", {"postgresStorageSize": "lots"}, {}, ["postgresStorageSize = 'lots'", "Kubernetes quantity"]),
+    ("dev", {"ingressEnabled": True}, {}, ["ingressHost = ''", "required when ingressEnabled is true"]),
+    ("dev", {"openaiBaseUrl": "api.openai.com"}, {}, ["openaiBaseUrl = 'api.openai.com'", "http(s)://"]),
+    ("dev", {"databaseMode": "neon"}, {}, ["databaseMode = 'neon'", "inCluster, external"]),
+    (
+        "dev",
+        {"databaseMode": "external"},
+        {},
+        [
+            "databaseUrl = (not set)",
+            "required because databaseMode is external",
+            "config set --secret databaseUrl",
+        ],
+    ),
+    (
+        "dev",
+        {"databaseMode": "external"},
+        {"databaseUrl": "mysql://u:p@h/db"},
+        ["databaseUrl = (hidden: secret)", "must start with postgresql+psycopg://"],
+    ),
+    ("dev", {"replica": 2}, {}, ["todo-chatbot:replica is not a setting", "did you mean"]),
+    ("dev", {"registryUsername": "bot"}, {}, ["registryPassword = (not set)", "registryUsername is 'bot'"]),
+    # The committed staging stack without its secrets: names both missing keys and how to set them.
+    (
+        "staging",
+        {},
+        {},
+        [
+            "stack 'staging' has 2 invalid setting(s)",
+            "registryPassword = (not set)",
+            "databaseUrl = (not set)",
+            "pulumi config set --secret databaseUrl <value> --stack staging",
+        ],
+    ),
+    ("staging", {}, {"registryPassword": "x"}, ["has 1 invalid setting(s)", "databaseUrl = (not set)"]),
+]
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
+def test_invalid_config_stops_before_any_resource(
+    context: Path, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
+) -> None:
+    declared = ProgramRun()
+    with pytest.raises(ConfigError) as caught:
+        run_program(stack, overrides, secrets=secrets, context=context, record=declared)
+    assert declared.registrations == [], "resources were declared before the config was validated"
+    message = str(caught.value)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    # A RunError: Pulumi's language host prints the message alone, without a Python traceback.
+    assert isinstance(caught.value, pulumi.RunError)
+
+
+def test_every_problem_is_reported_at_once(context: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", {"mcpReplicas": 0, "platform": "arm", "nodePort": 99999}, context=context)
+    message = str(caught.value)
+    assert "has 3 invalid setting(s)" in message
+    for key in ("mcpReplicas", "platform", "nodePort"):
+        assert f"todo-chatbot:{key}" in message
+
+
+def test_secret_values_never_appear_in_messages(context: Path) -> None:
+    leaked = "mysql://admin:hunter2-very-secret@db/x"
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", {"databaseMode": "external"}, secrets={"databaseUrl": leaked}, context=context)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_staging_with_its_secrets_is_valid(context: Path) -> None:
+    run_program("staging", secrets=STAGING_SECRETS, context=context)
+
+
+def test_missing_dockerfile_is_reported_before_any_resource(context: Path) -> None:
+    (context / "dockerfiles/mcp.Dockerfile").unlink()
+    declared = ProgramRun()
+    with pytest.raises(
+        pulumi.RunError, match=r"dockerfiles/mcp.Dockerfile not found under .*run pulumi from"
+    ):
+        run_program("dev", context=context, record=declared)
+    assert declared.registrations == []

@@ -1,0 +1,243 @@
+"""Resource graph, chart values and secrecy of the dev and staging stacks, under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from components.build_context import content_tag
+from components.images import BUILD_ARGS
+from tests.unit.conftest import STAGING_SECRETS
+from tests.unit.harness import (
+    IMAGE,
+    NAMESPACE,
+    PASSWORD,
+    PROVIDER,
+    RELEASE,
+    SECRET,
+    ProgramRun,
+    fake_digest,
+    run_program,
+    secret_at,
+    unwrap,
+)
+
+SERVICES = ("backend", "mcp", "frontend")
+
+
+def _expected_images(context: Path, registry: str, platform: str = "linux/amd64") -> dict[str, Any]:
+    images: dict[str, Any] = {"pullPolicy": "IfNotPresent"}
+    for service in SERVICES:
+        repository = f"{registry}/todo-{service}"
+        tag = content_tag(
+            context, f"dockerfiles/{service}.Dockerfile", platform=platform, build_args=BUILD_ARGS
+        )
+        images[service] = {"repository": repository, "tag": tag, "digest": fake_digest(f"{repository}:{tag}")}
+    return images
+
+
+def _ints(value: Any) -> Any:
+    """Config numbers cross the mock gRPC boundary as floats; compare them as the ints they are."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_ints(item) for item in value]
+    return value
+
+
+def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(context: Path) -> None:
+    run = run_program("dev", context=context)
+    counts: dict[str, int] = {}
+    for registration in run.registrations:
+        counts[registration.type] = counts.get(registration.type, 0) + 1
+    assert counts == {
+        "todo:index:Images": 1,
+        "todo:index:Cluster": 1,
+        "todo:index:AppSecrets": 1,
+        "todo:index:ChatbotRelease": 1,
+        PROVIDER: 1,
+        NAMESPACE: 1,
+        IMAGE: 3,
+        PASSWORD: 3,  # JWT key, MCP token, in-cluster DB password
+        SECRET: 2,  # todo-app, todo-database (no LLM key with the rules engine)
+        RELEASE: 1,
+    }
+    provider = run.one(PROVIDER)
+    assert unwrap(provider.inputs)["context"] == "minikube"
+    for registration in run.registrations:
+        if registration.type.startswith("todo:index:"):
+            assert registration.parent.endswith("::todo-chatbot-dev"), registration.name
+            continue
+        parent = run.by_urn(registration.parent)
+        assert parent.type.startswith("todo:index:"), f"{registration.name} is not inside a component"
+        assert registration.name.startswith(f"{parent.name}-"), registration.name
+        if registration.type.startswith("kubernetes:"):
+            assert registration.provider.startswith(provider.urn + "::"), (
+                f"{registration.name} skips the provider"
+            )
+
+
+def test_dev_values_handed_to_the_chart(context: Path) -> None:
+    run = run_program("dev", context=context)
+    assert _ints(run.release_values()) == {
+        "images": _expected_images(context, "localhost:5000"),
+        "backend": {"replicas": 1},
+        "mcp": {"replicas": 1},
+        "frontend": {"replicas": 1, "service": {"type": "NodePort", "nodePort": 30080}},
+        "agent": {"engine": "rules", "openai": {"model": "gpt-4.1-mini", "baseUrl": ""}},
+        "postgresql": {
+            "mode": "inCluster",
+            "persistence": {"size": "1Gi", "storageClass": ""},
+            "auth": {"username": "todo", "database": "todo"},
+        },
+        "secrets": {
+            "create": False,
+            "revision": "101.101",
+            "app": {"existingSecret": "todo-app"},
+            "database": {"existingSecret": "todo-database"},
+            "llm": {"existingSecret": "todo-llm"},
+        },
+        "ingress": {"enabled": False, "className": "", "host": "", "tlsSecret": ""},
+        "networkPolicy": {"enabled": True},
+    }
+    release = unwrap(run.one(RELEASE).inputs)
+    assert release["chart"] == "./charts/todo-chatbot"
+    assert (release["name"], release["namespace"]) == ("todo", "todo")
+    assert (release["atomic"], release["cleanupOnFail"], release["timeout"]) == (True, True, 600)
+
+
+def test_staging_values_handed_to_the_chart(context: Path) -> None:
+    run = run_program("staging", secrets=STAGING_SECRETS, context=context)
+    values = _ints(run.release_values())
+    assert values["images"] == _expected_images(context, "registry.example.com/todo")
+    assert [values[s]["replicas"] for s in SERVICES] == [2, 2, 2]
+    assert values["frontend"]["service"] == {"type": "ClusterIP"}
+    assert values["postgresql"] == {"mode": "external", "persistence": {"size": "1Gi", "storageClass": ""}}
+    assert values["ingress"] == {
+        "enabled": True,
+        "className": "nginx",
+        "host": "todo.staging.example.com",
+        "tlsSecret": "todo-staging-tls",
+    }
+    assert unwrap(run.one(RELEASE).inputs)["timeout"] == 900
+    assert unwrap(run.one(PROVIDER).inputs)["context"] == "staging"
+    assert run.stack_outputs["url"] == "https://todo.staging.example.com/"
+
+
+def _secret_texts(run: ProgramRun) -> list[str]:
+    """Every secret value the program handled: generated passwords and configured secrets."""
+    texts = []
+    for secret in run.of_type(SECRET):
+        texts += list(unwrap(secret.inputs["stringData"]).values())
+    return texts
+
+
+def test_every_secret_value_is_a_secret_and_stays_out_of_values_and_outputs(context: Path) -> None:
+    run = run_program(
+        "staging",
+        {"agentEngine": "openai"},
+        secrets={**STAGING_SECRETS, "openaiApiKey": "sk-fake-llm-key"},
+        context=context,
+    )
+    names = {unwrap(s.inputs["metadata"])["name"]: s for s in run.of_type(SECRET)}
+    assert set(names) == {"todo-app", "todo-database", "todo-llm"}
+    keys = {name: set(unwrap(secret.inputs["stringData"])) for name, secret in names.items()}
+    assert keys == {
+        "todo-app": {"jwt-secret", "mcp-token"},
+        "todo-database": {"database-url"},
+        "todo-llm": {"api-key"},
+    }
+    for name, secret in names.items():
+        for key in keys[name]:
+            assert secret_at(secret.inputs, "stringData", key), (
+                f"{key} of Secret {name} is not a Pulumi secret"
+            )
+    assert unwrap(names["todo-llm"].inputs)["stringData"]["api-key"] == "sk-fake-llm-key"
+    assert (
+        unwrap(names["todo-database"].inputs)["stringData"]["database-url"] == STAGING_SECRETS["databaseUrl"]
+    )
+    for image in run.of_type(IMAGE):
+        assert secret_at(image.inputs, "registry", "password"), (
+            "the registry password reaches docker.Image in plaintext"
+        )
+        assert unwrap(image.inputs["registry"]) == {
+            "server": "registry.example.com",
+            "username": "todo-deployer",
+            "password": "fake-registry-token",
+        }
+    # Plain values keep the preview's diff readable: a secret anywhere in them would hide them all.
+    assert not secret_at(run.one(RELEASE).inputs, "values"), "the Helm values became secret"
+    plain_inputs = json.dumps(unwrap(run.one(RELEASE).inputs)) + json.dumps(unwrap(run.stack_outputs))
+    for text in [*_secret_texts(run), *STAGING_SECRETS.values()]:
+        assert text not in plain_inputs, "a secret value reached the Helm values or the stack outputs"
+
+
+def test_in_cluster_database_secret_holds_the_contract_url(context: Path) -> None:
+    run = run_program("dev", context=context)
+    database = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-database")
+    data = unwrap(database.inputs["stringData"])
+    assert all(secret_at(database.inputs, "stringData", key) for key in data)
+    assert data["password"].isalnum()
+    assert (
+        data["database-url"]
+        == f"postgresql+psycopg://todo:{data['password']}@todo-todo-chatbot-postgresql:5432/todo"
+    )
+    passwords = {p.name: unwrap(p.inputs) for p in run.of_type(PASSWORD)}
+    assert all(spec["special"] is False for spec in passwords.values())
+    assert passwords["secrets-jwt-secret"]["length"] >= 32
+    assert passwords["secrets-mcp-token"]["length"] >= 24
+
+
+def test_release_waits_for_images_and_secrets(context: Path) -> None:
+    run = run_program("dev", context=context)
+    release = run.one(RELEASE)
+    needed = {r.urn for r in run.of_type(IMAGE)} | {r.urn for r in run.of_type(SECRET)}
+    assert needed <= set(release.dependencies), "the release may start before its images or Secrets exist"
+    namespace = run.one(NAMESPACE).urn
+    for secret in run.of_type(SECRET):
+        assert namespace in secret.dependencies
+
+
+def test_dev_outputs_say_how_to_open_the_app(context: Path) -> None:
+    outputs = run_program("dev", context=context).stack_outputs
+    assert outputs["openCommand"] == "minikube -p minikube service todo-todo-chatbot-frontend -n todo --url"
+    assert int(outputs["nodePort"]) == 30080
+    assert (outputs["namespace"], outputs["releaseName"], outputs["releaseStatus"]) == (
+        "todo",
+        "todo",
+        "deployed",
+    )
+    assert set(outputs["images"]) == set(SERVICES)
+    assert all("@sha256:" in ref for ref in outputs["images"].values())
+
+
+def test_platform_build_on_preview_and_cache_are_wired_to_every_image(context: Path) -> None:
+    run = run_program("dev", {"platform": "linux/arm64", "buildOnPreview": True}, context=context)
+    for image in run.of_type(IMAGE):
+        inputs = unwrap(image.inputs)
+        service = image.name.removeprefix("images-")
+        assert inputs["buildOnPreview"] is True
+        assert inputs["build"]["platform"] == "linux/arm64"
+        assert inputs["build"]["context"] == "."
+        assert inputs["build"]["dockerfile"] == f"dockerfiles/{service}.Dockerfile"
+        assert inputs["build"]["cacheFrom"] == {"images": [inputs["imageName"]]}
+        assert inputs["build"]["args"] == {"BUILDKIT_INLINE_CACHE": "1"}
+        assert "registry" not in inputs, "dev pushes to the local registry without credentials"
+    laptop = {i.name: unwrap(i.inputs) for i in run_program("dev", context=context).of_type(IMAGE)}
+    for image in run.of_type(IMAGE):
+        assert laptop[image.name]["buildOnPreview"] is False
+        assert laptop[image.name]["imageName"] != unwrap(image.inputs)["imageName"], (
+            "platform must change the tag"
+        )
+
+
+def test_openai_engine_adds_the_llm_secret_and_rules_does_not(context: Path) -> None:
+    run = run_program("dev", {"agentEngine": "openai"}, secrets={"openaiApiKey": "sk-fake"}, context=context)
+    names = {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)}
+    assert "todo-llm" in names
+    assert run.release_values()["agent"]["engine"] == "openai"
+    llm = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-llm")
+    assert llm.urn in run.one(RELEASE).dependencies
