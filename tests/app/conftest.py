@@ -12,6 +12,9 @@ Stable fixtures other test modules (MCP, agent, chat) rely on:
 - ``make_user``      (function) ``make_user(email=None, name="") -> User`` inserts a user row.
 - ``api_settings``   (function) ``ApiSettings`` for ``database_url`` in development mode with
                                 generated secrets (``jwt_secret``, ``mcp_token``).
+- ``api_app``        (function) ``create_app(api_settings)``, in-process.
+- ``client``         (function) a ``TestClient`` on ``api_app`` (keeps cookies like a browser).
+- ``register(client, email=..., password=...)`` (plain function) registers and logs the client in.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from tests.support.postgres import PostgresServer, PostgresUnavailable
+from todo.api.main import create_app
 from todo.core.db import get_engine
 from todo.core.migrate import upgrade
 from todo.core.models import User
@@ -98,3 +104,24 @@ def api_settings(database_url: str) -> ApiSettings:
         mcp_token=secrets.token_hex(32),  # type: ignore[arg-type]
         log_level="warning",
     )
+
+
+@pytest.fixture
+def api_app(api_settings: ApiSettings) -> FastAPI:
+    """The FastAPI app on the test database (in-process; no agent or MCP server attached)."""
+    return create_app(api_settings)
+
+
+@pytest.fixture
+def client(api_app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for ``api_app``; it keeps cookies like a browser does."""
+    with TestClient(api_app) as test_client:
+        yield test_client
+
+
+def register(client: TestClient, email: str = "ann@example.com", password: str = "correct horse") -> int:
+    """Register (which logs the client in) and answer the new user's id."""
+    response = client.post("/api/auth/register", json={"email": email, "password": password, "name": "Ann"})
+    assert response.status_code == 201, response.text
+    user_id: int = response.json()["id"]
+    return user_id

@@ -24,7 +24,13 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("tod
 access_log = logging.getLogger("todo.access")
 
 # Attributes every LogRecord has; anything else was passed via ``extra=`` and is logged as a field.
-_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn's "color_message" duplicates the message with terminal colour codes.
+_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 # Request ids from clients are echoed into logs and headers, so only harmless characters pass.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 

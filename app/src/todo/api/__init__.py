@@ -1,0 +1,1 @@
+"""The FastAPI backend: auth, tasks, chat and conversations under ``/api``; probes at the root."""

@@ -1,0 +1,111 @@
+"""``POST /api/chat``: load the conversation, run the agent, store the turn, answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from todo.agent import HistoryMessage, ToolCall, run_turn
+from todo.core import conversations
+from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
+
+from ..deps import CurrentUser, SettingsDep, get_engine
+
+router = APIRouter(tags=["chat"])
+log = logging.getLogger("todo.api.chat")
+
+FALLBACK_REPLY = "Sorry, something went wrong on my side and I could not do that. Please try again."
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: Annotated[str, Field(max_length=MESSAGE_MAX)]
+    conversation_id: int | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+
+class ChatReply(BaseModel):
+    conversation_id: int
+    reply: str
+    tool_calls: list[ToolCallPublic]
+
+
+def _history(messages: list[Message]) -> list[HistoryMessage]:
+    history = []
+    for message in messages:
+        role: Literal["user", "assistant"] = "assistant" if message.role == "assistant" else "user"
+        calls = tuple(
+            ToolCall(
+                name=str(call.get("name", "")),
+                arguments=dict(call.get("arguments") or {}),
+                result=call.get("result"),
+                error=call.get("error"),
+            )
+            for call in message.tool_calls
+        )
+        history.append(HistoryMessage(role=role, content=message.content, tool_calls=calls))
+    return history
+
+
+def _load_history(engine: Engine, user_id: int, conversation_id: int | None) -> list[HistoryMessage]:
+    if conversation_id is None:
+        return []
+    with Session(engine) as session:
+        return _history(conversations.recent_messages(session, user_id, conversation_id))
+
+
+def _store(
+    engine: Engine,
+    user_id: int,
+    conversation_id: int | None,
+    message: str,
+    reply: str,
+    tool_calls: list[dict[str, Any]],
+) -> int:
+    with Session(engine) as session:
+        return conversations.record_turn(session, user_id, conversation_id, message, reply, tool_calls)
+
+
+@router.post("/chat", response_model=ChatReply)
+async def chat(
+    body: ChatRequest,
+    user: CurrentUser,
+    settings: SettingsDep,
+    engine: Annotated[Engine, Depends(get_engine)],
+) -> ChatReply:
+    """One chat turn. The turn is stored in PostgreSQL before the answer returns."""
+    assert user.id is not None
+    user_id = user.id
+    # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
+    history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
+    try:
+        turn = await run_turn(settings, user_id, history, body.message)
+        reply, calls = turn.reply, [jsonable_encoder(asdict(call)) for call in turn.tool_calls]
+    except Exception:
+        # The agent promises not to raise; if it does anyway the user still gets an answer and a record.
+        log.exception("chat agent failed", extra={"user_id": user_id})
+        reply, calls = FALLBACK_REPLY, []
+    conversation_id = await run_in_threadpool(
+        _store, engine, user_id, body.conversation_id, body.message, reply, calls
+    )
+    return ChatReply(
+        conversation_id=conversation_id,
+        reply=reply,
+        tool_calls=[ToolCallPublic.model_validate(call) for call in calls],
+    )

@@ -1,0 +1,36 @@
+"""Probes: ``/healthz`` (the process answers) and ``/readyz`` (the database answers too)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from todo.core.db import ping
+
+from ..deps import get_engine
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("todo.api.health")
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process is up and serving."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str] | JSONResponse:
+    """Readiness: 200 when PostgreSQL answers, 503 when it does not."""
+    try:
+        ping(engine)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        log.warning("database unreachable", extra={"error": reason})
+        return JSONResponse({"status": "unavailable", "detail": "database unreachable"}, status_code=503)
+    return {"status": "ok"}

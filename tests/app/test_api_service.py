@@ -1,0 +1,144 @@
+"""The backend as a service: probes, request ids, JSON logs, start-up errors, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from tests.support.postgres import free_port
+from todo.api.main import create_app
+from todo.core.settings import ApiSettings
+
+TODO_API = Path(sys.executable).with_name("todo-api")
+GOOD_SECRET = "9f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b"
+
+
+def test_probes_and_request_ids(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok"}
+    given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = client.get("/healthz").headers["x-request-id"]
+    assert len(made) == 32 and made != "abc-123"
+    hostile = client.get("/healthz", headers={"X-Request-ID": "evil\tvalue" + "x" * 200})
+    assert hostile.headers["x-request-id"] != "evil\tvalue" + "x" * 200
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(api_settings: ApiSettings) -> None:
+    dead = f"postgresql+psycopg://todo@127.0.0.1:{free_port()}/todo"
+    settings = api_settings.model_copy(update={"database_url": SecretStr(dead)})
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "detail": "database unreachable"}
+
+
+def test_openapi_document_is_served_under_api(client: TestClient) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/tasks", "/api/chat", "/api/conversations/{conversation_id}", "/api/auth/login"} <= set(
+        paths
+    )
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
+    env.update(values)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"TODO_JWT_SECRET": ""}, "TODO_JWT_SECRET is a placeholder"),
+        ({"TODO_JWT_SECRET": "changeme"}, "TODO_JWT_SECRET is a placeholder"),
+        ({"TODO_PORT": "eighty"}, "TODO_PORT='eighty' is invalid: Input should be a valid integer"),
+        (
+            {"TODO_DATABASE_URL": "mysql://u:pw@db/todo"},
+            "TODO_DATABASE_URL is invalid: must be a PostgreSQL URL",
+        ),
+        ({"TODO_AGENT_ENGINE": "openai"}, "TODO_AGENT_ENGINE=openai needs TODO_OPENAI_API_KEY"),
+        ({"TODO_ENVIRONMENT": "prod"}, "TODO_ENVIRONMENT='prod' is invalid: Input should be 'development'"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line(overrides: dict[str, str], expected: str) -> None:
+    base = {
+        "TODO_DATABASE_URL": "postgresql+psycopg://todo:pw@127.0.0.1:5432/todo",
+        "TODO_JWT_SECRET": GOOD_SECRET,
+        "TODO_MCP_TOKEN": GOOD_SECRET,
+    }
+    env = _env(**{**base, **overrides})
+    result = subprocess.run([str(TODO_API)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("configuration error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert "example:" in lines[0] or "set " in lines[0]
+    assert "u:pw" not in result.stderr  # secret values are never echoed
+
+
+def test_missing_variable_names_it_with_an_example() -> None:
+    result = subprocess.run([str(TODO_API)], env=_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: TODO_DATABASE_URL is not set "
+        "(example: TODO_DATABASE_URL=postgresql+psycopg://todo:PASSWORD@localhost:5432/todo); "
+        "also wrong: TODO_JWT_SECRET, TODO_MCP_TOKEN"
+    )
+
+
+def test_todo_api_serves_logs_json_and_stops_on_sigterm(database_url: str) -> None:
+    port = free_port()
+    env = _env(
+        TODO_DATABASE_URL=database_url,
+        TODO_JWT_SECRET=GOOD_SECRET,
+        TODO_MCP_TOKEN=GOOD_SECRET,
+        TODO_HOST="127.0.0.1",
+        TODO_PORT=str(port),
+    )
+    process = subprocess.Popen([str(TODO_API)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "todo-api exited early"
+            assert time.monotonic() < deadline, "todo-api did not become ready in 30s"
+            time.sleep(0.2)
+        response = httpx.post(
+            f"{base}/api/auth/register",
+            json={"email": "log@example.com", "password": "correct horse"},
+            headers={"X-Request-ID": "req-log-test"},
+        )
+        assert response.status_code == 201
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    # uvicorn re-raises the signal after its graceful shutdown, so "killed by SIGTERM" is a clean exit.
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    access = [r for r in records if r.get("request_id") == "req-log-test" and r["logger"] == "todo.access"]
+    assert access and access[0]["status"] == 201 and access[0]["path"] == "/api/auth/register"
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert GOOD_SECRET not in stderr and "correct horse" not in stderr
+    assert [r["message"] for r in records][-2:] == [
+        "Application shutdown complete.",
+        f"Finished server process [{process.pid}]",
+    ]
+    assert not any("color_message" in r for r in records)
