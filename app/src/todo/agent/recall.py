@@ -1,0 +1,111 @@
+"""What the conversation so far tells the stateless rules engine (pure, no I/O).
+
+The engine keeps nothing between turns. "The second one" means the second task of the last list
+the assistant showed, and "it" the task last acted on; both are recovered here from the tool
+calls stored with each assistant message (and, for a "which one?" question, by re-running the
+same deterministic title match on that turn's stored ``list_tasks`` result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from todo.agent import HistoryMessage, ToolCall
+from todo.agent.language import ByTitle, CompleteTask, ListTasks, ReopenTask, TaskAction, parse
+from todo.agent.matching import Ambiguous, Found, TaskView, match_task
+
+# Tools whose result is the one task the turn was about.
+SINGLE_TASK_TOOLS = frozenset(
+    {"add_task", "get_task", "complete_task", "reopen_task", "update_task", "delete_task"}
+)
+
+
+@dataclass(frozen=True)
+class Referred:
+    """The task "it" means, and whether the conversation already deleted it."""
+
+    task: TaskView
+    deleted: bool = False
+
+
+def _turns(history: Sequence[HistoryMessage]) -> Iterator[tuple[str, HistoryMessage]]:
+    """(user message, assistant answer) pairs, newest first."""
+    user_text = ""
+    pairs: list[tuple[str, HistoryMessage]] = []
+    for message in history:
+        if message.role == "user":
+            user_text = message.content
+        else:
+            pairs.append((user_text, message))
+    return reversed(pairs)
+
+
+def prefer_for(intent: TaskAction) -> bool | None:
+    """Which completion state the intent's task most likely has (None: no preference)."""
+    if isinstance(intent, CompleteTask):
+        return False
+    if isinstance(intent, ReopenTask):
+        return True
+    return None
+
+
+def match_for(intent: TaskAction, query: str, tasks: Sequence[TaskView]) -> Ambiguous | TaskView | None:
+    """The deterministic title match the engine runs (shared, so recall can replay it)."""
+    completed = prefer_for(intent)
+    prefer = None if completed is None else (lambda task: task.completed is completed)
+    result = match_task(query, tasks, prefer)
+    if isinstance(result, Found):
+        return result.task
+    if isinstance(result, Ambiguous):
+        return result
+    return None
+
+
+def _last_list_result(calls: Sequence[ToolCall]) -> list[TaskView] | None:
+    for call in reversed(calls):
+        if call.name == "list_tasks" and call.error is None:
+            tasks = TaskView.list_from_result(call.result)
+            if tasks is not None:
+                return tasks
+    return None
+
+
+def displayed_list(user_text: str, calls: Sequence[ToolCall]) -> list[TaskView] | None:
+    """The numbered list one assistant answer showed, if it showed one."""
+    intent = parse(user_text, date.today())
+    if isinstance(intent, ListTasks):
+        return _last_list_result(calls)
+    only_listed = len(calls) == 1 and calls[0].name == "list_tasks"
+    if isinstance(intent, TaskAction) and isinstance(intent.ref, ByTitle) and only_listed:
+        tasks = _last_list_result(calls)
+        if tasks is not None:
+            # A turn that only looked tasks up and acted on none asked "which one?".
+            result = match_for(intent, intent.ref.text, tasks)
+            if isinstance(result, Ambiguous):
+                return list(result.candidates)
+    return None
+
+
+def last_shown_list(history: Sequence[HistoryMessage]) -> list[TaskView] | None:
+    """The tasks of the last numbered list the assistant showed, in the order shown."""
+    for user_text, answer in _turns(history):
+        shown = displayed_list(user_text, answer.tool_calls)
+        if shown is not None:
+            return shown
+    return None
+
+
+def last_referred(history: Sequence[HistoryMessage]) -> Referred | None:
+    """The task the conversation last acted on or showed alone: what "it" means."""
+    for user_text, answer in _turns(history):
+        for call in reversed(answer.tool_calls):
+            if call.name in SINGLE_TASK_TOOLS and call.error is None:
+                task = TaskView.from_result(call.result)
+                if task is not None:
+                    return Referred(task, deleted=call.name == "delete_task")
+        shown = displayed_list(user_text, answer.tool_calls)
+        if shown is not None and len(shown) == 1:
+            return Referred(shown[0])
+    return None

@@ -1,0 +1,240 @@
+"""The rules engine's language understanding and title matching: pure functions, no servers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from todo.agent.language import (
+    AddTask,
+    ByPosition,
+    ByPronoun,
+    ByTitle,
+    CompleteTask,
+    DeleteTask,
+    Greeting,
+    Help,
+    Intent,
+    ListTasks,
+    MissingTitle,
+    NeverMind,
+    RenameTask,
+    ReopenTask,
+    RescheduleTask,
+    SetPriority,
+    Thanks,
+    Unknown,
+    parse,
+    parse_date,
+    parse_ref,
+    split_priority,
+    split_trailing_date,
+)
+from todo.agent.matching import Ambiguous, Found, NotFound, TaskView, match_task, score
+
+TODAY = date(2025, 5, 14)  # a Wednesday
+TOMORROW = TODAY + timedelta(days=1)
+FRIDAY = date(2025, 5, 16)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # the phrasings the product promises
+        ("add buy milk", AddTask("buy milk")),
+        ("remind me to call mom tomorrow", AddTask("call mom", due_date=TOMORROW)),
+        ("what's on my list?", ListTasks("open")),
+        ("what's left?", ListTasks("open")),
+        ("mark buy milk as done", CompleteTask(ByTitle("buy milk"))),
+        ("complete the second one", CompleteTask(ByPosition(2))),
+        ("mark it done", CompleteTask(ByPronoun())),
+        ("delete call mom", DeleteTask(ByTitle("call mom"))),
+        ("rename buy milk to buy oat milk", RenameTask(ByTitle("buy milk"), "buy oat milk")),
+        ("show completed tasks", ListTasks("done")),
+        # adding, with dates and priorities picked out of the words
+        ("Add buy milk to my list", AddTask("buy milk")),
+        ("please add 'buy milk' to the shopping list, thanks!", AddTask("buy milk")),
+        ("add buy milk high priority", AddTask("buy milk", priority="high")),
+        ("add buy milk tomorrow with low priority", AddTask("buy milk", due_date=TOMORROW, priority="low")),
+        ("add pay rent by friday, it's urgent", AddTask("pay rent", due_date=FRIDAY, priority="high")),
+        ("remind me to call mom tomorrow, it is urgent", AddTask("call mom", TOMORROW, "high")),
+        ("remind me tomorrow to call mom", AddTask("call mom", due_date=TOMORROW)),
+        ("remind me to go to the store", AddTask("go to the store")),
+        ("add read book in 3 days", AddTask("read book", due_date=date(2025, 5, 17))),
+        ("add call bob on May 3", AddTask("call bob", due_date=date(2026, 5, 3))),
+        ("add call bob on 2025-06-01", AddTask("call bob", due_date=date(2025, 6, 1))),
+        ("add dentist next friday", AddTask("dentist", due_date=date(2025, 5, 23))),
+        ("add Monday meeting notes", AddTask("Monday meeting notes")),
+        ("add send important email", AddTask("send important email")),
+        ("new task: water the plants", AddTask("water the plants")),
+        ("create a task called renew passport", AddTask("renew passport")),
+        ("I need to book flights tonight", AddTask("book flights", due_date=TODAY)),
+        ("don't forget to feed the cat", AddTask("feed the cat")),
+        ("add", MissingTitle()),
+        ("remind me", MissingTitle()),
+        # listing
+        ("what is on my todo list", ListTasks("open")),
+        ("show my tasks", ListTasks("open")),
+        ("list", ListTasks("open")),
+        ("tasks", ListTasks("open")),
+        ("what do I have to do today?", ListTasks("open")),
+        ("anything left?", ListTasks("open")),
+        ("show all tasks", ListTasks("all")),
+        ("show everything", ListTasks("all")),
+        ("finished tasks", ListTasks("done")),
+        ("what have I done so far?", ListTasks("done")),
+        ("list done tasks", ListTasks("done")),
+        ("find milk", ListTasks("all", search="milk")),
+        ("show tasks about the garden", ListTasks("all", search="the garden")),
+        # completing and reopening
+        ("Mark Buy Milk done", CompleteTask(ByTitle("Buy Milk"))),
+        ("done with buy milk", CompleteTask(ByTitle("buy milk"))),
+        ("check off buy milk", CompleteTask(ByTitle("buy milk"))),
+        ("tick the first one off", CompleteTask(ByPosition(1))),
+        ("finish #3", CompleteTask(ByPosition(3))),
+        ("I finished the last one", CompleteTask(ByPosition(-1))),
+        ("buy milk is done", CompleteTask(ByTitle("buy milk"))),
+        ("complete that one", CompleteTask(ByPronoun())),
+        ("reopen buy milk", ReopenTask(ByTitle("buy milk"))),
+        ("mark buy milk as not done", ReopenTask(ByTitle("buy milk"))),
+        ("undo it", ReopenTask(ByPronoun())),
+        # deleting, renaming, rescheduling, reprioritising
+        ("remove the 2nd task from my list", DeleteTask(ByPosition(2))),
+        ("get rid of the one about taxes", DeleteTask(ByTitle("taxes"))),
+        ("change the second one to buy bread", RenameTask(ByPosition(2), "buy bread")),
+        ("change call mom to tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),
+        ("move call mom to friday", RescheduleTask(ByTitle("call mom"), FRIDAY)),
+        ("call mom is due tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),
+        ("remove the due date of call mom", RescheduleTask(ByTitle("call mom"), None)),
+        ("make buy milk urgent", SetPriority(ByTitle("buy milk"), "high")),
+        ("set the priority of call mom to low", SetPriority(ByTitle("call mom"), "low")),
+        ("make it high priority", SetPriority(ByPronoun(), "high")),
+        # small talk and nonsense
+        ("help", Help()),
+        ("what can you do?", Help()),
+        ("?", Help()),
+        ("hi", Greeting()),
+        ("Hello!", Greeting()),
+        ("thanks!", Thanks()),
+        ("ok", Thanks()),
+        ("never mind", NeverMind()),
+        ("forget it", NeverMind()),
+        ("enjoy the sun", Unknown("enjoy the sun")),
+        ("make dinner", Unknown("make dinner")),
+        ("asdf qwerty", Unknown("asdf qwerty")),
+        ("", Unknown("")),
+    ],
+)
+def test_parse(message: str, expected: Intent) -> None:
+    assert parse(message, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the second one", ByPosition(2)),
+        ("2nd", ByPosition(2)),
+        ("number 4", ByPosition(4)),
+        ("task 3", ByPosition(3)),
+        ("#12", ByPosition(12)),
+        ("the last one", ByPosition(-1)),
+        ("the third item on the list", ByPosition(3)),
+        ("it", ByPronoun()),
+        ("that one", ByPronoun()),
+        ("the task buy milk", ByTitle("buy milk")),
+        ('"call mom"', ByTitle("call mom")),
+        ("the one about taxes", ByTitle("taxes")),
+    ],
+)
+def test_parse_ref(text: str, expected: object) -> None:
+    assert parse_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("today", TODAY),
+        ("tonight", TODAY),
+        ("tomorrow", TOMORROW),
+        ("the day after tomorrow", TODAY + timedelta(days=2)),
+        ("in a week", TODAY + timedelta(weeks=1)),
+        ("in two days", TODAY + timedelta(days=2)),
+        ("in 1 month", date(2025, 6, 14)),
+        ("next week", date(2025, 5, 19)),
+        ("this weekend", date(2025, 5, 17)),
+        ("friday", FRIDAY),
+        ("on Friday", FRIDAY),
+        ("wednesday", TODAY + timedelta(days=7)),
+        ("this wednesday", TODAY),
+        ("next monday", date(2025, 5, 19)),
+        ("May 20th", date(2025, 5, 20)),
+        ("20 May 2027", date(2027, 5, 20)),
+        ("the 3rd of june", date(2025, 6, 3)),
+        ("January 2", date(2026, 1, 2)),
+        ("2025-12-31", date(2025, 12, 31)),
+        ("february 30", None),
+        ("2025-13-01", None),
+        ("someday soon", None),
+        ("the sun", None),
+    ],
+)
+def test_parse_date(text: str, expected: date | None) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+def test_dates_and_priorities_come_off_the_end_only() -> None:
+    assert split_trailing_date("call mom tomorrow", TODAY) == ("call mom", TOMORROW)
+    assert split_trailing_date("tomorrow", TODAY) == ("tomorrow", None)
+    assert split_trailing_date("plan friday party", TODAY) == ("plan friday party", None)
+    assert split_priority("buy milk (high priority)") == ("buy milk", "high")
+    assert split_priority("buy milk, priority: low") == ("buy milk", "low")
+    assert split_priority("buy milk ASAP") == ("buy milk", "high")
+    assert split_priority("important call") == ("important call", None)
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+MILK = TaskView(1, "buy milk")
+OAT = TaskView(2, "buy oat milk")
+MOM = TaskView(3, "call mom")
+MOM_DONE = TaskView(4, "call mom", completed=True)
+TAXES = TaskView(5, "file the taxes")
+
+
+def test_exact_title_beats_a_longer_one() -> None:
+    assert match_task("buy milk", [OAT, MILK, MOM]) == Found(MILK)
+    assert match_task("Buy Milk!", [OAT, MILK, MOM]) == Found(MILK)
+
+
+def test_words_of_the_title_and_typos_find_it() -> None:
+    assert match_task("mom", [MILK, MOM, TAXES]) == Found(MOM)
+    assert match_task("call mum", [MILK, MOM, TAXES]) == Found(MOM)
+    assert match_task("taxes", [MILK, MOM, TAXES]) == Found(TAXES)
+    assert match_task("the taxes task", [MILK, MOM, TAXES]) == Found(TAXES)
+
+
+def test_two_similar_titles_are_ambiguous() -> None:
+    assert match_task("milk", [MILK, OAT, MOM]) == Ambiguous((MILK, OAT))
+
+
+def test_a_preference_breaks_ties_between_equal_titles() -> None:
+    assert match_task("call mom", [MOM, MOM_DONE]) == Ambiguous((MOM, MOM_DONE))
+    assert match_task("call mom", [MOM_DONE, MOM], prefer=lambda t: not t.completed) == Found(MOM)
+    assert match_task("call mom", [MOM, MOM_DONE], prefer=lambda t: t.completed) == Found(MOM_DONE)
+
+
+def test_unrelated_words_find_nothing() -> None:
+    assert match_task("walk the dog", [MILK, OAT, MOM, TAXES]) == NotFound()
+    assert match_task("anything", []) == NotFound()
+    assert score("", "buy milk") == 0.0
+
+
+def test_task_views_come_from_tool_results_only_when_well_formed() -> None:
+    assert TaskView.from_result({"id": 1, "title": "x", "completed": True}) == TaskView(1, "x", True)
+    assert TaskView.from_result({"id": "1", "title": "x"}) is None
+    assert TaskView.from_result(None) is None
+    assert TaskView.list_from_result({"items": [{"id": 2, "title": "y"}, {"bad": 1}], "total": 2}) == [
+        TaskView(2, "y")
+    ]
+    assert TaskView.list_from_result({"total": 0}) is None
