@@ -1,0 +1,169 @@
+"""The values the program hands to the chart validate against values.schema.json and render with real Helm."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.unit.conftest import STAGING_SECRETS
+from tests.unit.harness import RELEASE, SECRET, ProgramRun, run_program, unwrap
+
+CHART = Path(__file__).resolve().parents[2] / "charts" / "todo-chatbot"
+WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
+
+VARIANTS = {
+    "dev": ("dev", {}, {}),
+    "staging": ("staging", {}, STAGING_SECRETS),
+    "staging-openai": ("staging", {"agentEngine": "openai"}, {**STAGING_SECRETS, "openaiApiKey": "sk-fake"}),
+}
+
+
+def _ints(value: Any) -> Any:
+    """Numbers cross the mock gRPC boundary as floats; the engine hands Helm the ints they are."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_ints(item) for item in value]
+    return value
+
+
+def _merged(defaults: Any, overrides: Any) -> Any:
+    """Helm's coalescing of user values over the chart's values.yaml (maps merge, the rest replaces)."""
+    if isinstance(defaults, dict) and isinstance(overrides, dict):
+        return {
+            key: _merged(defaults.get(key), overrides[key]) if key in overrides else defaults[key]
+            for key in {**defaults, **overrides}
+        }
+    return overrides
+
+
+def _helm() -> str:
+    helm = shutil.which("helm") or str(Path(__file__).resolve().parents[2] / ".cache" / "bin" / "helm")
+    if not Path(helm).exists():
+        pytest.fail("helm is not installed: run `scripts/test unit`, which builds it (scripts/lib/helm.sh)")
+    return helm
+
+
+def _render(run: ProgramRun, tmp_path: Path) -> list[dict[str, Any]]:
+    release = unwrap(run.one(RELEASE).inputs)
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(_ints(release["values"])))
+    result = subprocess.run(
+        [
+            _helm(),
+            "template",
+            release["name"],
+            str(CHART),
+            "--namespace",
+            release["namespace"],
+            "-f",
+            str(values_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"helm template failed:\n{result.stderr}"
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc["spec"]
+    pod = spec if doc["kind"] == "Pod" else spec["template"]["spec"]
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_program_values_match_the_chart_schema(context: Path, variant: str) -> None:
+    stack, overrides, secrets = VARIANTS[variant]
+    values = _ints(run_program(stack, overrides, secrets=secrets, context=context).release_values())
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    # Helm validates the schema against the chart's defaults coalesced with the given values.
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    jsonschema.Draft7Validator(schema).validate(_merged(defaults, values))
+    # And no key the program sets is one the chart does not know (the schema forbids extra keys).
+    assert _merged(defaults, values).keys() == defaults.keys()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_program_values_render_the_release_the_outputs_describe(
+    context: Path, tmp_path: Path, variant: str
+) -> None:
+    stack, overrides, secrets = VARIANTS[variant]
+    run = run_program(stack, overrides, secrets=secrets, context=context)
+    values = run.release_values()
+    docs = _render(run, tmp_path)
+    by_kind_name = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+    # The Service the outputs name (openCommand, port-forward) is the chart's frontend Service.
+    outputs = run.stack_outputs
+    frontend = by_kind_name[("Service", outputs["frontendService"])]
+    assert frontend["spec"]["type"] == values["frontend"]["service"]["type"]
+    if "nodePort" in outputs:
+        assert frontend["spec"]["ports"][0]["nodePort"] == int(outputs["nodePort"])
+
+    # Pods run exactly the pushed digests.
+    pushed = set(outputs["images"].values())
+    used = {c["image"] for d in docs if d["kind"] in WORKLOADS for c in _containers(d)}
+    app_images = {image for image in used if "/todo-" in image}
+    assert app_images == pushed
+
+    # The Secrets the program creates are the ones the pods read, key for key.
+    created = {
+        unwrap(s.inputs["metadata"])["name"]: set(unwrap(s.inputs["stringData"])) for s in run.of_type(SECRET)
+    }
+    for doc in docs:
+        if doc["kind"] not in WORKLOADS:
+            continue
+        for container in _containers(doc):
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref and not ref.get("optional"):
+                    assert ref["key"] in created.get(ref["name"], set()), (
+                        f"{doc['metadata']['name']} reads {ref}"
+                    )
+        for volume in (doc["spec"].get("template", {}).get("spec", doc["spec"])).get("volumes", []):
+            if "secret" in volume:
+                name = volume["secret"]["secretName"]
+                assert name in created, f"{doc['metadata']['name']} mounts missing Secret {name}"
+                for item in volume["secret"].get("items", []):
+                    assert item["key"] in created[name]
+
+    replicas = {d["metadata"]["name"]: d["spec"].get("replicas") for d in docs if d["kind"] == "Deployment"}
+    for service in ("backend", "mcp", "frontend"):
+        assert replicas[f"{outputs['releaseName']}-todo-chatbot-{service}"] == values[service]["replicas"]
+
+    if values["postgresql"]["mode"] == "inCluster":
+        # The URL in the database Secret points at the chart's PostgreSQL Service, user and database.
+        database = next(
+            s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-database"
+        )
+        url = urlsplit(unwrap(database.inputs["stringData"])["database-url"])
+        assert ("Service", url.hostname) in by_kind_name
+        statefulset = next(d for d in docs if d["kind"] == "StatefulSet")
+        env = {
+            e["name"]: e.get("value") for e in statefulset["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.path.lstrip("/"))
+    else:
+        assert not any(d["kind"] == "StatefulSet" for d in docs)
+
+    if values["ingress"]["enabled"]:
+        ingress = next(d for d in docs if d["kind"] == "Ingress")
+        assert ingress["spec"]["rules"][0]["host"] == urlsplit(outputs["url"]).hostname
+
+    rendered = json.dumps(docs)
+    for secret in run.of_type(SECRET):
+        for text in unwrap(secret.inputs["stringData"]).values():
+            assert text not in rendered, "a secret value reached the rendered manifests"
