@@ -1,0 +1,57 @@
+# Backend image: the FastAPI API (`todo-api`, the default command) and the database migrations
+# (`todo-migrate`, run by the chart's pre-install/pre-upgrade hook Job).
+# Build context is the repository root:
+#   DOCKER_BUILDKIT=1 docker build -f dockerfiles/backend.Dockerfile -t todo-backend .
+# Dependencies come from the hashed lock app/requirements/api.txt (regenerate:
+# app/requirements/compile.sh), so a change to application code rebuilds only the last layers.
+ARG PYTHON_IMAGE=python:3.13-slim
+
+# Build tools (pip, hatchling) live in their own venv and never reach the runtime stage.
+FROM ${PYTHON_IMAGE} AS build-tools
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY app/requirements/build.txt /requirements/build.txt
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -m venv /opt/build-tools \
+    && /opt/build-tools/bin/pip install --require-hashes --no-deps -r /requirements/build.txt
+
+# Third-party packages, lockfile first: this layer is reused until api.txt changes.
+FROM build-tools AS deps
+COPY app/requirements/api.txt /requirements/api.txt
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -m venv --without-pip /opt/venv \
+    && /opt/build-tools/bin/pip --python /opt/venv/bin/python install \
+       --require-hashes --no-deps -r /requirements/api.txt
+
+# The application itself, built into a wheel and installed under /opt/app (on PYTHONPATH).
+FROM deps AS app
+COPY app/pyproject.toml /src/app/pyproject.toml
+COPY app/src /src/app/src
+RUN /opt/build-tools/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/wheels /src/app \
+    && /opt/build-tools/bin/pip --python /opt/venv/bin/python install \
+       --no-deps --no-index --target /opt/app /tmp/wheels/*.whl
+
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PATH=/opt/app/bin:/opt/venv/bin:$PATH \
+    PYTHONPATH=/opt/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/tmp
+COPY --from=deps /opt/venv /opt/venv
+COPY --from=app /opt/app /opt/app
+# Numeric IDs need no passwd entry and let Kubernetes verify runAsNonRoot.
+USER 10001:10001
+WORKDIR /tmp
+EXPOSE 8000
+# The slim base has no curl; the venv's Python asks the app's own liveness endpoint.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('TODO_PORT', '8000'), timeout=2)"]
+# Labels last: a new revision changes metadata only, never a cached layer.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=unknown
+LABEL org.opencontainers.image.title="todo-backend" \
+      org.opencontainers.image.description="Todo Chatbot API (todo-api) and migrations (todo-migrate)" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+CMD ["todo-api"]

@@ -1,0 +1,141 @@
+# Docker engine, stand-in base images and a local registry for tiers that build or run images.
+# Sourced after scripts/lib/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
+#
+#   ensure_dockerd          a Docker daemon answers (starts Debian's dockerd as root when none does)
+#   dkr ARGS...             Debian's docker client with BuildKit on (use it instead of `docker`)
+#   ensure_standin_bases    builds the stand-ins for the official base images, exports their names
+#   ensure_registry         a registry (Debian's docker-registry) answers on $REGISTRY_ADDR
+#   stop_registry           stops the registry when ensure_registry started it
+
+# Debian's client (20.10) has BuildKit built in; a newer client first on PATH insists on a buildx
+# plugin that cannot be installed here.
+DOCKER_CLI=/usr/bin/docker
+REGISTRY_ADDR="${TODO_REGISTRY_ADDR:-127.0.0.1:5000}"
+DOCKER_STATE_DIR="$CACHE_DIR/docker"
+STANDIN_RECIPES="$REPO_ROOT/tests/images/standins"
+
+# dkr ARGS...: run Debian's docker client with BuildKit (needed for RUN --mount=type=cache).
+dkr() { DOCKER_BUILDKIT=1 "$DOCKER_CLI" "$@"; }
+
+# docker_answers: true when the client is installed and a daemon answers it.
+docker_answers() { [ -x "$DOCKER_CLI" ] && "$DOCKER_CLI" info >/dev/null 2>&1; }
+
+# ensure_dockerd: installs docker.io when missing and starts dockerd when no daemon answers.
+# The daemon is left running like a system service: later tiers (e2e) and reruns reuse it and its
+# image cache; its log is $DOCKER_STATE_DIR/dockerd.log.
+ensure_dockerd() {
+  apt_install docker.io
+  docker_answers && return 0
+  [ "$(id -u)" -eq 0 ] \
+    || die "no Docker daemon answers at /var/run/docker.sock and starting one needs root; start Docker (sudo systemctl start docker) and run again."
+  mkdir -p "$DOCKER_STATE_DIR"
+  say "starting dockerd (log: $DOCKER_STATE_DIR/dockerd.log)"
+  setsid /usr/sbin/dockerd >"$DOCKER_STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  local _
+  for _ in $(seq 60); do
+    docker_answers && return 0
+    sleep 1
+  done
+  die "dockerd did not answer within 60 s; its log is $DOCKER_STATE_DIR/dockerd.log"
+}
+
+# debian_mirror: the Debian mirror the machine's apt sources use (deb822 or one-line format).
+debian_mirror() {
+  local mirror
+  mirror="$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' \
+    | grep -v -- '-security' | head -n1)"
+  [ -n "$mirror" ] || mirror="$(grep -hE '^deb (\[[^]]*\] )?https?://' /etc/apt/sources.list 2>/dev/null \
+    | grep -v -- '-security' | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}' | head -n1)"
+  [ -n "$mirror" ] || mirror="http://deb.debian.org/debian"
+  printf '%s\n' "$mirror"
+}
+
+# _recipe_tag FILE...: a short hash of the stand-in recipes, so a changed recipe gets a new image name.
+_recipe_tag() { cat "$@" | sha256sum | cut -c1-12; }
+
+# _ensure_standin_rootfs NAME: `debootstrap --variant=minbase trixie` imported as image NAME.
+_ensure_standin_rootfs() {
+  local name="$1" dir
+  dkr image inspect "$name" >/dev/null 2>&1 && return 0
+  apt_install debootstrap
+  dir="$(mktemp -d "$CACHE_DIR/standin-rootfs.XXXXXX")"
+  say "debootstrap trixie for the stand-in base images (about a minute)"
+  if ! debootstrap --variant=minbase trixie "$dir/rootfs" "$(debian_mirror)" >"$dir.log" 2>&1; then
+    rm -rf "$dir"
+    die "debootstrap trixie from $(debian_mirror) failed; see $dir.log (the machine must reach its Debian mirror)."
+  fi
+  # Package lists and downloaded .debs are stale by the time a stand-in is built; leave them out.
+  rm -rf "$dir/rootfs/var/lib/apt/lists/"* "$dir/rootfs/var/cache/apt/"*
+  tar -C "$dir/rootfs" -c . | dkr import - "$name" >/dev/null || { rm -rf "$dir"; die "docker import of the stand-in rootfs failed."; }
+  rm -rf "$dir" "$dir.log"
+}
+
+# ensure_standin_bases: builds (or finds, by name) stand-ins for the official base images, made
+# from Debian trixie packages because no container registry is reachable here. Exports
+# STANDIN_PYTHON_IMAGE, STANDIN_NODE_IMAGE and STANDIN_NGINX_IMAGE for the Dockerfiles' base ARGs.
+# The machine's CA bundle is baked into the stand-ins (never into the project's images) so pip and
+# npm inside builds trust the same TLS roots the machine does.
+ensure_standin_bases() {
+  ensure_dockerd
+  local rootfs ctx kind ca=/etc/ssl/certs/ca-certificates.crt
+  [ -f "$ca" ] || die "no CA bundle at $ca (Debian: apt-get install ca-certificates)."
+  rootfs="todo-standin/debian:trixie-minbase"
+  export STANDIN_PYTHON_IMAGE="todo-standin/python:3.13-$(_recipe_tag "$STANDIN_RECIPES/python.Dockerfile" "$ca")"
+  export STANDIN_NODE_IMAGE="todo-standin/node:trixie-$(_recipe_tag "$STANDIN_RECIPES/node.Dockerfile" "$ca")"
+  export STANDIN_NGINX_IMAGE="todo-standin/nginx-unprivileged:trixie-$(_recipe_tag "$STANDIN_RECIPES/nginx.Dockerfile" "$ca")"
+  if dkr image inspect "$STANDIN_PYTHON_IMAGE" "$STANDIN_NODE_IMAGE" "$STANDIN_NGINX_IMAGE" >/dev/null 2>&1; then
+    return 0
+  fi
+  _ensure_standin_rootfs "$rootfs"
+  ctx="$(mktemp -d)"
+  cp "$ca" "$ctx/host-ca.crt"
+  for kind in python node nginx; do
+    local var="STANDIN_${kind^^}_IMAGE"
+    dkr image inspect "${!var}" >/dev/null 2>&1 && continue
+    say "building stand-in base ${!var}"
+    dkr build -q --build-arg "ROOTFS=$rootfs" -t "${!var}" -f "$STANDIN_RECIPES/$kind.Dockerfile" "$ctx" >/dev/null \
+      || { rm -rf "$ctx"; die "building the stand-in ${!var} failed; rerun: DOCKER_BUILDKIT=1 $DOCKER_CLI build --build-arg ROOTFS=$rootfs -f $STANDIN_RECIPES/$kind.Dockerfile DIR_WITH_host-ca.crt"; }
+  done
+  rm -rf "$ctx"
+}
+
+# registry_answers: true when a registry answers the v2 API on $REGISTRY_ADDR.
+registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
+
+# ensure_registry: serves Debian's docker-registry (distribution 2.8) on $REGISTRY_ADDR, with its
+# storage under $DOCKER_STATE_DIR/registry; reuses one that already answers there.
+ensure_registry() {
+  apt_install docker-registry curl
+  registry_answers && return 0
+  local dir="$DOCKER_STATE_DIR/registry"
+  mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $dir/data}
+  delete: {enabled: true}
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  say "starting docker-registry on $REGISTRY_ADDR (log: $dir/registry.log)"
+  setsid /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$dir/registry.pid"
+  local _
+  for _ in $(seq 30); do
+    registry_answers && return 0
+    sleep 0.5
+  done
+  die "docker-registry did not answer on $REGISTRY_ADDR within 15 s; see $dir/registry.log (is the port taken?)"
+}
+
+# stop_registry: stops the registry ensure_registry started (a pre-existing one is left alone).
+stop_registry() {
+  local pidfile="$DOCKER_STATE_DIR/registry/registry.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  rm -f "$pidfile"
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "docker-registry" ]; then
+    kill "$pid" 2>/dev/null || true
+  fi
+}
