@@ -8,6 +8,9 @@ tier_lint() {
   "$VENV/bin/ruff" format --check .
   say "mypy"
   "$VENV/bin/mypy"
+  say "shellcheck scripts/up scripts/down"
+  apt_install shellcheck
+  shellcheck -x scripts/up scripts/down
   say "frontend typecheck (tsc strict)"
   [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (see the output above)."
