@@ -1,0 +1,268 @@
+"""What the chart's values do: images, rollouts, hooks, scaling, exposure, the Pulumi and app contracts."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.chart.helm import CHART_DIR, REPO_ROOT, Manifest, named, of_kind, pod_spec, render, run_helm
+from todo.core.settings import ApiSettings, McpSettings
+
+FULL = "todo-todo-chatbot"
+DEPLOYMENTS = ("frontend", "backend", "mcp")
+
+
+def _image(manifests: list[Manifest], component: str) -> str:
+    spec = pod_spec(named(manifests, "Deployment", f"{FULL}-{component}"))
+    assert spec is not None
+    return str(spec["containers"][0]["image"])
+
+
+def _pod_annotations(manifests: list[Manifest], component: str) -> dict[str, str]:
+    body = named(manifests, "Deployment", f"{FULL}-{component}").body
+    return dict(body["spec"]["template"]["metadata"]["annotations"])
+
+
+def test_digest_wins_over_tag(renders: dict[str, list[Manifest]]) -> None:
+    for component, digit in (("backend", "1"), ("mcp", "2"), ("frontend", "3")):
+        assert (
+            _image(renders["dev-values"], component) == f"localhost:5000/todo-{component}@sha256:{digit * 64}"
+        )
+
+
+def test_tag_defaults_to_app_version(renders: dict[str, list[Manifest]]) -> None:
+    app_version = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["appVersion"]
+    assert _image(renders["defaults"], "backend") == f"localhost:5000/todo-backend:{app_version}"
+
+
+def test_config_change_rolls_pods(helm: str, renders: dict[str, list[Manifest]]) -> None:
+    changed = render(helm, sets=["logLevel=debug"])
+    for component in ("backend", "mcp"):
+        before, after = _pod_annotations(renders["defaults"], component), _pod_annotations(changed, component)
+        assert before["checksum/config"] != after["checksum/config"], component
+        assert before["checksum/secret"] == after["checksum/secret"], component
+
+
+def test_secret_revision_rolls_pods(helm: str, renders: dict[str, list[Manifest]]) -> None:
+    changed = render(helm, sets=["secrets.revision=rotated-2026-01"])
+    for component in ("backend", "mcp"):
+        assert (
+            _pod_annotations(renders["defaults"], component)["checksum/secret"]
+            != _pod_annotations(changed, component)["checksum/secret"]
+        )
+
+
+def test_replicas_and_hpa(renders: dict[str, list[Manifest]]) -> None:
+    for component in DEPLOYMENTS:
+        assert named(renders["defaults"], "Deployment", f"{FULL}-{component}").body["spec"]["replicas"] == 1
+        ha = named(renders["ha-values"], "Deployment", f"{FULL}-{component}").body["spec"]
+        # The HPA owns the replica count; a fixed one would fight it on every upgrade.
+        assert "replicas" not in ha
+        hpa = named(renders["ha-values"], "HorizontalPodAutoscaler", f"{FULL}-{component}").body["spec"]
+        assert hpa["minReplicas"] == 3 and hpa["scaleTargetRef"]["name"] == f"{FULL}-{component}"
+        spread = ha["template"]["spec"]["topologySpreadConstraints"][0]
+        assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
+    assert not of_kind(renders["defaults"], "HorizontalPodAutoscaler", "PodDisruptionBudget")
+
+
+def test_pdb_only_when_more_than_one_pod(helm: str, renders: dict[str, list[Manifest]]) -> None:
+    assert {m.name for m in of_kind(renders["ha-values"], "PodDisruptionBudget")} == {
+        f"{FULL}-{c}" for c in DEPLOYMENTS
+    }
+    two_backends = render(helm, sets=["backend.replicas=2"])
+    assert [m.name for m in of_kind(two_backends, "PodDisruptionBudget")] == [f"{FULL}-backend"]
+
+
+def test_frontend_service_exposure(helm: str, renders: dict[str, list[Manifest]]) -> None:
+    dev = named(renders["dev-values"], "Service", f"{FULL}-frontend").body["spec"]
+    assert dev["type"] == "NodePort" and dev["ports"][0]["nodePort"] == 30080
+    behind_ingress = named(renders["ingress-tls-values"], "Service", f"{FULL}-frontend").body["spec"]
+    assert behind_ingress["type"] == "ClusterIP" and "nodePort" not in behind_ingress["ports"][0]
+    balancer = render(helm, sets=["frontend.service.type=LoadBalancer", "frontend.service.nodePort=null"])
+    assert named(balancer, "Service", f"{FULL}-frontend").body["spec"]["type"] == "LoadBalancer"
+    for component in ("backend", "mcp"):
+        assert (
+            named(renders["dev-values"], "Service", f"{FULL}-{component}").body["spec"]["type"] == "ClusterIP"
+        )
+
+
+def test_ingress_with_tls_makes_cookies_secure(renders: dict[str, list[Manifest]]) -> None:
+    ingress = named(renders["ingress-tls-values"], "Ingress", f"{FULL}-frontend").body["spec"]
+    assert ingress["ingressClassName"] == "nginx"
+    assert ingress["tls"] == [{"secretName": "todo-example-tls", "hosts": ["todo.example.test"]}]
+    assert ingress["rules"][0]["host"] == "todo.example.test"
+    assert (
+        named(renders["ingress-tls-values"], "ConfigMap", f"{FULL}-backend").body["data"][
+            "TODO_COOKIE_SECURE"
+        ]
+        == "true"
+    )
+    assert (
+        named(renders["dev-values"], "ConfigMap", f"{FULL}-backend").body["data"]["TODO_COOKIE_SECURE"]
+        == "false"
+    )
+
+
+def _hook(manifest: Manifest) -> tuple[set[str], int]:
+    annotations = manifest.annotations
+    return set(annotations["helm.sh/hook"].split(",")), int(annotations.get("helm.sh/hook-weight", "0"))
+
+
+def test_migration_hook_order(renders: dict[str, list[Manifest]]) -> None:
+    # In-cluster the database is created with the release, so the first migration runs after install.
+    job = named(renders["dev-values"], "Job", f"{FULL}-migrate")
+    assert _hook(job) == ({"post-install", "pre-upgrade"}, 0)
+    assert job.body["spec"]["template"]["spec"]["containers"][0]["command"] == ["todo-migrate"]
+    assert job.body["spec"]["backoffLimit"] >= 1 and job.body["spec"]["ttlSecondsAfterFinished"] > 0
+    assert "before-hook-creation" in job.annotations["helm.sh/hook-delete-policy"]
+    external = named(renders["external-db-values"], "Job", f"{FULL}-migrate")
+    assert _hook(external)[0] == {"pre-install", "pre-upgrade"}
+    # What the Job needs on a first install exists before it: its ServiceAccount and created Secrets.
+    account = named(renders["dev-values"], "ServiceAccount", f"{FULL}-migrate")
+    assert _hook(account)[0] == _hook(job)[0] and _hook(account)[1] < _hook(job)[1]
+    for secret in of_kind(renders["create-secrets-values"], "Secret"):
+        events, weight = _hook(secret)
+        assert {"pre-install", "pre-upgrade"} <= events and weight < _hook(account)[1], secret
+
+
+def test_created_database_secret_points_at_the_in_cluster_service(renders: dict[str, list[Manifest]]) -> None:
+    manifests = renders["create-secrets-values"]
+    secret = named(manifests, "Secret", f"{FULL}-database").body["data"]
+    url = base64.b64decode(secret["database-url"]).decode()
+    password = base64.b64decode(secret["password"]).decode()
+    # docs/contracts.md: host "<fullname>-postgresql", user and database "todo".
+    assert url == f"postgresql+psycopg://todo:{password}@{FULL}-postgresql:5432/todo"
+    service = named(manifests, "Service", f"{FULL}-postgresql").body["spec"]
+    assert service["ports"][0]["port"] == 5432 and service.get("clusterIP") != "None"
+
+
+def test_postgresql_keeps_data_on_a_volume(helm: str, renders: dict[str, list[Manifest]]) -> None:
+    statefulset = named(renders["defaults"], "StatefulSet", f"{FULL}-postgresql").body["spec"]
+    claim = statefulset["volumeClaimTemplates"][0]
+    assert (
+        claim["spec"]["resources"]["requests"]["storage"] == "1Gi" and "storageClassName" not in claim["spec"]
+    )
+    mounts = {
+        m["name"]: m["mountPath"] for m in statefulset["template"]["spec"]["containers"][0]["volumeMounts"]
+    }
+    env = {e["name"]: e.get("value") for e in statefulset["template"]["spec"]["containers"][0]["env"]}
+    assert env["PGDATA"].startswith(mounts[claim["metadata"]["name"]] + "/")
+    assert statefulset["serviceName"] == f"{FULL}-postgresql-hl"
+    sized = render(helm, sets=["postgresql.persistence.size=5Gi", "postgresql.persistence.storageClass=fast"])
+    claim = named(sized, "StatefulSet", f"{FULL}-postgresql").body["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert claim["resources"]["requests"]["storage"] == "5Gi" and claim["storageClassName"] == "fast"
+
+
+def test_minimal_turns_optional_parts_off(renders: dict[str, list[Manifest]]) -> None:
+    kinds = {m.kind for m in renders["minimal-values"]}
+    assert not kinds & {
+        "NetworkPolicy",
+        "Job",
+        "Pod",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    }
+
+
+def test_helm_test_pod_checks_frontend_and_backend(renders: dict[str, list[Manifest]]) -> None:
+    pod = named(renders["dev-values"], "Pod", f"{FULL}-test")
+    assert pod.annotations["helm.sh/hook"] == "test"
+    args = pod.body["spec"]["containers"][0]["command"]
+    assert args[-2:] == [f"http://{FULL}-frontend:8080", f"http://{FULL}-backend:8000"]
+    script = args[2]
+    assert "/api/openapi.json" in script and "/readyz" in script
+    compile(script, "helm-test", "exec")
+
+
+def test_migration_wait_script_compiles(renders: dict[str, list[Manifest]]) -> None:
+    spec = pod_spec(named(renders["dev-values"], "Job", f"{FULL}-migrate"))
+    assert spec is not None
+    compile(spec["initContainers"][0]["command"][2], "wait-for-database", "exec")
+
+
+def test_ports_match_the_app_defaults() -> None:
+    """docs/contracts.md: values.yaml is the source of the ports; the app's defaults agree."""
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    assert values["backend"]["port"] == ApiSettings.model_fields["port"].default
+    assert values["mcp"]["port"] == McpSettings.model_fields["port"].default
+    assert values["frontend"]["port"] == 8080 and values["postgresql"]["port"] == 5432
+
+
+def _contract_values() -> dict[str, Any]:
+    text = (REPO_ROOT / "docs" / "contracts.md").read_text()
+    section = text.split("## Helm values the Pulumi program sets", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "docs/contracts.md lost its Helm values block"
+    values = yaml.safe_load(block.group(1))
+    # Fill the block's placeholders ("<content tag>", "sha256:...", "...") with well-formed values.
+    for name, image in values["images"].items():
+        if isinstance(image, dict):
+            image["repository"] = f"localhost:5000/todo-{name}"
+            image["tag"] = "abc123"
+            image["digest"] = "sha256:" + "a" * 64
+    return dict(values)
+
+
+def test_contract_values_render(helm: str, tmp_path: Path) -> None:
+    """The values the Pulumi program writes (docs/contracts.md) pass the schema and render as documented."""
+    values_file = tmp_path / "contract.yaml"
+    values_file.write_text(yaml.safe_dump(_contract_values()))
+    manifests = render(helm, values_files=[values_file])
+    assert _image(manifests, "backend") == "localhost:5000/todo-backend@sha256:" + "a" * 64
+
+
+def _notes(helm: str, tmp_path: Path, *sets: str) -> str:
+    """NOTES.txt rendered offline (`helm install --dry-run` needs a cluster): via tpl in a chart copy."""
+    chart = tmp_path / "chart"
+    shutil.copytree(CHART_DIR, chart)
+    shutil.copy(chart / "templates" / "NOTES.txt", chart / "notes-source.txt")
+    (chart / "templates" / "notes-check.yaml").write_text(
+        'notes: {{ tpl (.Files.Get "notes-source.txt") . | toJson }}\n'
+    )
+    args = [
+        "template",
+        "todo",
+        str(chart),
+        "--namespace",
+        "todo",
+        "--show-only",
+        "templates/notes-check.yaml",
+    ]
+    for assignment in sets:
+        args += ["--set", assignment]
+    result = run_helm(helm, *args)
+    assert result.returncode == 0, result.stderr
+    return str(yaml.safe_load(result.stdout)["notes"])
+
+
+def test_notes_explain_how_to_open_and_debug(helm: str, tmp_path: Path) -> None:
+    notes = _notes(helm, tmp_path)
+    assert f"minikube service {FULL}-frontend --namespace todo" in notes
+    assert f"kubectl logs deployment/{FULL}-backend --namespace todo" in notes
+    assert f"kubectl logs job/{FULL}-migrate" in notes
+    assert "helm test todo" in notes
+
+
+def test_notes_name_the_ingress_host(helm: str, tmp_path: Path) -> None:
+    notes = _notes(
+        helm, tmp_path, "ingress.enabled=true", "ingress.host=todo.example.test", "ingress.tlsSecret=tls"
+    )
+    assert "https://todo.example.test/" in notes and "minikube service" not in notes
+
+
+def test_notes_warn_about_created_secrets(helm: str, tmp_path: Path) -> None:
+    notes = _notes(
+        helm,
+        tmp_path,
+        "secrets.create=true",
+        "secrets.app.values.jwtSecret=" + "j" * 32,
+        "secrets.app.values.mcpToken=" + "m" * 24,
+        "secrets.database.values.password=" + "p" * 16,
+    )
+    assert "release's history" in notes

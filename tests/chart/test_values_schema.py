@@ -1,0 +1,121 @@
+"""values.schema.json: the chart's own values pass; each kind of bad value fails with Helm naming the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.chart.helm import CHART_DIR, CI_FILES, run_helm, template_args
+
+SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())
+GOOD_SECRETS = [
+    "secrets.create=true",
+    "secrets.app.values.jwtSecret=" + "j" * 32,
+    "secrets.app.values.mcpToken=" + "m" * 24,
+    "secrets.database.values.password=" + "p" * 16,
+]
+
+# (case id, --set / --set-string assignments, the JSON pointer Helm's error must name)
+BAD_VALUES = [
+    ("unknown-top-level-key", ["--set", "replicaCount=2"], "'replicaCount' not allowed"),
+    ("unknown-nested-key", ["--set", "backend.replica=2"], "'replica' not allowed"),
+    ("wrong-type", ["--set-string", "backend.replicas=three"], "/backend/replicas"),
+    ("wrong-type-bool", ["--set-string", "networkPolicy.enabled=yes"], "/networkPolicy/enabled"),
+    ("negative-replicas", ["--set", "mcp.replicas=-1"], "/mcp/replicas"),
+    ("nodeport-too-low", ["--set", "frontend.service.nodePort=8080"], "/frontend/service/nodePort"),
+    ("nodeport-too-high", ["--set", "frontend.service.nodePort=32768"], "/frontend/service/nodePort"),
+    ("unknown-service-type", ["--set", "frontend.service.type=External"], "/frontend/service/type"),
+    ("unknown-database-mode", ["--set", "postgresql.mode=sqlite"], "/postgresql/mode"),
+    (
+        "external-without-url-secret",
+        ["--set", "postgresql.mode=external", "--set", "secrets.database.existingSecret="],
+        "/secrets/database/existingSecret",
+    ),
+    (
+        "external-create-without-url",
+        ["--set", "postgresql.mode=external", *[a for s in GOOD_SECRETS for a in ("--set", s)]],
+        "/secrets/database/values/url",
+    ),
+    ("unknown-engine", ["--set", "agent.engine=gpt"], "/agent/engine"),
+    ("bad-digest", ["--set", "images.backend.digest=latest"], "/images/backend/digest"),
+    ("create-without-jwt-secret", ["--set", "secrets.create=true"], "/secrets/app/values/jwtSecret"),
+    (
+        "create-with-non-alphanumeric-password",
+        [
+            *[a for s in GOOD_SECRETS[:3] for a in ("--set", s)],
+            "--set",
+            "secrets.database.values.password=p@ss:word/0123456789",
+        ],
+        "/secrets/database/values/password",
+    ),
+    (
+        "openai-create-without-api-key",
+        ["--set", "agent.engine=openai", *[a for s in GOOD_SECRETS for a in ("--set", s)]],
+        "/secrets/llm/values/apiKey",
+    ),
+    ("bad-cidr", ["--set", "agent.openai.egressCIDRs[0]=everywhere"], "/agent/openai/egressCIDRs/0"),
+    (
+        "bad-hook-delete-policy",
+        ["--set", "migrations.hookDeletePolicy=never"],
+        "/migrations/hookDeletePolicy",
+    ),
+    ("bad-log-level", ["--set", "logLevel=verbose"], "/logLevel"),
+]
+
+
+@pytest.mark.parametrize(("assignments", "key"), [c[1:] for c in BAD_VALUES], ids=[c[0] for c in BAD_VALUES])
+def test_bad_values_fail_naming_the_key(helm: str, assignments: list[str], key: str) -> None:
+    result = run_helm(helm, *template_args(), *assignments)
+    assert result.returncode != 0, f"helm accepted {assignments}"
+    assert "values don't meet the specifications of the schema" in result.stderr, result.stderr
+    assert key in result.stderr, result.stderr
+
+
+def test_good_create_mode_values_pass(helm: str) -> None:
+    result = run_helm(helm, *template_args(), *[a for s in GOOD_SECRETS for a in ("--set", s)])
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("values_file", [CHART_DIR / "values.yaml", *CI_FILES], ids=lambda p: p.name)
+def test_values_files_validate_against_the_schema(values_file: Path) -> None:
+    # The schema is also readable by other tools (the Pulumi contract test uses jsonschema like this).
+    defaults = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    override = yaml.safe_load(values_file.read_text())
+    jsonschema.validate(_merge(defaults, override), SCHEMA)
+
+
+def test_schema_is_closed_everywhere() -> None:
+    """Every object with declared properties rejects unknown keys, so typos never pass silently."""
+    open_objects: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            # Conditional fragments under allOf only narrow keys the main schema already closes.
+            if (
+                "properties" in node
+                and node.get("additionalProperties") is not False
+                and "/allOf" not in path
+            ):
+                open_objects.append(path or "/")
+            for key, child in node.items():
+                walk(child, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{path}/{index}")
+
+    walk(SCHEMA, "")
+    assert not open_objects, open_objects
+
+
+def _merge(base: dict[str, object], override: dict[str, object]) -> dict[str, object]:
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        merged[key] = (
+            _merge(current, value) if isinstance(value, dict) and isinstance(current, dict) else value
+        )
+    return merged
