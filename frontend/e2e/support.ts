@@ -108,6 +108,10 @@ export async function startEnvironment(): Promise<Environment> {
       api = urls.api;
     }
 
+    const baseUrl = `http://127.0.0.1:${NGINX_PORT}`;
+    // A leftover server on our port would answer the probes below in place of the nginx we start.
+    if (await fetch(`${baseUrl}/healthz`).then(() => true, () => false))
+      throw new Error(`something already listens on 127.0.0.1:${NGINX_PORT}; stop it or set E2E_NGINX_PORT`);
     const runDir = join(work, "nginx");
     mkdirSync(runDir);
     nginx = start(
@@ -123,7 +127,6 @@ export async function startEnvironment(): Promise<Environment> {
       },
       FRONTEND_DIR,
     );
-    const baseUrl = `http://127.0.0.1:${NGINX_PORT}`;
     await waitFor(
       "nginx /healthz and the backend behind it",
       async () => {

@@ -74,7 +74,7 @@ export function ChatPanel(props: Props) {
           </button>
         </div>
       </div>
-      <ol className="messages" ref={logRef} aria-label="Messages" aria-live="polite" aria-busy={loadingHistory}>
+      <ol className="messages" ref={logRef} aria-label="Chat history" aria-live="polite" aria-busy={loadingHistory}>
         {entries.length === 0 && !loadingHistory && (
           <li className="empty">
             <p>Tell me what to do. For example:</p>
