@@ -15,4 +15,12 @@ tier_lint() {
   [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (see the output above)."
   (cd "$REPO_ROOT/frontend" && npm run --silent typecheck)
+  say "helm lint --strict charts/todo-chatbot (defaults and every ci/*.yaml)"
+  source "$REPO_ROOT/scripts/lib/helm.sh"
+  ensure_helm
+  local values_file
+  helm lint --strict charts/todo-chatbot
+  for values_file in charts/todo-chatbot/ci/*.yaml; do
+    helm lint --strict charts/todo-chatbot --values "$values_file"
+  done
 }
