@@ -153,9 +153,26 @@ def _glob_regex(pattern: str) -> str:
 
 @dataclass(frozen=True)
 class _IgnoreRule:
+    pattern: str
     regex: re.Pattern[str]
     depth: int
     exclusion: bool
+
+    def matches(self, path: str) -> bool:
+        """Docker's rule: the path itself, or its leading directories at the pattern's depth."""
+        if self.regex.match(path):
+            return True
+        parts = path.split("/")
+        return len(parts) > self.depth and bool(self.regex.match("/".join(parts[: self.depth])))
+
+    def may_match_below(self, directory: str) -> bool:
+        """Whether this rule could match a path inside `directory` without matching the directory itself."""
+        if self.matches(directory):
+            return False
+        glob = _GLOB_CHARS.search(self.pattern)
+        literal = self.pattern[: glob.start()] if glob else self.pattern
+        inside = directory + "/"
+        return literal.startswith(inside) or (glob is not None and inside.startswith(literal))
 
 
 class DockerIgnore:
@@ -172,7 +189,7 @@ class DockerIgnore:
             if not pattern:
                 continue
             regex = re.compile(f"^{_glob_regex(pattern)}$")
-            self._rules.append(_IgnoreRule(regex, pattern.count("/") + 1, exclusion))
+            self._rules.append(_IgnoreRule(pattern, regex, pattern.count("/") + 1, exclusion))
 
     @classmethod
     def for_dockerfile(cls, context: Path, dockerfile: str) -> DockerIgnore:
@@ -183,19 +200,17 @@ class DockerIgnore:
         return cls([])
 
     def can_prune(self, directory: str) -> bool:
-        """A directory may be skipped whole only when ignored and no '!' rule could bring a file back."""
-        return self.ignores(directory) and not any(rule.exclusion for rule in self._rules)
+        """A directory may be skipped whole when ignored and no '!' rule could bring a file inside it back."""
+        return self.ignores(directory) and not any(
+            rule.exclusion and rule.may_match_below(directory) for rule in self._rules
+        )
 
     def ignores(self, path: str) -> bool:
-        parts = path.split("/")
         ignored = False
         for rule in self._rules:
             if rule.exclusion != ignored:
                 continue
-            matched = bool(rule.regex.match(path))
-            if not matched and len(parts) > rule.depth:
-                matched = bool(rule.regex.match("/".join(parts[: rule.depth])))
-            if matched:
+            if rule.matches(path):
                 ignored = not rule.exclusion
         return ignored
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import IMAGE, ProgramRun, run_program, unwrap
+from tests.unit.harness import IMAGE, REPO, ProgramRun, run_program, unwrap
 
 
 def _snapshot(run: ProgramRun) -> list[dict[str, Any]]:
@@ -88,3 +88,36 @@ def test_the_executable_bit_is_part_of_the_content(context: Path) -> None:
     (context / "frontend/nginx/start.sh").chmod(0o644)
     after = _images(run_program("dev", context=context))
     assert {s for s in before if before[s] != after[s]} == {"frontend"}
+
+
+@pytest.fixture
+def real_checkout(tmp_path: Path) -> Path:
+    """A copy of the repository's real build inputs (Dockerfiles, .dockerignore, app, frontend)."""
+    root = tmp_path / "checkout"
+    skip = shutil.ignore_patterns("node_modules", "dist", "__pycache__", ".venv", "coverage")
+    for name in ("dockerfiles", "app", "frontend"):
+        shutil.copytree(REPO / name, root / name, ignore=skip)
+    shutil.copy2(REPO / ".dockerignore", root / ".dockerignore")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("changed_file", "rebuilt"),
+    [
+        ("frontend/src/main.tsx", {"frontend"}),
+        ("frontend/nginx/start.sh", {"frontend"}),
+        ("app/src/todo/core/tasks.py", {"backend", "mcp"}),
+        ("app/requirements/mcp.txt", {"mcp"}),
+        ("app/requirements/api.txt", {"backend"}),
+        ("dockerfiles/backend.Dockerfile", {"backend"}),
+    ],
+)
+def test_real_dockerfiles_roll_exactly_the_images_that_contain_a_change(
+    real_checkout: Path, changed_file: str, rebuilt: set[str]
+) -> None:
+    before = run_program("dev", context=real_checkout)
+    assert _snapshot(before) == _snapshot(run_program("dev", context=real_checkout))
+    with (real_checkout / changed_file).open("a") as handle:
+        handle.write("\n")
+    old, new = _images(before), _images(run_program("dev", context=real_checkout))
+    assert {service for service in old if old[service] != new[service]} == rebuilt
