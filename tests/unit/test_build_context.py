@@ -100,3 +100,14 @@ def test_a_new_file_under_a_copied_directory_changes_the_tag(context: Path) -> N
     (context / "app/src/todo/mcp/tools.py").write_text("")
     after = content_tag(context, "dockerfiles/mcp.Dockerfile", platform="linux/amd64", build_args={})
     assert before != after
+
+
+def test_ignored_directories_are_pruned_only_when_nothing_inside_can_come_back() -> None:
+    allowlist = DockerIgnore(["*", "!app/src/", "!frontend/", "frontend/node_modules", "!**/keep.txt"])
+    assert not allowlist.can_prune("app")  # !app/src re-includes something below it
+    assert not allowlist.can_prune("frontend")  # not ignored at all
+    assert not allowlist.can_prune("frontend/node_modules")  # !**/keep.txt could match inside
+    strict = DockerIgnore(["*", "!app/src/", "!frontend/", "frontend/node_modules"])
+    assert strict.can_prune("frontend/node_modules")
+    assert strict.can_prune("tests")
+    assert not strict.ignores("app/src/todo/x.py")
