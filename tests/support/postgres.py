@@ -30,10 +30,10 @@ import psycopg
 PORT_RANGE = range(15400, 15500)
 
 
-def _stop_with_parent() -> None:
-    """Ask Linux to send the server SIGINT (fast shutdown) if the test process dies without stopping it."""
+def stop_with_parent(signal_number: int = 2) -> None:
+    """``preexec_fn``: Linux signals the child (default SIGINT) when the process that started it dies."""
     try:
-        ctypes.CDLL(None).prctl(1, 2)  # PR_SET_PDEATHSIG, SIGINT
+        ctypes.CDLL(None).prctl(1, signal_number)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -160,7 +160,7 @@ class PostgresServer:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_stop_with_parent,
+            preexec_fn=stop_with_parent,
             user=self._uid,
             group=self._gid,
             extra_groups=self._groups,

@@ -1,0 +1,90 @@
+"""The backend as real processes (tests/support/stack.py): PostgreSQL, todo-mcp and todo-api replicas.
+
+Proves the server keeps no state between requests: a conversation started on one API process goes
+on, with "the second one" resolved from stored history, on another; killing a replica loses nothing;
+SIGTERM lets an in-flight chat turn finish and store its answer.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with Stack() as running:
+        yield running
+
+
+def _chat(client: httpx.Client, message: str, conversation_id: int | None = None) -> dict[str, object]:
+    response = client.post("/api/chat", json={"message": message, "conversation_id": conversation_id})
+    assert response.status_code == 200, response.text
+    reply: dict[str, object] = response.json()
+    return reply
+
+
+def test_conversation_continues_on_another_replica_and_survives_one_dying(stack: Stack) -> None:
+    second_url = stack.start_api()
+    with httpx.Client(base_url=stack.api_url, timeout=30) as first:
+        first.post("/api/auth/register", json={"email": "rep@example.com", "password": "correct horse"})
+        conversation = _chat(first, "add buy milk")["conversation_id"]
+        assert isinstance(conversation, int)
+        _chat(first, "add call mom", conversation)
+        listing = _chat(first, "what's on my list?", conversation)
+        assert "buy milk" in str(listing["reply"]) and "call mom" in str(listing["reply"])
+        cookies = first.cookies
+
+    # The first replica goes away; the second carries on from PostgreSQL alone.
+    first_process = next(p for name, p in stack.processes if name == "todo-api")
+    first_process.send_signal(signal.SIGTERM)
+    first_process.wait(timeout=30)
+
+    with httpx.Client(base_url=second_url, timeout=30, cookies=cookies) as second:
+        done = _chat(second, "complete the second one", conversation)
+        calls = done["tool_calls"]
+        assert isinstance(calls, list) and calls[-1]["name"] == "complete_task"
+        assert calls[-1]["result"]["title"] == "call mom" and calls[-1]["result"]["completed"] is True
+        stored = second.get(f"/api/conversations/{conversation}").json()["messages"]
+        assert [m["role"] for m in stored] == ["user", "assistant"] * 4
+        assert stored[-2]["content"] == "complete the second one"
+        tasks = second.get("/api/tasks?status=done").json()["items"]
+        assert [t["title"] for t in tasks] == ["call mom"]
+
+
+def test_sigterm_lets_an_in_flight_chat_turn_finish(stack: Stack) -> None:
+    url = stack.start_api()
+    api = next(p for name, p in reversed(stack.processes) if name == "todo-api")
+    client = httpx.Client(base_url=url, timeout=60)
+    client.post("/api/auth/register", json={"email": "term@example.com", "password": "correct horse"})
+    _chat(client, "add water the plants")
+    answer: dict[str, httpx.Response] = {}
+    # Hold the tasks table so the turn's list_tasks tool call (real MCP, real DB) is slow on purpose.
+    with psycopg.connect(stack.database_url.replace("+psycopg", "")) as blocker:
+        blocker.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+        worker = threading.Thread(
+            target=lambda: answer.setdefault("r", client.post("/api/chat", json={"message": "what's left?"}))
+        )
+        worker.start()
+        time.sleep(1.0)
+        api.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert api.poll() is None, "todo-api exited with a request still in flight"
+        blocker.rollback()  # releases the lock: the in-flight turn can finish now
+    worker.join(timeout=30)
+    api.wait(timeout=30)
+    client.close()
+    response = answer["r"]
+    assert response.status_code == 200
+    assert "water the plants" in response.json()["reply"]
+    with psycopg.connect(stack.database_url.replace("+psycopg", "")) as check:
+        row = check.execute("SELECT content FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+    assert row is not None and "water the plants" in row[0]
