@@ -199,13 +199,13 @@ class _Reader:
         self._stack = stack
         self.problems: list[str] = []
 
-    def fail(self, key: str, given: str | None, allowed: str, *, secret: bool = False) -> None:
+    def fail(
+        self, key: str, given: str | None, allowed: str, *, secret: bool = False, remove: bool = False
+    ) -> None:
         shown = "(not set)" if given is None else ("(hidden: secret)" if secret else repr(given))
         flag = " --secret" if secret else ""
-        self.problems.append(
-            f"{PROJECT}:{key} = {shown}: {allowed}. "
-            f"Fix: pulumi config set{flag} {key} <value> --stack {self._stack}"
-        )
+        fix = f"pulumi config rm {key}" if remove else f"pulumi config set{flag} {key} <value>"
+        self.problems.append(f"{PROJECT}:{key} = {shown}: {allowed}. Fix: {fix} --stack {self._stack}")
 
     def raw(self, key: str) -> str | None:
         return self._config.get(key)
@@ -406,6 +406,7 @@ def load_settings(config: pulumi.Config, stack: str, full_config: Mapping[str, o
             database_url,
             "is ignored while databaseMode is inCluster; set databaseMode external or remove databaseUrl",
             secret=True,
+            remove=True,
         )
 
     if read.problems:

@@ -65,6 +65,16 @@ CASES = [
         ["databaseUrl = (hidden: secret)", "must start with postgresql+psycopg://"],
     ),
     ("dev", {"replica": 2}, {}, ["todo-chatbot:replica is not a setting", "did you mean"]),
+    (
+        "dev",
+        {},
+        {"databaseUrl": "postgresql+psycopg://u:p@h/db"},
+        [
+            "databaseUrl = (hidden: secret)",
+            "ignored while databaseMode is inCluster",
+            "pulumi config rm databaseUrl",
+        ],
+    ),
     ("dev", {"registryUsername": "bot"}, {}, ["registryPassword = (not set)", "registryUsername is 'bot'"]),
     # The committed staging stack without its secrets: names both missing keys and how to set them.
     (
