@@ -5,9 +5,10 @@ import pulumi
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
-from components.secrets import AppSecrets, SecretsArgs
+from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import load_settings
 
+# The whole config map too, so a misspelt key is reported instead of silently ignored.
 settings = load_settings(pulumi.Config(), pulumi.get_stack(), pulumi.runtime.config.CONFIG.get())
 
 # Images first: a missing Dockerfile stops the program before anything is declared.
@@ -31,7 +32,7 @@ cluster = Cluster(
 in_cluster = settings.release.database.mode == "inCluster"
 secrets = AppSecrets(
     "secrets",
-    SecretsArgs(
+    AppSecretsArgs(
         namespace=cluster.namespace,
         provider=cluster.provider,
         in_cluster_database_host=f"{chart_fullname(settings.release.name)}-postgresql"

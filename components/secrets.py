@@ -21,7 +21,7 @@ DATABASE_PORT = 5432
 
 
 @dataclass(frozen=True)
-class SecretsArgs:
+class AppSecretsArgs:
     """Where the Secrets go and which optional values the stack config supplies."""
 
     namespace: pulumi.Input[str]
@@ -48,7 +48,7 @@ class AppSecrets(pulumi.ComponentResource):
     llm_secret_name: pulumi.Output[str]
     revision: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("todo:index:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         in_k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
