@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from components.build_context import content_tag
 from components.images import BUILD_ARGS
 from tests.unit.conftest import STAGING_SECRETS
@@ -15,11 +17,13 @@ from tests.unit.harness import (
     PASSWORD,
     PROVIDER,
     RELEASE,
+    REPO,
     SECRET,
     ProgramRun,
     fake_digest,
     run_program,
     secret_at,
+    stack_config,
     unwrap,
 )
 
@@ -241,3 +245,26 @@ def test_openai_engine_adds_the_llm_secret_and_rules_does_not(context: Path) -> 
     assert run.release_values()["agent"]["engine"] == "openai"
     llm = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-llm")
     assert llm.urn in run.one(RELEASE).dependencies
+
+
+@pytest.mark.parametrize("stack_file", sorted(REPO.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_each_stack_file_produces_a_complete_graph(context: Path, stack_file: Path, preview: bool) -> None:
+    stack = stack_file.name.split(".")[1]
+    config = stack_config(stack)
+    secrets = {}  # FAKE values for exactly the secret keys this stack's settings require
+    if config.get("todo-chatbot:registryUsername"):
+        secrets["registryPassword"] = "fake-registry-token"
+    if config.get("todo-chatbot:databaseMode") == "external":
+        secrets["databaseUrl"] = STAGING_SECRETS["databaseUrl"]
+    if config.get("todo-chatbot:agentEngine") == "openai":
+        secrets["openaiApiKey"] = "sk-fake"
+    run = run_program(stack, secrets=secrets, context=context, preview=preview)
+    assert len(run.of_type(IMAGE)) == 3
+    assert {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)} >= {
+        "todo-app",
+        "todo-database",
+    }
+    assert len(run.of_type(NAMESPACE)) == len(run.of_type(PROVIDER)) == len(run.of_type(RELEASE)) == 1
+    assert unwrap(run.one(PROVIDER).inputs)["context"] == config["todo-chatbot:kubeContext"]
+    assert set(run.stack_outputs) >= {"namespace", "releaseName", "releaseStatus", "openCommand", "images"}
