@@ -70,7 +70,9 @@ class Images(pulumi.ComponentResource):
             registry = docker.RegistryArgs(
                 server=args.registry_server,
                 username=args.registry_username,
-                password=pulumi.Output.secret(args.registry_password) if args.registry_password else None,
+                password=pulumi.Output.secret(args.registry_password)
+                if args.registry_password is not None
+                else None,
             )
         self.references: dict[str, ImageReference] = {}
         self.resources: dict[str, docker.Image] = {}
