@@ -1,4 +1,16 @@
-# Tier 'images': placeholder until its issue lands.
+# Tier 'images': builds the three production images on stand-in bases (no container registry is
+# reachable here) and proves them on a real Docker engine, PostgreSQL and registry (tests/images).
+# The benchmark (docs/benchmarks.md "Images") is separate: .venv/bin/python bench/images/bench_images.py
+source "$REPO_ROOT/scripts/lib/docker.sh"
+
 tier_images() {
-  say "tier 'images' has no tests yet (its issue has not landed); nothing to run"
+  ensure_venv
+  # The containers' real PostgreSQL (tests/support/postgres.py runs Debian's server binaries).
+  apt_install postgresql
+  ensure_dockerd
+  ensure_standin_bases
+  ensure_registry
+  # The tier runs in its own subshell, so this trap stops only the registry this tier started.
+  trap stop_registry EXIT
+  run_pytest tests/images
 }

