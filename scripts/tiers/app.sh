@@ -1,4 +1,9 @@
-# Tier 'app': placeholder until its issue lands.
+# Tier 'app': the backend, MCP server and chat agent against a REAL PostgreSQL that the tests start
+# themselves on loopback (tests/support/postgres.py; Debian's postgresql package provides the server).
 tier_app() {
-  say "tier 'app' has no tests yet (its issue has not landed); nothing to run"
+  apt_install postgresql
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+    || die "PostgreSQL server binaries are missing under /usr/lib/postgresql/*/bin; install them (Debian: apt-get install postgresql)."
+  ensure_venv
+  run_pytest tests/app -q -p no:cacheprovider
 }
