@@ -23,4 +23,6 @@ tier_lint() {
   for values_file in charts/todo-chatbot/ci/*.yaml; do
     helm lint --strict charts/todo-chatbot --values "$values_file"
   done
+  say "hadolint (Dockerfiles: the images, the naive benchmark one, the test stand-ins)"
+  "$VENV/bin/hadolint" --no-color dockerfiles/*.Dockerfile bench/images/*.Dockerfile tests/images/standins/*.Dockerfile
 }
