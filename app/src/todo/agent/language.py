@@ -148,7 +148,8 @@ TaskAction = CompleteTask | ReopenTask | DeleteTask | RenameTask | RescheduleTas
 
 _I = re.IGNORECASE
 _LEADING_FILLER = re.compile(
-    r"^(?:please|pls|plz|kindly|ok(?:ay)?|alright|so|and|also|now|then|hey|hi|hello|yo|"
+    r"^(?:please|pls|plz|kindly|ok(?:ay)?|alright|so|and|also|now|then|hey|hi|hello|yo|actually|oh|oops|"
+    r"wait|sorry|um+|hmm+|well|right|great|cool|thanks|thank you|no|nope|yes|yeah|yep|sure|"
     r"(?:can|could|would|will) you(?: please)?|i(?:'d| would) like you to|i want you to|"
     r"(?:can|could) i(?: please)?|let(?:'s| us)|lets|just|go ahead and)\b[\s,:]*",
     _I,

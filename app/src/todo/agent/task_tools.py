@@ -7,7 +7,8 @@ or tool error). An unreachable, refusing or broken server raises ``McpUnavailabl
 
 from __future__ import annotations
 
-import logging
+import functools
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Protocol
@@ -15,14 +16,19 @@ from typing import Any, Protocol
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types.version import LATEST_MODERN_VERSION
 
 from todo.agent import ToolCall
 from todo.core.settings import ApiSettings
 
-log = logging.getLogger("todo.agent")
-
 # One tool round trip is a few milliseconds; a server this slow is treated as down.
 MCP_TIMEOUT_SECONDS = 10.0
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle per turn costs tens of ms."""
+    return ssl.create_default_context()
 
 
 class McpUnavailable(Exception):
@@ -75,12 +81,15 @@ class McpTaskTools:
                     httpx2.AsyncClient(
                         headers=service_headers(self._settings, self._user_id),
                         timeout=httpx2.Timeout(MCP_TIMEOUT_SECONDS),
+                        verify=_tls_context(),
                     )
                 )
                 self._client = await self._stack.enter_async_context(
                     Client(
                         streamable_http_client(self._settings.mcp_url, http_client=http),
                         read_timeout_seconds=MCP_TIMEOUT_SECONDS,
+                        # Our server runs this same SDK: skip the protocol discovery round trip.
+                        mode=LATEST_MODERN_VERSION,
                     )
                 )
             except Exception as error:
@@ -108,17 +117,22 @@ class McpTaskTools:
 async def connect_task_tools(
     settings: ApiSettings, user_id: int, calls: list[ToolCall]
 ) -> AsyncIterator[McpTaskTools]:
-    """Task tools acting as ``user_id``; calls are appended to ``calls`` as they happen."""
-    stack = AsyncExitStack()
-    try:
-        yield McpTaskTools(settings, user_id, calls, stack)
-    finally:
-        await _close_quietly(stack)
+    """Task tools acting as ``user_id``; calls are appended to ``calls`` as they happen.
 
-
-async def _close_quietly(stack: AsyncExitStack) -> None:
-    # Closing a connection to a server that just failed may fail too; the turn is already answered.
+    A transport failure may surface inside a call as a cancellation of the SDK's task group; the
+    real cause comes out when the client closes, so closing happens with the body's exception.
+    """
+    body_error: BaseException | None = None
     try:
-        await stack.aclose()
+        async with AsyncExitStack() as stack:
+            try:
+                yield McpTaskTools(settings, user_id, calls, stack)
+            except BaseException as error:
+                body_error = error
+                raise
+    except McpUnavailable:
+        raise
     except Exception as error:
-        log.debug("closing the MCP client failed", extra={"error": describe_failure(error)})
+        if error is body_error:
+            raise  # the caller's own failure, not the MCP server's
+        raise McpUnavailable(f"MCP client failed: {describe_failure(error)}") from error

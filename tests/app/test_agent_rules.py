@@ -1,0 +1,279 @@
+"""The rules engine end to end against the REAL MCP server over HTTP (and PostgreSQL behind it).
+
+Each test holds a conversation the way the API does: it keeps the history (messages plus the
+tool calls stored with each answer) and hands it to ``run_turn`` again on the next message.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.app.test_mcp_harness import RunningMcp, free_port, run_mcp_server, with_mcp_url
+from todo.agent import AgentTurn, HistoryMessage, run_turn
+from todo.agent import rules_engine
+from todo.core import tasks
+from todo.core.db import session_scope
+from todo.core.models import TaskPublic, TaskStatus, User
+from todo.core.settings import ApiSettings
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def mcp(api_settings: ApiSettings) -> Iterator[RunningMcp]:
+    with run_mcp_server(api_settings) as server:
+        yield server
+
+
+class Chat:
+    """One conversation: stores every turn as the API would and replays the history."""
+
+    def __init__(self, settings: ApiSettings, user_id: int) -> None:
+        self.settings = settings
+        self.user_id = user_id
+        self.history: list[HistoryMessage] = []
+
+    async def say(self, message: str) -> AgentTurn:
+        turn = await run_turn(self.settings, self.user_id, self.history, message)
+        self.history += [
+            HistoryMessage("user", message),
+            HistoryMessage("assistant", turn.reply, turn.tool_calls),
+        ]
+        return turn
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def chat(api_settings: ApiSettings, mcp: RunningMcp, user: User) -> Chat:
+    assert user.id is not None
+    return Chat(with_mcp_url(api_settings, mcp.url), user.id)
+
+
+def stored(engine: Engine, user: User, status: TaskStatus = TaskStatus.all) -> list[TaskPublic]:
+    assert user.id is not None
+    with session_scope(engine) as session:
+        return tasks.list_tasks(session, user.id, status=status, limit=200).items
+
+
+def titles(engine: Engine, user: User, status: TaskStatus = TaskStatus.all) -> list[str]:
+    return [task.title for task in stored(engine, user, status)]
+
+
+async def test_add_buy_milk(chat: Chat, engine: Engine, user: User) -> None:
+    turn = await chat.say("add buy milk")
+    assert turn.reply == 'Added "buy milk" to your list.'
+    assert [call.name for call in turn.tool_calls] == ["add_task"]
+    assert turn.tool_calls[0].arguments == {"title": "buy milk"}
+    assert turn.tool_calls[0].result["title"] == "buy milk"
+    assert titles(engine, user) == ["buy milk"]
+
+
+async def test_remind_me_tomorrow_sets_the_due_date(chat: Chat, engine: Engine, user: User) -> None:
+    turn = await chat.say("remind me to call mom tomorrow")
+    assert turn.reply == 'Added "call mom" to your list (due tomorrow).'
+    (task,) = stored(engine, user)
+    assert (task.title, task.due_date) == ("call mom", date.today() + timedelta(days=1))
+
+
+async def test_add_with_priority(chat: Chat, engine: Engine, user: User) -> None:
+    turn = await chat.say("add buy milk high priority")
+    assert turn.reply == 'Added "buy milk" to your list (high priority).'
+    assert stored(engine, user)[0].priority == "high"
+
+
+@pytest.mark.parametrize("question", ["what's on my list?", "what's left?"])
+async def test_listing_open_tasks(chat: Chat, question: str) -> None:
+    for message in ("add buy milk", "add call mom", "add water plants", "complete water plants"):
+        await chat.say(message)
+    turn = await chat.say(question)
+    assert turn.reply == "Here's what's on your list:\n1. buy milk\n2. call mom"
+    assert [(call.name, call.arguments) for call in turn.tool_calls] == [("list_tasks", {"status": "open"})]
+
+
+async def test_empty_list(chat: Chat) -> None:
+    turn = await chat.say("what's on my list?")
+    assert "Your list is empty" in turn.reply
+
+
+async def test_mark_buy_milk_as_done(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy milk")
+    await chat.say("add call mom")
+    turn = await chat.say("mark buy milk as done")
+    assert turn.reply == 'Nice work! I marked "buy milk" as done.'
+    assert [call.name for call in turn.tool_calls] == ["list_tasks", "complete_task"]
+    assert titles(engine, user, TaskStatus.done) == ["buy milk"]
+    assert titles(engine, user, TaskStatus.open) == ["call mom"]
+
+
+async def test_complete_the_second_one_uses_the_last_list_shown(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    for message in ("add buy milk", "add call mom", "add pay rent"):
+        await chat.say(message)
+    await chat.say("what's on my list?")
+    await chat.say("add walk the dog")  # not shown yet, so it does not shift the numbers
+    turn = await chat.say("complete the second one")
+    assert turn.reply == 'Nice work! I marked "call mom" as done.'
+    assert [call.name for call in turn.tool_calls] == ["complete_task"]
+    assert titles(engine, user, TaskStatus.done) == ["call mom"]
+    turn = await chat.say("delete the last one")
+    assert turn.reply == 'Deleted "pay rent".'
+
+
+async def test_mark_it_done_means_the_task_last_referred_to(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy milk")
+    await chat.say("add call mom")
+    turn = await chat.say("mark it done")
+    assert turn.reply == 'Nice work! I marked "call mom" as done.'
+    assert titles(engine, user, TaskStatus.done) == ["call mom"]
+    turn = await chat.say("actually, reopen it")
+    assert turn.reply == 'I reopened "call mom"; it\'s back on your list.'
+
+
+async def test_delete_call_mom(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy milk")
+    await chat.say("remind me to call mom tomorrow")
+    turn = await chat.say("delete call mom")
+    assert turn.reply == 'Deleted "call mom".'
+    assert titles(engine, user) == ["buy milk"]
+    turn = await chat.say("mark it done")
+    assert turn.reply == 'You already deleted "call mom". Which task do you mean?'
+
+
+async def test_rename(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy milk")
+    turn = await chat.say("rename buy milk to buy oat milk")
+    assert turn.reply == 'Renamed "buy milk" to "buy oat milk".'
+    assert titles(engine, user) == ["buy oat milk"]
+
+
+async def test_show_completed_tasks(chat: Chat) -> None:
+    for message in ("add buy milk", "add call mom", "mark call mom as done"):
+        await chat.say(message)
+    turn = await chat.say("show completed tasks")
+    assert turn.reply == "Here's what you've completed:\n1. call mom (done)"
+    assert turn.tool_calls[0].arguments == {"status": "done"}
+
+
+async def test_reschedule_and_reprioritise(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add pay rent")
+    turn = await chat.say("move pay rent to tomorrow")
+    assert turn.reply == '"pay rent" is now due tomorrow.'
+    turn = await chat.say("make it high priority")
+    assert turn.reply == '"pay rent" is now high priority.'
+    (task,) = stored(engine, user)
+    assert (task.due_date, task.priority) == (date.today() + timedelta(days=1), "high")
+    turn = await chat.say("remove the due date of pay rent")
+    assert turn.reply == '"pay rent" no longer has a due date.'
+    assert stored(engine, user)[0].due_date is None
+
+
+async def test_ambiguous_title_asks_which_and_the_answer_picks_from_that_list(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    for message in ("add buy milk", "add call mom", "add buy oat milk"):
+        await chat.say(message)
+    turn = await chat.say("complete milk")
+    assert turn.reply.startswith('More than one task matches "milk":\n1. buy milk\n2. buy oat milk\n')
+    assert "complete the first one" in turn.reply
+    assert titles(engine, user, TaskStatus.done) == []
+    turn = await chat.say("complete the second one")
+    assert turn.reply == 'Nice work! I marked "buy oat milk" as done.'
+
+
+async def test_fuzzy_titles_and_not_found(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add call mom")
+    turn = await chat.say("mark call mum as done")
+    assert turn.reply == 'Nice work! I marked "call mom" as done.'
+    turn = await chat.say("delete walk the dog")
+    assert turn.reply.startswith('I couldn\'t find a task called "walk the dog".')
+    assert titles(engine, user) == ["call mom"]
+
+
+async def test_positions_need_a_list_first(chat: Chat) -> None:
+    turn = await chat.say("complete the second one")
+    assert turn.reply.startswith("Which list do you mean?")
+    assert turn.tool_calls == ()
+    await chat.say("add buy milk")
+    await chat.say("what's on my list?")
+    turn = await chat.say("complete the 5th one")
+    assert turn.reply == "The last list I showed you has 1 task, so there is no number 5."
+
+
+async def test_unknown_message_says_so_and_gives_examples(chat: Chat) -> None:
+    turn = await chat.say("what is the meaning of life")
+    assert turn.reply.startswith('Sorry, I didn\'t understand "what is the meaning of life".')
+    for example in rules_engine.EXAMPLES:
+        assert example in turn.reply
+    assert turn.tool_calls == ()
+    assert (await chat.say("help")).reply == rules_engine.HELP_REPLY
+
+
+async def test_a_user_cannot_touch_another_users_tasks_through_chat(
+    api_settings: ApiSettings, mcp: RunningMcp, make_user: Callable[..., User], engine: Engine
+) -> None:
+    alice, bob = make_user(), make_user()
+    assert alice.id is not None and bob.id is not None
+    settings = with_mcp_url(api_settings, mcp.url)
+    await Chat(settings, alice.id).say("add buy milk")
+    bobs = Chat(settings, bob.id)
+    assert (await bobs.say("delete buy milk")).reply.startswith("I couldn't find a task called")
+    assert "Your list is empty" in (await bobs.say("what's on my list?")).reply
+    assert titles(engine, alice) == ["buy milk"]
+
+
+# --- the MCP server down, slow or refusing us ----------------------------------------------------
+
+
+async def test_mcp_server_down_gives_a_temporary_error(
+    api_settings: ApiSettings, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert user.id is not None
+    settings = with_mcp_url(api_settings, f"http://127.0.0.1:{free_port()}/mcp")  # nothing listens
+    with caplog.at_level(logging.WARNING, logger="todo.agent"):
+        turn = await Chat(settings, user.id).say("add buy milk")
+    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert turn.tool_calls == ()
+    assert any("could not reach the MCP server" in record.getMessage() for record in caplog.records)
+
+
+async def test_slow_mcp_server_gives_a_temporary_error(
+    api_settings: ApiSettings, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert user.id is not None
+    monkeypatch.setattr(rules_engine, "TURN_TIMEOUT_SECONDS", 1.0)
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", free_port()))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        settings = with_mcp_url(api_settings, f"http://127.0.0.1:{port}/mcp")
+        turn = await Chat(settings, user.id).say("what's on my list?")
+    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+
+
+async def test_wrong_service_token_gives_a_temporary_error_and_a_log_line(
+    api_settings: ApiSettings, mcp: RunningMcp, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert user.id is not None
+    from pydantic import SecretStr
+
+    settings = with_mcp_url(api_settings, mcp.url, mcp_token=SecretStr("x" * 64))
+    with caplog.at_level(logging.WARNING, logger="todo.agent"):
+        turn = await Chat(settings, user.id).say("add buy milk")
+    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert "x" * 64 not in caplog.text
