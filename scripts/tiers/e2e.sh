@@ -15,12 +15,22 @@ _e2e_cleanup() {
   [ -z "$ids" ] || dkr network rm $ids >/dev/null 2>&1 || true
 }
 
+# _e2e_cleanup_stale: removes what runs whose scripts/test process is gone left behind (killed hard).
+_e2e_cleanup_stale() {
+  local run_id
+  for run_id in $( (dkr ps --all --format '{{.Label "io.todo-chatbot.e2e"}}'; \
+    dkr network ls --format '{{.Label "io.todo-chatbot.e2e"}}') 2>/dev/null | sort -u); do
+    case "$run_id" in e2e[0-9]*) kill -0 "${run_id#e2e}" 2>/dev/null || _e2e_cleanup "$run_id" ;; esac
+  done
+}
+
 tier_e2e() {
   ensure_venv
   ensure_helm
   ensure_dockerd
   # Cleanup is set before anything starts: this run's containers and network, and our registry.
   export TODO_E2E_RUN_ID="e2e$$"
+  _e2e_cleanup_stale
   trap '_e2e_cleanup "$TODO_E2E_RUN_ID"; e2e_stop_registry' EXIT
   e2e_build_images
   e2e_build_postgres
