@@ -164,6 +164,13 @@ describe("todo chatbot in a real browser", () => {
     await tasks().getByText("No tasks here").waitFor();
   });
 
+  it("returns to sign-in with a message when the session ends mid-session", async () => {
+    await context.clearCookies();
+    await tasks().getByRole("button", { name: "Done" }).click();
+    await page.getByText("Your session has expired. Please sign in again.").waitFor();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  });
+
   it("logged no console errors and no CSP violations", () => {
     expect(problems).toEqual([]);
   });

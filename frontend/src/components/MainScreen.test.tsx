@@ -116,6 +116,22 @@ describe("task list", () => {
     expect(backend.tasks.map((t) => t.title)).toEqual(["buy milk"]);
   });
 
+  it("can be driven from the keyboard alone", async () => {
+    const backend = installFakeBackend({ user: ALICE });
+    backend.addTask("buy milk");
+    const user = renderMain();
+    const checkbox = await screen.findByRole("checkbox", { name: 'Mark "buy milk" done' });
+    for (let presses = 0; presses < 20 && document.activeElement !== checkbox; presses++) await user.tab();
+    expect(checkbox).toHaveFocus();
+    await user.keyboard(" ");
+    await waitFor(() => expect(backend.tasks[0]?.completed).toBe(true));
+    const input = screen.getByLabelText("Message");
+    for (let presses = 0; presses < 20 && document.activeElement !== input; presses++) await user.tab({ shift: true });
+    expect(input).toHaveFocus();
+    await user.keyboard("what's left?{Enter}");
+    expect(await screen.findByText("You have tasks.")).toBeInTheDocument();
+  });
+
   it("shows priority and due date on each task", async () => {
     const backend = installFakeBackend({ user: ALICE });
     backend.addTask("file taxes", { priority: "high", due_date: "2001-04-15" });
