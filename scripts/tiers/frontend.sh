@@ -6,7 +6,8 @@ tier_frontend() {
   node_version="$(node -p 'process.versions.node')"
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
     || die "Node $node_version is too old for Vite 8; install Node >= 20.19 (e.g. Node 22 LTS) and run again."
-  apt_install chromium nginx fonts-liberation2
+  # postgresql: the backend stack the browser scenario runs against (tests/support/stack.py).
+  apt_install chromium nginx fonts-liberation2 postgresql
   ensure_venv
 
   cd "$REPO_ROOT/frontend"
