@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Environment, REPO_ROOT, startEnvironment } from "./support";
 
 const SCREENSHOT_DIR = resolve(process.env.E2E_SCREENSHOT_DIR ?? join(REPO_ROOT, ".cache", "frontend-e2e"));
@@ -68,6 +68,14 @@ beforeAll(async () => {
   page = await context.newPage();
   watch(page);
   await page.goto(env.baseUrl);
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== "fail" || !page) return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const slug = context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `failed-${slug}.png`) }).catch(() => undefined);
+  console.error(`screenshot: ${join(SCREENSHOT_DIR, `failed-${slug}.png`)}\n${env.logs()}`);
 });
 
 afterAll(async () => {

@@ -58,7 +58,13 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutM
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; ${owner.name} said:\n${tail(owner)}`);
 }
 
-export type Environment = { baseUrl: string; browser: Browser; stop: () => Promise<void> };
+export type Environment = {
+  baseUrl: string;
+  browser: Browser;
+  /** The last lines the stack and nginx printed, for a failure report. */
+  logs: () => string;
+  stop: () => Promise<void>;
+};
 
 /** Checks what the scenario needs and names the missing piece and how to get it. */
 function preflight(): void {
@@ -152,7 +158,12 @@ export async function startEnvironment(): Promise<Environment> {
         "--disable-sync",
       ],
     });
-    return { baseUrl, browser, stop: stopAll };
+    const logs = () =>
+      [stack, nginx]
+        .filter((managed): managed is Managed => managed !== null)
+        .map((managed) => `--- ${managed.name} ---\n${tail(managed)}`)
+        .join("\n");
+    return { baseUrl, browser, logs, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
