@@ -87,6 +87,21 @@ describe("signing in and out", () => {
     expect(within(main).getByRole("status")).toHaveTextContent("signed out");
   });
 
+  it("says so when the session cookie has expired by the time the page loads", async () => {
+    const backend = installFakeBackend();
+    backend.override = (_method, path) =>
+      path === "/api/auth/me" ? { status: 401, body: { detail: "session expired; log in again" } } : undefined;
+    render(<App />);
+    expect(await screen.findByRole("status")).toHaveTextContent(SESSION_EXPIRED_MESSAGE);
+  });
+
+  it("shows no notice to a visitor who is simply not signed in", async () => {
+    installFakeBackend();
+    render(<App />);
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+  });
+
   it("tells the user when the server cannot be reached at start", async () => {
     const backend = installFakeBackend();
     backend.override = () => "network-error";

@@ -6,6 +6,14 @@ import type { User } from "./types";
 
 export const SESSION_EXPIRED_MESSAGE = "Your session has expired. Please sign in again.";
 
+/** What to tell a visitor whose first /api/auth/me failed: nothing when they simply are not signed in. */
+export function startNotice(error: unknown): string | null {
+  if (!(error instanceof ApiError)) return "Something went wrong. Reload the page to try again.";
+  if (error.status !== 401) return error.message;
+  if (/not logged in/i.test(error.message)) return null;
+  return /expired/i.test(error.message) ? SESSION_EXPIRED_MESSAGE : error.message;
+}
+
 type Session =
   | { state: "loading" }
   | { state: "signed-out"; notice: string | null }
@@ -20,12 +28,7 @@ export function App() {
     api
       .me()
       .then((user) => !cancelled && setSession({ state: "signed-in", user }))
-      .catch((error: unknown) => {
-        if (cancelled) return;
-        // 401 simply means "not signed in yet"; anything else is worth telling.
-        const notice = error instanceof ApiError && error.status !== 401 ? error.message : null;
-        setSession({ state: "signed-out", notice });
-      });
+      .catch((error: unknown) => !cancelled && setSession({ state: "signed-out", notice: startNotice(error) }));
     return () => {
       cancelled = true;
     };

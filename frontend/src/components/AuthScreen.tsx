@@ -62,7 +62,7 @@ export function AuthScreen({ notice, onSignedIn }: Props) {
             {notice}
           </p>
         )}
-        <form onSubmit={submit} noValidate={false} aria-describedby={error ? ids.hint : undefined}>
+        <form onSubmit={submit} aria-describedby={error ? ids.hint : undefined}>
           {signUp && (
             <div className="field">
               <label htmlFor={ids.name}>Name (optional)</label>

@@ -49,7 +49,7 @@ export function installFakeBackend(initial: { user?: User | null } = {}): FakeBa
   async function route(method: string, path: string, body: unknown): Promise<Reply> {
     const url = new URL(path, "http://app.test");
     const p = url.pathname;
-    if (p === "/api/auth/me") return backend.user ? { status: 200, body: backend.user } : { status: 401, body: { detail: "not signed in" } };
+    if (p === "/api/auth/me") return backend.user ? { status: 200, body: backend.user } : { status: 401, body: { detail: "not logged in" } };
     if (p === "/api/auth/logout") {
       backend.user = null;
       return { status: 204 };
