@@ -15,8 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.app.test_mcp_harness import RunningMcp, free_port, run_mcp_server, with_mcp_url
-from todo.agent import AgentTurn, HistoryMessage, run_turn
-from todo.agent import rules_engine
+from todo.agent import AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskPublic, TaskStatus, User
