@@ -1,6 +1,7 @@
 // The product in a real browser: Debian's chromium -> Debian's nginx with our config -> the real
 // backend, MCP server and PostgreSQL (tests/support/stack.py), using the offline rules agent.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +29,20 @@ function watch(p: Page): void {
     if (message.type() === "error" && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
   });
   p.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's WCAG 2 A/AA violations on the page as rendered by chromium, as "rule: help (nodes)". */
+async function accessibilityViolations(p: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the page's CSP (no inline or injected scripts) stays on.
+  await p.evaluate(AXE_SOURCE);
+  return p.evaluate(async () => {
+    type Result = { violations: { id: string; help: string; nodes: { target: string[] }[] }[] };
+    const axe = (window as unknown as { axe: { run: (options: object) => Promise<Result> } }).axe;
+    const result = await axe.run({ runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
 }
 
 async function say(text: string): Promise<string> {
@@ -127,6 +142,10 @@ describe("todo chatbot in a real browser", () => {
     expect(await page.evaluate(() => window.localStorage.length + window.sessionStorage.length)).toBe(0);
   });
 
+  it("has no WCAG 2 A/AA violations that axe-core can find on the main screen", async () => {
+    expect(await accessibilityViolations(page)).toEqual([]);
+  });
+
   it("takes screenshots of the main screen at desktop and phone size", async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.getByRole("textbox", { name: "Message" }).blur();
@@ -165,6 +184,7 @@ describe("todo chatbot in a real browser", () => {
     await signOut();
     await signIn({ ...alice, password: "not the password" });
     await page.getByText("Wrong e-mail or password").waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
     await signIn(alice);
     await tasks().getByText("call mom", { exact: true }).waitFor();
     await signOut();
