@@ -21,7 +21,7 @@ from tests.support.stack import Stack
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with Stack() as running:
+    with Stack(api_replicas=2) as running:
         yield running
 
 
@@ -33,8 +33,8 @@ def _chat(client: httpx.Client, message: str, conversation_id: int | None = None
 
 
 def test_conversation_continues_on_another_replica_and_survives_one_dying(stack: Stack) -> None:
-    second_url = stack.start_api()
-    with httpx.Client(base_url=stack.api_url, timeout=30) as first:
+    first_url, second_url = stack.api_urls[:2]
+    with httpx.Client(base_url=first_url, timeout=30) as first:
         first.post("/api/auth/register", json={"email": "rep@example.com", "password": "correct horse"})
         conversation = _chat(first, "add buy milk")["conversation_id"]
         assert isinstance(conversation, int)
@@ -44,7 +44,7 @@ def test_conversation_continues_on_another_replica_and_survives_one_dying(stack:
         cookies = first.cookies
 
     # The first replica goes away; the second carries on from PostgreSQL alone.
-    first_process = next(p for name, p in stack.processes if name == "todo-api")
+    first_process = stack.api_process(first_url)
     first_process.send_signal(signal.SIGTERM)
     first_process.wait(timeout=30)
 
@@ -61,8 +61,9 @@ def test_conversation_continues_on_another_replica_and_survives_one_dying(stack:
 
 
 def test_sigterm_lets_an_in_flight_chat_turn_finish(stack: Stack) -> None:
-    url = stack.start_api()
-    api = next(p for name, p in reversed(stack.processes) if name == "todo-api")
+    # The last replica (the other test stops the first one).
+    url = stack.api_urls[-1]
+    api = stack.api_process(url)
     client = httpx.Client(base_url=url, timeout=60)
     client.post("/api/auth/register", json={"email": "term@example.com", "password": "correct horse"})
     _chat(client, "add water the plants")

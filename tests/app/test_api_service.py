@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from tests.support.postgres import free_port
+from todo.api.__main__ import main as todo_api_main
 from todo.api.main import create_app
 from todo.core.settings import ApiSettings
 
@@ -57,11 +58,19 @@ def _env(**values: str) -> dict[str, str]:
     return env
 
 
+_VALID = {
+    "TODO_DATABASE_URL": "postgresql+psycopg://todo:pw@127.0.0.1:5432/todo",
+    "TODO_JWT_SECRET": GOOD_SECRET,
+    "TODO_MCP_TOKEN": GOOD_SECRET,
+}
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         ({"TODO_JWT_SECRET": ""}, "TODO_JWT_SECRET is a placeholder"),
         ({"TODO_JWT_SECRET": "changeme"}, "TODO_JWT_SECRET is a placeholder"),
+        ({"TODO_MCP_TOKEN": "short"}, "TODO_MCP_TOKEN is a placeholder or shorter than 24"),
         ({"TODO_PORT": "eighty"}, "TODO_PORT='eighty' is invalid: Input should be a valid integer"),
         (
             {"TODO_DATABASE_URL": "mysql://u:pw@db/todo"},
@@ -69,27 +78,48 @@ def _env(**values: str) -> dict[str, str]:
         ),
         ({"TODO_AGENT_ENGINE": "openai"}, "TODO_AGENT_ENGINE=openai needs TODO_OPENAI_API_KEY"),
         ({"TODO_ENVIRONMENT": "prod"}, "TODO_ENVIRONMENT='prod' is invalid: Input should be 'development'"),
+        (
+            {"TODO_SESSION_TTL_MINUTES": "1"},
+            "TODO_SESSION_TTL_MINUTES='1' is invalid: Input should be greater",
+        ),
     ],
 )
-def test_bad_configuration_stops_with_one_line(overrides: dict[str, str], expected: str) -> None:
-    base = {
-        "TODO_DATABASE_URL": "postgresql+psycopg://todo:pw@127.0.0.1:5432/todo",
-        "TODO_JWT_SECRET": GOOD_SECRET,
-        "TODO_MCP_TOKEN": GOOD_SECRET,
-    }
-    env = _env(**{**base, **overrides})
-    result = subprocess.run([str(TODO_API)], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+def test_bad_configuration_stops_with_one_line(
+    overrides: dict[str, str],
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In-process for speed; the subprocess tests below prove the same path prints no traceback.
+    for key in [k for k in os.environ if k.startswith("TODO_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**_VALID, **overrides}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit) as exited:
+        todo_api_main()
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
     assert lines[0].startswith("configuration error: ")
     assert expected in lines[0]
-    assert "Traceback" not in result.stderr and result.stdout == ""
     assert "example:" in lines[0] or "set " in lines[0]
-    assert "u:pw" not in result.stderr  # secret values are never echoed
+    assert captured.out == ""
+    assert "u:pw" not in captured.err  # secret values are never echoed
 
 
-def test_missing_variable_names_it_with_an_example() -> None:
+def test_todo_api_process_refuses_a_placeholder_secret_without_traceback() -> None:
+    env = _env(**{**_VALID, "TODO_JWT_SECRET": "changeme"})
+    result = subprocess.run([str(TODO_API)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: TODO_JWT_SECRET is a placeholder or shorter than 32 characters; "
+        "set a random value (e.g. `openssl rand -hex 32`) or TODO_ENVIRONMENT=development"
+    )
+    assert result.stdout == ""
+
+
+def test_todo_api_process_names_a_missing_variable_with_an_example() -> None:
     result = subprocess.run([str(TODO_API)], env=_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == (

@@ -5,12 +5,14 @@ Command line (the frontend's browser test, the benchmarks and anyone who wants a
     .venv/bin/python -m tests.support.stack --port-base 15460 --json-out /tmp/stack.json
 
 starts PostgreSQL on PORT_BASE+2, migrates it, starts the MCP server on PORT_BASE+1 and the API on
-PORT_BASE, all with development settings and freshly generated secrets; once both ``/readyz``
-answer it writes ``{"api": "http://127.0.0.1:P", "mcp": "http://127.0.0.1:P/mcp",
-"database_url": "postgresql+psycopg://..."}`` to the JSON file and runs until SIGTERM/SIGINT, then
-stops everything and deletes the database. Without ``--port-base`` free ports are picked.
+PORT_BASE, all with development settings and freshly generated secrets; once every ``/readyz``
+answers it writes ``{"api": "http://127.0.0.1:P", "mcp": "http://127.0.0.1:P/mcp",
+"database_url": "postgresql+psycopg://...", "api_replicas": [...]}`` to the JSON file and runs
+until SIGTERM/SIGINT, then stops everything and deletes the database. Without ``--port-base``
+free ports are picked.
 ``--env KEY=VALUE`` adds settings (e.g. ``--env TODO_AGENT_ENGINE=openai``) to the API and MCP server;
-``--log-file`` collects the services' JSON logs there instead of on stderr.
+``--log-file`` collects the services' JSON logs there instead of on stderr; ``--api-replicas 2``
+starts a second todo-api on the same database (ports after PostgreSQL's).
 
 In Python, ``Stack`` does the same as a context manager and can start extra API instances.
 """
@@ -51,16 +53,19 @@ class Stack:
         extra_env: dict[str, str] | None = None,
         log: IO[bytes] | None = None,
         durable_db: bool = False,
+        api_replicas: int = 1,
     ) -> None:
         self.port_base = port_base
         self.extra_env = dict(extra_env or {})
         self.log = log
         self.durable_db = durable_db
+        self.api_replicas = api_replicas
         self.jwt_secret = secrets.token_hex(32)
         self.mcp_token = secrets.token_hex(32)
         self.postgres: PostgresServer | None = None
         self.database_url = ""
         self.api_url = ""
+        self.api_urls: list[str] = []
         self.mcp_url = ""
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -92,14 +97,20 @@ class Stack:
             )
             if migrate.returncode != 0:
                 raise StackError(f"todo-migrate failed: {migrate.stderr.decode(errors='replace').strip()}")
-            mcp_port, api_port = self._port(1), self._port(0)
+            mcp_port = self._port(1)
+            # Extra replicas take ports after PostgreSQL's (N+3, ...) or free ones.
+            api_ports = [self._port(0)] + [self._port(2 + n) for n in range(1, self.api_replicas)]
             self.mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
-            # Both start at once (the API needs the MCP server only when a chat turn runs).
+            # All start at once (an API needs the MCP server only when a chat turn runs).
             self._spawn("todo-mcp", TODO_PORT=str(mcp_port))
-            self._spawn("todo-api", TODO_PORT=str(api_port), TODO_MCP_URL=self.mcp_url)
-            self._wait_ready("todo-mcp", f"http://127.0.0.1:{mcp_port}/readyz", timeout)
-            self.api_url = f"http://127.0.0.1:{api_port}"
-            self._wait_ready("todo-api", f"{self.api_url}/readyz", timeout)
+            for port in api_ports:
+                self._spawn("todo-api", TODO_PORT=str(port), TODO_MCP_URL=self.mcp_url)
+            self._wait_ready(self.processes[0][1], "todo-mcp", f"http://127.0.0.1:{mcp_port}/readyz", timeout)
+            for (_, process), port in zip(self.processes[1:], api_ports, strict=True):
+                url = f"http://127.0.0.1:{port}"
+                self._wait_ready(process, "todo-api", f"{url}/readyz", timeout)
+                self.api_urls.append(url)
+            self.api_url = self.api_urls[0]
         except BaseException:
             self.stop()
             raise
@@ -108,12 +119,17 @@ class Stack:
     def start_api(self, port: int | None = None, timeout: float = 60.0) -> str:
         """Start one more todo-api process on this stack (another 'replica'); answer its URL."""
         port = port if port is not None else free_port()
-        self._spawn("todo-api", TODO_PORT=str(port), TODO_MCP_URL=self.mcp_url)
+        process = self._spawn("todo-api", TODO_PORT=str(port), TODO_MCP_URL=self.mcp_url)
         url = f"http://127.0.0.1:{port}"
-        self._wait_ready("todo-api", f"{url}/readyz", timeout)
+        self._wait_ready(process, "todo-api", f"{url}/readyz", timeout)
+        self.api_urls.append(url)
         return url
 
-    def _spawn(self, command: str, **env: str) -> None:
+    def api_process(self, url: str) -> subprocess.Popen[bytes]:
+        """The todo-api process serving ``url``."""
+        return [p for name, p in self.processes if name == "todo-api"][self.api_urls.index(url)]
+
+    def _spawn(self, command: str, **env: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
             [str(BIN / command)],
             env=self.env(**env),
@@ -123,9 +139,9 @@ class Stack:
             preexec_fn=lambda: stop_with_parent(signal.SIGTERM),
         )
         self.processes.append((command, process))
+        return process
 
-    def _wait_ready(self, name: str, url: str, timeout: float) -> None:
-        process = next(p for n, p in reversed(self.processes) if n == name)
+    def _wait_ready(self, process: subprocess.Popen[bytes], name: str, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -157,12 +173,18 @@ class Stack:
                 process.kill()
                 process.wait(timeout=5)
         self.processes.clear()
+        self.api_urls.clear()
         if self.postgres is not None:
             self.postgres.stop()
             self.postgres = None
 
-    def describe(self) -> dict[str, str]:
-        return {"api": self.api_url, "mcp": self.mcp_url, "database_url": self.database_url}
+    def describe(self) -> dict[str, object]:
+        return {
+            "api": self.api_url,
+            "mcp": self.mcp_url,
+            "database_url": self.database_url,
+            "api_replicas": list(self.api_urls),
+        }
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -190,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-base", type=int, help="API on N, MCP on N+1, PostgreSQL on N+2")
     parser.add_argument("--json-out", type=Path, required=True, help="where to write the URLs once ready")
     parser.add_argument("--env", action="append", default=[], metavar="TODO_NAME=VALUE")
+    parser.add_argument("--api-replicas", type=int, default=1, help="todo-api processes (default 1)")
     parser.add_argument("--log-file", type=Path, help="write the services' logs here (default: stderr)")
     args = parser.parse_args(argv)
 
@@ -197,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     log = args.log_file.open("ab") if args.log_file else None
-    stack = Stack(args.port_base, extra_env=_parse_env(args.env), log=log)
+    stack = Stack(args.port_base, extra_env=_parse_env(args.env), log=log, api_replicas=args.api_replicas)
     try:
         try:
             stack.start()

@@ -54,13 +54,15 @@ def wait_for_database(engine: Engine, timeout_seconds: float, interval_seconds: 
                 return
         except OperationalError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
-            if time.monotonic() + interval_seconds > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError(
                     f"database {engine.url.render_as_string(hide_password=True)} "
                     f"did not answer within {timeout_seconds:g}s ({attempt} attempts); last error: {reason}"
                 ) from None
             log.info("waiting for the database", extra={"attempt": attempt, "error": reason})
-            time.sleep(interval_seconds)
+            # The last attempt lands on the deadline, so the whole wait is used.
+            time.sleep(min(interval_seconds, remaining))
 
 
 def upgrade(database_url: str, timeout_seconds: float = 60.0) -> tuple[str | None, str | None]:
