@@ -12,8 +12,9 @@ ensure_checkov() {
   [ -f "$stamp" ] && return 0
   say "installing checkov $CHECKOV_VERSION into $CHECKOV_VENV"
   rm -rf "$CHECKOV_VENV"
-  "$VENV/bin/uv" venv -q --python python3 "$CHECKOV_VENV" \
-    && "$VENV/bin/uv" pip install -q --python "$CHECKOV_VENV/bin/python" "checkov==$CHECKOV_VERSION" \
+  UV_PYTHON_DOWNLOADS=never "$VENV/bin/uv" venv -q --python python3 "$CHECKOV_VENV" \
+    || die "could not create the checkov venv at $CHECKOV_VENV (needs python3 -m venv support)."
+  "$VENV/bin/uv" pip install -q --python "$CHECKOV_VENV/bin/python" "checkov==$CHECKOV_VERSION" \
     || die "installing checkov $CHECKOV_VERSION from PyPI failed (see above)."
   touch "$stamp"
 }

@@ -16,7 +16,8 @@ CHART_DIR = REPO_ROOT / "charts" / "todo-chatbot"
 CI_FILES = sorted((CHART_DIR / "ci").glob("*.yaml"))
 RELEASE = "todo"
 NAMESPACE = "todo"
-FULLNAME = "todo-todo-chatbot"
+# scripts/lib/common.sh keeps tool caches here (TODO_CACHE_DIR overrides it).
+CACHE_DIR = Path(os.environ.get("TODO_CACHE_DIR", REPO_ROOT / ".cache"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Manifest:
 
 def find_helm() -> str:
     """The helm on PATH; scripts/test chart builds the pinned one into .cache/bin."""
-    cached = REPO_ROOT / ".cache" / "bin" / "helm"
+    cached = CACHE_DIR / "bin" / "helm"
     found = shutil.which("helm") or (str(cached) if cached.exists() else None)
     if found is None:
         raise RuntimeError("helm is not on PATH; run `scripts/test chart`, which builds the pinned helm")
@@ -55,9 +56,9 @@ def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run helm with a clean, offline configuration (no repositories, no plugins, no cluster)."""
     env = {
         **os.environ,
-        "HELM_CACHE_HOME": str(REPO_ROOT / ".cache" / "helm" / "cache"),
-        "HELM_CONFIG_HOME": str(REPO_ROOT / ".cache" / "helm" / "config"),
-        "HELM_DATA_HOME": str(REPO_ROOT / ".cache" / "helm" / "data"),
+        "HELM_CACHE_HOME": str(CACHE_DIR / "helm" / "cache"),
+        "HELM_CONFIG_HOME": str(CACHE_DIR / "helm" / "config"),
+        "HELM_DATA_HOME": str(CACHE_DIR / "helm" / "data"),
         "KUBECONFIG": os.devnull,
     }
     return subprocess.run([helm, *args], capture_output=True, text=True, env=env, check=False, timeout=120)

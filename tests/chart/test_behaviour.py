@@ -170,14 +170,12 @@ def test_minimal_turns_optional_parts_off(renders: dict[str, list[Manifest]]) ->
     }
 
 
-def test_helm_test_pod_checks_frontend_and_backend(renders: dict[str, list[Manifest]]) -> None:
+def test_helm_test_pod_is_a_test_hook(renders: dict[str, list[Manifest]]) -> None:
+    # What its script checks is tested in test_helm_test_pod.py.
     pod = named(renders["dev-values"], "Pod", f"{FULL}-test")
     assert pod.annotations["helm.sh/hook"] == "test"
-    args = pod.body["spec"]["containers"][0]["command"]
-    assert args[-2:] == [f"http://{FULL}-frontend:8080", f"http://{FULL}-backend:8000"]
-    script = args[2]
-    assert "/api/openapi.json" in script and "/readyz" in script
-    compile(script, "helm-test", "exec")
+    assert "hook-succeeded" in pod.annotations["helm.sh/hook-delete-policy"]
+    assert pod.body["spec"]["restartPolicy"] == "Never"
 
 
 def test_migration_wait_script_compiles(renders: dict[str, list[Manifest]]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.chart.helm import REPO_ROOT, Manifest
+from tests.chart.helm import CACHE_DIR, Manifest
 
 # A control sample with none of the chart's hardening, scanned in the same run.
 CONTROL = "control-weak-pod"
@@ -21,7 +21,7 @@ WEAK_POD = {
     "metadata": {"name": "weak", "namespace": "todo"},
     "spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]},
 }
-CHECKOV = Path(os.environ.get("TODO_CHECKOV", REPO_ROOT / ".cache" / "checkov-venv" / "bin" / "checkov"))
+CHECKOV = Path(os.environ.get("TODO_CHECKOV", CACHE_DIR / "checkov-venv" / "bin" / "checkov"))
 
 
 @pytest.fixture(scope="module")
