@@ -142,8 +142,19 @@ describe("todo chatbot in a real browser", () => {
     expect(await page.evaluate(() => window.localStorage.length + window.sessionStorage.length)).toBe(0);
   });
 
-  it("has no WCAG 2 A/AA violations that axe-core can find on the main screen", async () => {
+  it("has no WCAG 2 A/AA violations that axe-core can find on the main screen, light and dark", async () => {
     expect(await accessibilityViolations(page)).toEqual([]);
+    const dark = await env.browser.newContext({
+      viewport: DESKTOP,
+      colorScheme: "dark",
+      storageState: await context.storageState(),
+    });
+    const darkPage = await dark.newPage();
+    watch(darkPage);
+    await darkPage.goto(env.baseUrl);
+    await tasks(darkPage).getByText("call mom", { exact: true }).waitFor();
+    expect(await accessibilityViolations(darkPage)).toEqual([]);
+    await dark.close();
   });
 
   it("takes screenshots of the main screen at desktop and phone size", async () => {
