@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +182,38 @@ def test_helm_test_pod_is_a_test_hook(renders: dict[str, list[Manifest]]) -> Non
     assert pod.body["spec"]["restartPolicy"] == "Never"
 
 
-def test_migration_wait_script_compiles(renders: dict[str, list[Manifest]]) -> None:
+def _wait_for_database(renders: dict[str, list[Manifest]], url: str) -> subprocess.CompletedProcess[str]:
+    """The Job's wait-for-database init container script, run here with a 1-second limit."""
     spec = pod_spec(named(renders["dev-values"], "Job", f"{FULL}-migrate"))
     assert spec is not None
-    compile(spec["initContainers"][0]["command"][2], "wait-for-database", "exec")
+    init = spec["initContainers"][0]
+    assert [e["name"] for e in init["env"]] == ["TODO_DATABASE_URL"]
+    return subprocess.run(
+        [sys.executable, "-c", init["command"][2], "1"],
+        env={**os.environ, "TODO_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_migration_waits_for_a_listening_database(renders: dict[str, list[Manifest]]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        result = _wait_for_database(renders, f"postgresql+psycopg://todo:pw@127.0.0.1:{port}/todo")
+    assert result.returncode == 0, result.stderr
+    assert f"database 127.0.0.1:{port} accepts connections" in result.stdout
+
+
+def test_migration_wait_gives_up_with_one_line(renders: dict[str, list[Manifest]]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+    # The port is closed now: nothing listens there.
+    result = _wait_for_database(renders, f"postgresql+psycopg://todo:secret-pw@127.0.0.1:{port}/todo")
+    assert result.returncode == 1
+    assert f"error: database 127.0.0.1:{port} not reachable after 1s" in result.stderr
+    assert "secret-pw" not in result.stdout + result.stderr and "Traceback" not in result.stderr
 
 
 def test_ports_match_the_app_defaults() -> None:

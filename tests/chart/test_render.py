@@ -9,7 +9,7 @@ from kubernetes_validate.utils import latest_version  # type: ignore[import-unty
 from tests.chart.helm import CHART_DIR, CI_FILES, Manifest, run_helm
 
 # The oldest Kubernetes the chart supports (preStop sleep needs 1.30) and the newest the validator knows.
-KUBERNETES_VERSIONS = ["1.30.0", f"{latest_version()}.0"]
+KUBERNETES_VERSIONS = ["1.30.0", str(latest_version())]
 
 
 @pytest.mark.parametrize("ci_file", [None, *CI_FILES], ids=lambda p: p.stem if p else "defaults")
