@@ -24,3 +24,11 @@ def test_readme_values_table_is_current() -> None:
 def test_undocumented_value_is_caught() -> None:
     text = "# -- documented\na: 1\nb:\n  # -- nested doc\n  c: 2\n  d: 3\n"
     assert undocumented(yaml.safe_load(text), documented_entries(text)) == ["b.d"]
+
+
+def test_readme_lists_every_ci_scenario() -> None:
+    readme = (CHART_DIR / "README.md").read_text()
+    missing = [
+        path.name for path in sorted((CHART_DIR / "ci").glob("*.yaml")) if f"`{path.name}`" not in readme
+    ]
+    assert not missing, f"charts/todo-chatbot/README.md's scenario table lacks {missing}"
