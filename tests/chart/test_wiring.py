@@ -33,7 +33,13 @@ SETTINGS_OF_CONTAINER: dict[tuple[str, str], type[BaseSettings]] = {
 # Containers that are not the Python app read these names (the frontend's nginx, the official postgres image).
 OTHER_ENV: dict[tuple[str, str], set[str]] = {
     ("frontend", "frontend"): {"TODO_BACKEND_URL"},
-    ("postgresql", "postgresql"): {"POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD_FILE", "PGDATA"},
+    ("postgresql", "postgresql"): {
+        "POSTGRES_USER",
+        "POSTGRES_DB",
+        "POSTGRES_PASSWORD_FILE",
+        "PGDATA",
+        "PGPORT",
+    },
     ("test", "test"): set(),
 }
 

@@ -59,12 +59,12 @@ app.kubernetes.io/part-of: todo-chatbot
 {{- end }}
 
 {{/*
-Checkov skip for CKV_K8S_43 (image by digest), rendered only for images referenced by tag:
-digests are what the Pulumi program sets; a tag is the documented fallback for plain installs.
+Checkov skip for CKV_K8S_43 (image by digest), rendered only for an image referenced by tag;
+call with (dict "image" .Values.images.backend "key" "images.backend.digest").
 */}}
 {{- define "todo-chatbot.digestSkip" -}}
-{{- if not .digest -}}
-checkov.io/skip9: CKV_K8S_43=Image referenced by tag because images.*.digest is empty; the Pulumi program always sets a digest
+{{- if not .image.digest -}}
+checkov.io/skip9: CKV_K8S_43=Image referenced by tag because {{ .key }} is empty; set it to pin the exact build (the Pulumi program sets digests for the app images)
 {{- end -}}
 {{- end }}
 
