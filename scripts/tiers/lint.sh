@@ -14,7 +14,7 @@ tier_lint() {
   say "frontend typecheck (tsc strict)"
   [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (see the output above)."
-  (cd "$REPO_ROOT/frontend" && npm run --silent typecheck)
+  (cd "$REPO_ROOT/frontend" && npm run --silent typecheck) || die "frontend typecheck failed (tsc errors above)."
   say "helm lint --strict charts/todo-chatbot (defaults and every ci/*.yaml)"
   source "$REPO_ROOT/scripts/lib/helm.sh"
   ensure_helm
