@@ -81,7 +81,10 @@ export function ChatPanel(props: Props) {
             <ul>
               {EXAMPLES.map((example) => (
                 <li key={example}>
-                  <button type="button" className="chip" onClick={() => setDraft(example)}>
+                  <button type="button" className="chip" onClick={() => {
+                      setDraft(example);
+                      inputRef.current?.focus();
+                    }}>
                     {example}
                   </button>
                 </li>
