@@ -1,0 +1,172 @@
+"""Image benchmark: layer sizes on top of the base, cold build, one-line-change rebuild, start to /readyz.
+
+Run it through bench/images/run.sh (starts dockerd, the stand-in bases, the registry). It clears
+the BuildKit cache first (`docker builder prune -af`) so the cold build downloads every
+dependency, and prints a Markdown table for docs/benchmarks.md "Images".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.images import dockerkit as dk  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+NAIVE = "bench/images/naive-backend.Dockerfile"
+BUDGET_MB = {"backend": 60, "mcp": 45, "frontend": 5}
+START_RUNS = 5
+# The one-line code change per image (a file its last layers copy).
+CODE_CHANGE = {
+    "backend": "app/src/todo/api/main.py",
+    "mcp": "app/src/todo/mcp/app.py",
+    "frontend": "frontend/src/App.tsx",
+}
+
+
+def mb(size: float) -> str:
+    return f"{size / 1e6:.1f}"
+
+
+def added_sizes(tag: str, base: str) -> tuple[int, int]:
+    """(unpacked, compressed as pushed) bytes of the layers an image adds on top of its base."""
+    unpacked = int(dk.inspect(tag)["Size"]) - int(dk.inspect(base)["Size"])
+    base_layers = len(dk.inspect(base)["RootFS"]["Layers"])
+    repository = "bench/" + tag.split(":")[0]
+    remote = f"{dk.REGISTRY}/{repository}:bench"
+    dk.docker("tag", tag, remote)
+    dk.docker("push", remote)
+    request = urllib.request.Request(
+        f"http://{dk.REGISTRY}/v2/{repository}/manifests/bench",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        manifest = json.load(response)
+    dk.docker("rmi", remote)
+    compressed = sum(int(layer["size"]) for layer in manifest["layers"][base_layers:])
+    return unpacked, compressed
+
+
+def start_to_ready(tag: str, env: dict[str, str]) -> list[float]:
+    """Seconds from `docker run` to the first 200 on /readyz, over START_RUNS fresh containers."""
+    samples = []
+    for _ in range(START_RUNS):
+        port = dk.free_port()
+        started = time.monotonic()
+        with dk.running(tag, env=env | {"TODO_PORT": str(port)}) as container:
+            dk.wait_http_ok(f"http://127.0.0.1:{port}/readyz", 60, container.id)
+            samples.append(time.monotonic() - started)
+    return samples
+
+
+def main() -> int:
+    bases = dk.standin_bases()
+    base_of = {
+        "backend": bases["STANDIN_PYTHON_IMAGE"],
+        "mcp": bases["STANDIN_PYTHON_IMAGE"],
+        "frontend": bases["STANDIN_NGINX_IMAGE"],
+        "naive-backend": bases["STANDIN_PYTHON_IMAGE"],
+    }
+    logs = Path(tempfile.mkdtemp(prefix="bench-images-"))
+    load_before = os.getloadavg()
+    print("clearing the BuildKit cache for a cold build", file=sys.stderr)
+    dk.docker("builder", "prune", "-af")
+
+    def args_for(name: str) -> dict[str, str]:
+        if name == "naive-backend":
+            return {"PYTHON_IMAGE": bases["STANDIN_PYTHON_IMAGE"]}
+        return {arg: bases[env] for arg, env in dk.IMAGES[name][1].items()}
+
+    cold: dict[str, float] = {}
+    for name, (dockerfile, _) in dk.IMAGES.items():
+        cold[name] = dk.build(
+            dockerfile, f"todo-{name}:bench", build_args=args_for(name), log=logs / name
+        ).seconds
+        print(f"cold build {name}: {cold[name]:.1f}s", file=sys.stderr)
+    naive = dk.build(
+        NAIVE, "todo-naive-backend:bench", build_args=args_for("naive-backend"), log=logs / "naive"
+    )
+    print(f"cold build naive-backend: {naive.seconds:.1f}s", file=sys.stderr)
+
+    sizes = {
+        name: added_sizes(f"todo-{name}:bench", base_of[name])
+        for name in ["backend", "naive-backend", "mcp", "frontend"]
+    }
+
+    # One-line change in application code, in a copy of the repository (the work tree stays untouched).
+    rebuild: dict[str, float] = {}
+    naive_rebuild = 0.0
+    with tempfile.TemporaryDirectory(prefix="bench-context-") as tmp:
+        context = dk.copy_build_context(Path(tmp) / "repo")
+        for name, (dockerfile, _) in dk.IMAGES.items():
+            dk.build(dockerfile, f"todo-{name}:bench", context=context, build_args=args_for(name))
+        dk.build(NAIVE, "todo-naive-backend:bench", context=context, build_args=args_for("naive-backend"))
+        for path in CODE_CHANGE.values():
+            with (context / path).open("a") as handle:
+                handle.write(
+                    "\n// benchmark: one-line change\n" if path.endswith(".tsx") else "\n# one-line change\n"
+                )
+        for name, (dockerfile, _) in dk.IMAGES.items():
+            rebuild[name] = dk.build(
+                dockerfile, f"todo-{name}:bench", context=context, build_args=args_for(name)
+            ).seconds
+            print(f"rebuild after a one-line change {name}: {rebuild[name]:.1f}s", file=sys.stderr)
+        naive_rebuild = dk.build(
+            NAIVE, "todo-naive-backend:bench", context=context, build_args=args_for("naive-backend")
+        ).seconds
+
+    # Rebuilt from the unchanged work tree, so start-up is measured on the committed code.
+    for name, (dockerfile, _) in dk.IMAGES.items():
+        dk.build(dockerfile, f"todo-{name}:bench", build_args=args_for(name))
+    with PostgresServer(ports=dk.PG_PORTS) as pg:
+        env = {
+            "TODO_DATABASE_URL": pg.create_database("bench"),
+            "TODO_JWT_SECRET": os.urandom(32).hex(),
+            "TODO_MCP_TOKEN": os.urandom(24).hex(),
+        }
+        code, output = dk.run_once("todo-backend:bench", ["todo-migrate"], env)
+        assert code == 0, output
+        starts = {name: start_to_ready(f"todo-{name}:bench", env) for name in ["backend", "mcp"]}
+    load_after = os.getloadavg()
+
+    print(
+        f"\nMachine: {platform.node()}, {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "
+        f"after {load_after[0]:.2f} (1 min). Bases: Debian trixie stand-ins "
+        f"({', '.join(sorted(set(base_of.values())))})."
+    )
+    print("\n| image | added on top of base, unpacked MB | added, compressed as pushed MB | budget MB |")
+    print("|---|---|---|---|")
+    for name, (unpacked, compressed) in sizes.items():
+        budget = BUDGET_MB.get(name)
+        print(f"| {name} | {mb(unpacked)} | {mb(compressed)} | {budget if budget else '(baseline)'} |")
+    total = sum(cold.values())
+    print("\n| step | seconds | budget |")
+    print("|---|---|---|")
+    print(
+        f"| cold build, all three (BuildKit cache cleared, downloads included) | {total:.0f} "
+        f"({', '.join(f'{n} {s:.0f}' for n, s in cold.items())}) | 240 |"
+    )
+    print(f"| cold build, naive backend (after the three, base cached) | {naive.seconds:.0f} | |")
+    for name, seconds in rebuild.items():
+        print(f"| rebuild {name} after a one-line change in {CODE_CHANGE[name]} | {seconds:.1f} | 20 |")
+    print(f"| rebuild naive backend after the same change | {naive_rebuild:.1f} | |")
+    for name, samples in starts.items():
+        print(
+            f"| {name}: `docker run` to first 200 on /readyz, median (max) of {START_RUNS} | "
+            f"{statistics.median(samples):.2f} ({max(samples):.2f}) | 3 |"
+        )
+    print(f"\nbuild logs: {logs}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
