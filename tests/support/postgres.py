@@ -55,9 +55,13 @@ def find_bin_dir() -> Path:
     )
 
 
+# Ports this process already handed out: a server told to use one may not have bound it yet.
+_handed_out: set[int] = set()
+
+
 def free_port(candidates: range = PORT_RANGE) -> int:
-    """A loopback port from ``candidates`` that nobody listens on right now."""
-    ports = list(candidates)
+    """A loopback port from ``candidates`` that nobody listens on and this process has not handed out."""
+    ports = [port for port in candidates if port not in _handed_out]
     start = (os.getpid() * 7 + time.monotonic_ns()) % len(ports)
     for port in ports[start:] + ports[:start]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -65,6 +69,7 @@ def free_port(candidates: range = PORT_RANGE) -> int:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
     raise PostgresUnavailable(f"no free loopback port in {candidates.start}-{candidates.stop - 1}")
 

@@ -25,7 +25,9 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
+    """A session whose statements commit one by one (see ``todo.core.db.autocommit``)."""
+    engine: Engine = request.app.state.request_engine
     with Session(engine, expire_on_commit=False) as session:
         yield session
 

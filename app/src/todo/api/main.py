@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from todo.core.db import get_engine
+from todo.core.db import autocommit, get_engine
 from todo.core.logging import RequestContextMiddleware
 from todo.core.settings import ApiSettings
 
@@ -35,6 +35,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.request_engine = autocommit(engine)
 
     api = APIRouter(prefix="/api")
     for module in (auth, tasks, chat, conversations):

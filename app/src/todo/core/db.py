@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+
+# A pooled connection idle longer than this is pinged before use (it may have died meanwhile);
+# busy connections skip the ping, saving a round trip per request under load.
+IDLE_PING_SECONDS = 10.0
 
 
 def normalize_url(url: str) -> str:
@@ -31,14 +38,36 @@ def get_engine(database_url: str) -> Engine:
                 url,
                 pool_size=10,
                 max_overflow=20,
-                pool_pre_ping=True,
                 pool_recycle=1800,
                 # Bounded waits so an unreachable database fails a request instead of hanging it.
                 pool_timeout=10,
                 connect_args={"connect_timeout": 5, "application_name": "todo"},
             )
+            _ping_idle_connections(engine)
             _engines[url] = engine
         return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            # Plain DB-API ping, outside any transaction the ORM will open.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:
+            # The pool discards this connection and retries the checkout with a fresh one.
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def dispose_engines() -> None:
@@ -47,6 +76,15 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def autocommit(engine: Engine) -> Engine:
+    """The same pool, but each statement commits by itself: no BEGIN/COMMIT round trips.
+
+    For request paths whose writes are single statements (the task service, sign-up); code that
+    must write several rows atomically (a chat turn) uses the plain engine.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from .db import normalize_url, safe_url
@@ -23,6 +23,9 @@ from .logging import configure_logging
 from .settings import CoreSettings, load_settings
 
 log = logging.getLogger("todo.migrate")
+
+# Any fixed number works; every process that migrates this database uses the same one.
+MIGRATION_LOCK_ID = 7_411_202
 
 
 def alembic_config() -> Config:
@@ -70,12 +73,22 @@ def upgrade(database_url: str, timeout_seconds: float = 60.0) -> tuple[str | Non
     engine = create_engine(normalize_url(database_url), connect_args={"connect_timeout": 5})
     try:
         wait_for_database(engine, timeout_seconds)
-        before = current_revision(engine)
         with engine.connect() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        return before, current_revision(engine)
+            # Held across read-upgrade-read (env.py takes it again; PostgreSQL advisory locks nest),
+            # so of two concurrent runs exactly one reports the migration and the other finds it done.
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            connection.commit()
+            try:
+                before = MigrationContext.configure(connection).get_current_revision()
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                after = MigrationContext.configure(connection).get_current_revision()
+            finally:
+                connection.rollback()
+                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                connection.commit()
+        return before, after
     finally:
         engine.dispose()
 

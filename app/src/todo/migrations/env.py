@@ -7,9 +7,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import todo.core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-
-# Any fixed number works; it only has to be the same for every concurrent migrate process.
-MIGRATION_LOCK_ID = 7_411_202
+from todo.core.migrate import MIGRATION_LOCK_ID
 
 
 def run_migrations_online() -> None:
