@@ -3,6 +3,7 @@
 # Starts what it needs (dockerd, stand-in bases, registry) like `scripts/test images`, then runs
 # bench_images.py, which clears the BuildKit cache, builds cold and prints the results table.
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/../../scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/docker.sh"
 ensure_venv

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Docker engine, stand-in base images and a local registry for tiers that build or run images.
 # Sourced after scripts/lib/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
 #
@@ -42,10 +43,11 @@ ensure_dockerd() {
 # debian_mirror: the Debian mirror the machine's apt sources use (deb822 or one-line format).
 debian_mirror() {
   local mirror
+  # `|| true`: finding nothing in one format is normal (set -e and pipefail are on in the tiers).
   mirror="$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' \
-    | grep -v -- '-security' | head -n1)"
+    | grep -v -- '-security' | head -n1 || true)"
   [ -n "$mirror" ] || mirror="$(grep -hE '^deb (\[[^]]*\] )?https?://' /etc/apt/sources.list 2>/dev/null \
-    | grep -v -- '-security' | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}' | head -n1)"
+    | grep -v -- '-security' | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}' | head -n1 || true)"
   [ -n "$mirror" ] || mirror="http://deb.debian.org/debian"
   printf '%s\n' "$mirror"
 }
@@ -80,9 +82,10 @@ ensure_standin_bases() {
   local rootfs ctx kind ca=/etc/ssl/certs/ca-certificates.crt
   [ -f "$ca" ] || die "no CA bundle at $ca (Debian: apt-get install ca-certificates)."
   rootfs="todo-standin/debian:trixie-minbase"
-  export STANDIN_PYTHON_IMAGE="todo-standin/python:3.13-$(_recipe_tag "$STANDIN_RECIPES/python.Dockerfile" "$ca")"
-  export STANDIN_NODE_IMAGE="todo-standin/node:trixie-$(_recipe_tag "$STANDIN_RECIPES/node.Dockerfile" "$ca")"
-  export STANDIN_NGINX_IMAGE="todo-standin/nginx-unprivileged:trixie-$(_recipe_tag "$STANDIN_RECIPES/nginx.Dockerfile" "$ca")"
+  STANDIN_PYTHON_IMAGE="todo-standin/python:3.13-$(_recipe_tag "$STANDIN_RECIPES/python.Dockerfile" "$ca")"
+  STANDIN_NODE_IMAGE="todo-standin/node:trixie-$(_recipe_tag "$STANDIN_RECIPES/node.Dockerfile" "$ca")"
+  STANDIN_NGINX_IMAGE="todo-standin/nginx-unprivileged:trixie-$(_recipe_tag "$STANDIN_RECIPES/nginx.Dockerfile" "$ca")"
+  export STANDIN_PYTHON_IMAGE STANDIN_NODE_IMAGE STANDIN_NGINX_IMAGE
   if dkr image inspect "$STANDIN_PYTHON_IMAGE" "$STANDIN_NODE_IMAGE" "$STANDIN_NGINX_IMAGE" >/dev/null 2>&1; then
     return 0
   fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'images': builds the three production images on stand-in bases (no container registry is
 # reachable here) and proves them on a real Docker engine, PostgreSQL and registry (tests/images).
 # The benchmark (docs/benchmarks.md "Images") is separate: .venv/bin/python bench/images/bench_images.py
