@@ -6,9 +6,14 @@
 # app/requirements/compile.sh), so a change to application code rebuilds only the last layers.
 ARG PYTHON_IMAGE=python:3.13-slim
 
-# Build tools (pip, hatchling) live in their own venv and never reach the runtime stage.
+# Build tools (binutils, pip, hatchling) stay in the builder stages and never reach the runtime stage.
 FROM ${PYTHON_IMAGE} AS build-tools
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+# `strip` for the venv's native libraries; versions follow the base image's Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
 COPY app/requirements/build.txt /requirements/build.txt
 RUN --mount=type=cache,target=/root/.cache/pip \
     python3 -m venv /opt/build-tools \
@@ -21,6 +26,11 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     python3 -m venv --without-pip /opt/venv \
     && /opt/build-tools/bin/pip --python /opt/venv/bin/python install \
        --require-hashes --no-deps -r /requirements/api.txt
+# Smaller venv, same behaviour: native libraries without symbol tables, third-party modules as
+# bytecode only, no tests or stubs (app/requirements/slim_site_packages.py says what and why).
+COPY app/requirements/slim_site_packages.py /requirements/slim_site_packages.py
+RUN find /opt/venv -type f \( -name '*.so' -o -name '*.so.*' \) -exec strip --strip-unneeded {} + \
+    && /opt/venv/bin/python /requirements/slim_site_packages.py
 
 # The application itself, built into a wheel and installed under /opt/app (on PYTHONPATH).
 FROM deps AS app

@@ -62,6 +62,35 @@ def test_each_python_image_carries_only_its_service_dependencies(images: dict[st
     assert not any(mcp[m] for m in web_and_agent), f"MCP image carries {[m for m in web_and_agent if mcp[m]]}"
 
 
+# Every module a service may import, lazily imported ones included (the openai engine loads on first use).
+SERVICE_MODULES = {
+    "backend": [
+        "todo.api.main",
+        "todo.core.migrate",
+        "todo.agent.rules_engine",
+        "todo.agent.openai_engine",
+        "agents.sandbox.sandboxes.unix_local",
+    ],
+    "mcp": ["todo.mcp.app", "todo.mcp.tools"],
+}
+
+
+@pytest.mark.parametrize("name", ["backend", "mcp"])
+def test_every_service_module_imports_from_the_slimmed_venv(images: dict[str, BuiltImage], name: str) -> None:
+    """Third-party modules ship as bytecode only (app/requirements/slim_site_packages.py): each still
+    imports on a read-only root, and anyio keeps the lazy imports it builds from its own sources."""
+    code = (
+        "import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]; "
+        # anyio's lazy importer (built from its own sources) sets __dir__; its eager fallback does not.
+        "import anyio; print('lazy' if '__dir__' in vars(anyio) else 'eager')"
+    )
+    exit_code, output = dk.run_once(
+        images[name].tag, ["python3", "-c", code, *SERVICE_MODULES[name]], {"TODO_JWT_SECRET": "x" * 32}
+    )
+    assert exit_code == 0, f"importing {SERVICE_MODULES[name]} failed:\n{output}"
+    assert output.strip().splitlines()[-1] == "lazy", f"anyio fell back to eager imports:\n{output}"
+
+
 @pytest.mark.parametrize("name", ["backend", "mcp"])
 def test_python_runtime_has_no_build_tools(images: dict[str, BuiltImage], name: str) -> None:
     script = (
