@@ -119,6 +119,9 @@ def test_expired_forged_and_garbage_sessions_are_401(client: TestClient, api_set
     client.cookies.clear()
     client.cookies.set("todo_session", _token(secret, "987654", timedelta(hours=1)), path="/api")
     assert client.get("/api/auth/me").json()["detail"].startswith("account no longer exists")
+    gone = client.post("/api/tasks", json={"title": "orphan"})
+    assert gone.status_code == 401 and gone.json()["detail"].startswith("account no longer exists")
+    assert client.get("/api/tasks").json() == {"items": [], "total": 0}
 
 
 def test_unauthenticated_requests_are_401(client: TestClient) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks; results and commands in docs/benchmarks.md."""

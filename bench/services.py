@@ -1,0 +1,331 @@
+"""Load benchmark of the services: task CRUD (API), MCP tool calls, rules-engine chat turns.
+
+    .venv/bin/python -m bench.services [--duration 30] [--json-out FILE]
+
+Starts the real stack (tests/support/stack.py: PostgreSQL with fsync ON, todo-migrate, todo-mcp and
+todo-api, each ONE uvicorn worker) on loopback, then drives it with an asyncio load generator in
+this process. Each virtual user is a person using the app: one request, then a think time of
+0.5-1.5 s (mean 1 s), so N users offer about N requests/s. A separate ``saturation`` scenario runs
+10 users with NO think time to show the most one worker can do. Latency is measured per request
+from send to full response, after a warm-up; throughput is completed requests per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.support.stack import Stack
+
+THINK_MIN, THINK_MAX = 0.5, 1.5
+WARMUP_SECONDS = 3.0
+PASSWORD = "bench password 1"
+
+
+@dataclass
+class Result:
+    scenario: str
+    users: int
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+
+        def pct(p: float) -> float:
+            return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
+
+        return {
+            "scenario": self.scenario,
+            "users": self.users,
+            "requests": self.requests,
+            "errors": self.errors,
+            "throughput_rps": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "max_ms": round(lat[-1], 1) if lat else float("nan"),
+            "mean_ms": round(statistics.fmean(lat), 1) if lat else float("nan"),
+        }
+
+
+Action = Callable[[], Awaitable[bool]]
+
+
+async def drive(
+    scenario: str, users: list[Callable[[], Action]], duration: float, think: bool = True
+) -> Result:
+    """Run every user's next action in a loop for ``duration`` s; record after the warm-up."""
+    result = Result(scenario, len(users))
+    start = time.perf_counter()
+    measure_from = start + WARMUP_SECONDS
+    stop_at = measure_from + duration
+
+    async def user_loop(next_action: Callable[[], Action]) -> None:
+        # Users start spread over one think time, like people arriving, not in lock-step.
+        await asyncio.sleep(random.uniform(0, THINK_MAX) if think else 0)
+        while time.perf_counter() < stop_at:
+            action = next_action()
+            sent = time.perf_counter()
+            try:
+                ok = await action()
+            except Exception:  # noqa: BLE001 - a failed request is a data point, not a crash
+                ok = False
+            done = time.perf_counter()
+            if measure_from <= sent and done <= stop_at:
+                result.requests += 1
+                result.latencies_ms.append((done - sent) * 1000)
+                if not ok:
+                    result.errors += 1
+            if think:
+                await asyncio.sleep(random.uniform(THINK_MIN, THINK_MAX))
+
+    await asyncio.gather(*(user_loop(user) for user in users))
+    result.seconds = duration
+    return result
+
+
+# --- task CRUD through the API -------------------------------------------------------------------
+
+
+async def api_user(api: str, index: int, stack: AsyncExitStack) -> httpx.AsyncClient:
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(base_url=api, timeout=30, limits=httpx.Limits(max_connections=2))
+    )
+    email = f"bench{index}-{random.randrange(10**9)}@example.com"
+    response = await client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
+    response.raise_for_status()
+    for n in range(10):
+        await client.post("/api/tasks", json={"title": f"seed task {n}", "priority": "low"})
+    return client
+
+
+def crud_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
+    """A user's next action: the mix a person in the task list produces."""
+    mine: list[int] = []
+
+    async def create() -> bool:
+        r = await client.post("/api/tasks", json={"title": f"bench {random.randrange(10**6)}"})
+        if r.status_code == 201:
+            mine.append(r.json()["id"])
+        return r.status_code == 201
+
+    async def listing() -> bool:
+        status = random.choice(["open", "open", "all", "done"])
+        return (await client.get("/api/tasks", params={"status": status, "limit": 50})).status_code == 200
+
+    async def search() -> bool:
+        return (await client.get("/api/tasks", params={"q": "seed", "status": "all"})).status_code == 200
+
+    async def update() -> bool:
+        if not mine:
+            return await create()
+        r = await client.patch(f"/api/tasks/{random.choice(mine)}", json={"priority": "high"})
+        return r.status_code == 200
+
+    async def complete() -> bool:
+        if not mine:
+            return await create()
+        return (await client.post(f"/api/tasks/{random.choice(mine)}/complete")).status_code == 200
+
+    async def delete() -> bool:
+        if not mine:
+            return await create()
+        return (await client.delete(f"/api/tasks/{mine.pop()}")).status_code == 204
+
+    mix: list[tuple[Action, int]] = [
+        (listing, 40), (create, 20), (search, 10), (update, 15), (complete, 10), (delete, 5),
+    ]  # fmt: skip
+    weighted = [action for action, weight in mix for _ in range(weight)]
+    return lambda: random.choice(weighted)
+
+
+# --- MCP tool calls ------------------------------------------------------------------------------
+
+
+async def mcp_user(stack_: Stack, user_id: int, exits: AsyncExitStack) -> Callable[[], Action]:
+    headers = {"Authorization": f"Bearer {stack_.mcp_token}", "X-Todo-User-Id": str(user_id)}
+    http = await exits.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=30))
+    client = await exits.enter_async_context(Client(streamable_http_client(stack_.mcp_url, http_client=http)))
+    mine: list[int] = []
+    for n in range(5):
+        added = await client.call_tool("add_task", {"title": f"mcp seed {n}"})
+        mine.append(int((added.structured_content or {})["id"]))
+
+    async def call(name: str, arguments: dict[str, Any]) -> bool:
+        result = await client.call_tool(name, arguments)
+        return not result.is_error
+
+    def next_action() -> Action:
+        roll = random.random()
+        if roll < 0.4:
+            return lambda: call("list_tasks", {"status": "open"})
+        if roll < 0.6:
+            return lambda: call("add_task", {"title": f"mcp {random.randrange(10**6)}"})
+        if roll < 0.8:
+            return lambda: call("get_task", {"task_id": random.choice(mine)})
+        if roll < 0.9:
+            return lambda: call("complete_task", {"task_id": random.choice(mine)})
+        return lambda: call("reopen_task", {"task_id": random.choice(mine)})
+
+    return next_action
+
+
+# --- chat turns ----------------------------------------------------------------------------------
+
+CONVERSATION = (
+    "add buy milk {n}",
+    "remind me to call mom {n} tomorrow",
+    "what's on my list?",
+    "complete the second one",
+    "what's left?",
+    "show completed tasks",
+    "rename buy milk {n} to buy oat milk {n}",
+    "delete buy oat milk {n}",
+)
+
+
+def chat_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
+    state: dict[str, Any] = {"step": 0, "round": 0, "conversation_id": None}
+
+    def next_action() -> Action:
+        async def turn() -> bool:
+            step = state["step"] % len(CONVERSATION)
+            if step == 0:
+                state["round"] += 1
+            message = CONVERSATION[step].format(n=state["round"])
+            state["step"] += 1
+            r = await client.post(
+                "/api/chat", json={"message": message, "conversation_id": state["conversation_id"]}
+            )
+            if r.status_code != 200:
+                return False
+            body = r.json()
+            state["conversation_id"] = body["conversation_id"]
+            # A reply that is the temporary-error apology means the MCP call failed.
+            return (
+                not any(call.get("error") for call in body["tool_calls"]) and "try again" not in body["reply"]
+            )
+
+        return turn
+
+    return next_action
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    try:
+        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+async def run(stack_: Stack, duration: float, scenarios: set[str]) -> list[Result]:
+    results: list[Result] = []
+    async with AsyncExitStack() as exits:
+        if "crud" in scenarios or "saturation" in scenarios:
+            clients = [await api_user(stack_.api_url, n, exits) for n in range(100)]
+            if "saturation" in scenarios:
+                results.append(
+                    await drive("api task CRUD, no think time", [crud_actions(c) for c in clients[:10]],
+                                duration, think=False)
+                )  # fmt: skip
+            if "crud" in scenarios:
+                for count in (10, 50, 100):
+                    actions = [crud_actions(c) for c in clients[:count]]
+                    results.append(await drive("api task CRUD", actions, duration))
+        if "mcp" in scenarios:
+            ids = []
+            for n in range(20):
+                async with httpx.AsyncClient(base_url=stack_.api_url) as c:
+                    r = await c.post(
+                        "/api/auth/register", json={"email": f"mcp{n}-{random.randrange(10**9)}@example.com",
+                                                    "password": PASSWORD},
+                    )  # fmt: skip
+                    ids.append(r.json()["id"])
+            callers = [await mcp_user(stack_, user_id, exits) for user_id in ids]
+            results.append(await drive("mcp tool call", callers, duration))
+        if "chat" in scenarios:
+            chatters = [await api_user(stack_.api_url, 1000 + n, exits) for n in range(20)]
+            results.append(
+                await drive("chat turn (rules engine)", [chat_actions(c) for c in chatters], duration)
+            )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.services", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per scenario")
+    parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--scenarios", default="saturation,crud,mcp,chat", help="comma list of saturation,crud,mcp,chat"
+    )
+    parser.add_argument("--log-file", type=Path, default=Path(os.devnull))
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="PostgreSQL with fsync off (separates disk stalls from ours)"
+    )
+    args = parser.parse_args(argv)
+    scenarios = set(args.scenarios.split(","))
+    info = machine()
+    info["postgres_fsync"] = not args.no_fsync
+    quiet = {"TODO_LOG_LEVEL": "warning"}  # access lines would cost the servers time we measure
+    with args.log_file.open("ab") as log, Stack(durable_db=not args.no_fsync, log=log, extra_env=quiet) as stack_:
+        results = asyncio.run(run(stack_, args.duration, scenarios))
+        pids = [p.pid for _, p in stack_.processes]
+        cpu = subprocess.run(["ps", "-o", "pid,comm,time", "-p", ",".join(map(str, pids))],
+                             capture_output=True, text=True).stdout  # fmt: skip
+    info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    summaries = [r.summary() for r in results]
+    print(f"machine: {json.dumps(info)}")
+    print(cpu)
+    print("| scenario | users | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for s in summaries:
+        print(f"| {s['scenario']} | {s['users']} | {s['requests']} | {s['errors']} | {s['throughput_rps']} "
+              f"| {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |")  # fmt: skip
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"machine": info, "results": summaries,
+                                             "duration_s": args.duration}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
