@@ -8,7 +8,8 @@ Run with the venv's own interpreter after the locked install (which compiled eve
   read-only root cannot cache it and compiling at every start breaks the 3 s start budget.
 - Kept as source: modules whose source a library reads at run time (KEEP_SOURCE), templates, and
   any module without a compiled .pyc.
-- Removed: tests/ directories inside packages and .pyi type stubs (no runtime reads them).
+- Removed: tests/ directories inside packages, the test harnesses TEST_SUPPORT and .pyi type stubs
+  (no runtime imports or reads them).
 Licences, metadata, data files and native libraries stay (the Dockerfile strips the latter).
 """
 
@@ -29,11 +30,15 @@ KEEP_SOURCE = {
     "agents/sandbox/sandboxes/_unix_local_file_ops.py",
 }
 
+# Test-suite harnesses shipped inside runtime libraries; only their own test suites import them.
+TEST_SUPPORT = ("sqlalchemy/testing", "alembic/testing")
+
 
 def slim(site: Path) -> tuple[int, int]:
     """Answers (bytes before, bytes after) of the Python sources, bytecode, stubs and tests."""
     before = after = 0
-    for package_tests in [*site.glob("*/tests"), *site.glob("*/test")]:
+    harnesses = [site / name for name in TEST_SUPPORT]
+    for package_tests in [*site.glob("*/tests"), *site.glob("*/test"), *harnesses]:
         if package_tests.is_dir() and (package_tests.parent / "__init__.py").exists():
             before += _size(package_tests)
             shutil.rmtree(package_tests)

@@ -3,6 +3,8 @@
 Run it through bench/images/run.sh (starts dockerd, the stand-in bases, the registry). It clears
 the BuildKit cache first (`docker builder prune -af`) so the cold build downloads every
 dependency, and prints a Markdown table for docs/benchmarks.md "Images".
+With --keep-build-cache (a daemon shared with other builds) it prunes nothing and builds cold with
+--no-cache instead: every step reruns, but the pip/npm cache mounts stay warm (no downloads).
 """
 
 from __future__ import annotations
@@ -56,6 +58,32 @@ def added_sizes(tag: str, base: str) -> tuple[int, int]:
     return unpacked, compressed
 
 
+# Runs inside an image: bytes of /opt/venv by kind, and the five biggest top-level entries.
+BREAKDOWN = """
+import json, os, collections
+kinds, tops = collections.Counter(), collections.Counter()
+for d, _, files in os.walk('/opt/venv'):
+    for f in files:
+        size = os.lstat(os.path.join(d, f)).st_size
+        kind = 'pyc' if f.endswith('.pyc') else 'py' if f.endswith('.py') else (
+            'native' if f.endswith('.so') or '.so.' in f else 'other')
+        kinds[kind] += size
+        rel = os.path.relpath(d, '/opt/venv').split(os.sep)
+        tops[rel[3] if len(rel) > 3 and rel[2] == 'site-packages' else '/'.join(rel[:2])] += size
+print(json.dumps({'kinds': kinds, 'top': tops.most_common(6)}))
+"""
+
+
+def venv_breakdown(tag: str) -> str:
+    """One table row: the image's /opt/venv in MB by kind of file, and its biggest entries."""
+    code, output = dk.run_once(tag, ["python3", "-c", BREAKDOWN], {})
+    assert code == 0, output
+    data = json.loads(output.strip().splitlines()[-1])
+    kinds = data["kinds"]
+    top = ", ".join(f"{name} {mb(size)}" for name, size in data["top"])
+    return " | ".join(mb(kinds.get(k, 0)) for k in ("native", "pyc", "py", "other")) + f" | {top}"
+
+
 def start_to_ready(tag: str, env: dict[str, str]) -> list[float]:
     """Seconds from `docker run` to the first 200 on /readyz, over START_RUNS fresh containers."""
     samples = []
@@ -78,8 +106,10 @@ def main() -> int:
     }
     logs = Path(tempfile.mkdtemp(prefix="bench-images-"))
     load_before = os.getloadavg()
-    print("clearing the BuildKit cache for a cold build", file=sys.stderr)
-    dk.docker("builder", "prune", "-af")
+    keep_cache = "--keep-build-cache" in sys.argv[1:]
+    if not keep_cache:
+        print("clearing the BuildKit cache for a cold build", file=sys.stderr)
+        dk.docker("builder", "prune", "-af")
 
     def args_for(name: str) -> dict[str, str]:
         if name == "naive-backend":
@@ -89,11 +119,15 @@ def main() -> int:
     cold: dict[str, float] = {}
     for name, (dockerfile, _) in dk.IMAGES.items():
         cold[name] = dk.build(
-            dockerfile, f"todo-{name}:bench", build_args=args_for(name), log=logs / name
+            dockerfile, f"todo-{name}:bench", build_args=args_for(name), log=logs / name, no_cache=keep_cache
         ).seconds
         print(f"cold build {name}: {cold[name]:.1f}s", file=sys.stderr)
     naive = dk.build(
-        NAIVE, "todo-naive-backend:bench", build_args=args_for("naive-backend"), log=logs / "naive"
+        NAIVE,
+        "todo-naive-backend:bench",
+        build_args=args_for("naive-backend"),
+        log=logs / "naive",
+        no_cache=keep_cache,
     )
     print(f"cold build naive-backend: {naive.seconds:.1f}s", file=sys.stderr)
 
@@ -148,11 +182,20 @@ def main() -> int:
     for name, (unpacked, compressed) in sizes.items():
         budget = BUDGET_MB.get(name)
         print(f"| {name} | {mb(unpacked)} | {mb(compressed)} | {budget if budget else '(baseline)'} |")
+    print("\n| image | /opt/venv native .so MB | bytecode .pyc MB | sources .py MB | other MB | biggest MB |")
+    print("|---|---|---|---|---|---|")
+    for name in ["backend", "mcp"]:
+        print(f"| {name} | {venv_breakdown(f'todo-{name}:bench')} |")
     total = sum(cold.values())
     print("\n| step | seconds | budget |")
     print("|---|---|---|")
+    cold_kind = (
+        "--no-cache, cache mounts warm: no downloads"
+        if keep_cache
+        else "BuildKit cache cleared, downloads included"
+    )
     print(
-        f"| cold build, all three (BuildKit cache cleared, downloads included) | {total:.0f} "
+        f"| cold build, all three ({cold_kind}) | {total:.0f} "
         f"({', '.join(f'{n} {s:.0f}' for n, s in cold.items())}) | 240 |"
     )
     print(f"| cold build, naive backend (after the three, base cached) | {naive.seconds:.0f} | |")
