@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the chat engine before serving, so the first chat turn does not pay for the import.
+        importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
         yield
         # Close pooled connections so PostgreSQL sees a clean goodbye on shutdown.
         engine.dispose()

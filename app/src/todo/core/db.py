@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,7 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+@functools.cache
 def autocommit(engine: Engine) -> Engine:
     """The same pool, but each statement commits by itself: no BEGIN/COMMIT round trips.
 
@@ -89,8 +91,8 @@ def autocommit(engine: Engine) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that is closed (and its open transaction rolled back) on exit."""
-    with Session(engine, expire_on_commit=False) as session:
+    """An autocommit session for the task service (single-statement writes), closed on exit."""
+    with Session(autocommit(engine), expire_on_commit=False) as session:
         yield session
 
 

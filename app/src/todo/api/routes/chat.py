@@ -6,18 +6,20 @@ import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from todo.agent import HistoryMessage, ToolCall, run_turn
 from todo.core import conversations
+from todo.core.db import autocommit
 from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
 
-from ..deps import CurrentUser, SettingsDep, get_engine
+from ..deps import CurrentUserId, SettingsDep, get_engine
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("todo.api.chat")
@@ -63,10 +65,8 @@ def _history(messages: list[Message]) -> list[HistoryMessage]:
     return history
 
 
-def _load_history(engine: Engine, user_id: int, conversation_id: int | None) -> list[HistoryMessage]:
-    if conversation_id is None:
-        return []
-    with Session(engine) as session:
+def _load_history(engine: Engine, user_id: int, conversation_id: int) -> list[HistoryMessage]:
+    with Session(autocommit(engine)) as session:
         return _history(conversations.recent_messages(session, user_id, conversation_id))
 
 
@@ -85,15 +85,15 @@ def _store(
 @router.post("/chat", response_model=ChatReply)
 async def chat(
     body: ChatRequest,
-    user: CurrentUser,
+    user_id: CurrentUserId,
     settings: SettingsDep,
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> ChatReply:
     """One chat turn. The turn is stored in PostgreSQL before the answer returns."""
-    assert user.id is not None
-    user_id = user.id
-    # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
-    history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
+    history: list[HistoryMessage] = []
+    if body.conversation_id is not None:
+        # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
+        history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
     try:
         turn = await run_turn(settings, user_id, history, body.message)
         reply, calls = turn.reply, [jsonable_encoder(asdict(call)) for call in turn.tool_calls]
@@ -101,9 +101,15 @@ async def chat(
         # The agent promises not to raise; if it does anyway the user still gets an answer and a record.
         log.exception("chat agent failed", extra={"user_id": user_id})
         reply, calls = FALLBACK_REPLY, []
-    conversation_id = await run_in_threadpool(
-        _store, engine, user_id, body.conversation_id, body.message, reply, calls
-    )
+    try:
+        conversation_id = await run_in_threadpool(
+            _store, engine, user_id, body.conversation_id, body.message, reply, calls
+        )
+    except IntegrityError:
+        # The only constraint a turn can break: the signed-in account was deleted meanwhile.
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "account no longer exists; register again"
+        ) from None
     return ChatReply(
         conversation_id=conversation_id,
         reply=reply,
