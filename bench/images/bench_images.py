@@ -144,10 +144,14 @@ def main() -> int:
         for name, (dockerfile, _) in dk.IMAGES.items():
             dk.build(dockerfile, f"todo-{name}:bench", context=context, build_args=args_for(name))
         dk.build(NAIVE, "todo-naive-backend:bench", context=context, build_args=args_for("naive-backend"))
+        # A fresh token per run: a line some earlier run already built would be a BuildKit cache hit.
+        token = os.urandom(8).hex()
         for path in CODE_CHANGE.values():
             with (context / path).open("a") as handle:
                 handle.write(
-                    "\n// benchmark: one-line change\n" if path.endswith(".tsx") else "\n# one-line change\n"
+                    f"\n// one-line change {token}\n"
+                    if path.endswith(".tsx")
+                    else f"\n# one-line change {token}\n"
                 )
         for name, (dockerfile, _) in dk.IMAGES.items():
             rebuild[name] = dk.build(
