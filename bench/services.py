@@ -307,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["postgres_fsync"] = not args.no_fsync
     quiet = {"TODO_LOG_LEVEL": "warning"}  # access lines would cost the servers time we measure
-    with args.log_file.open("ab") as log, Stack(durable_db=not args.no_fsync, log=log, extra_env=quiet) as stack_:
+    with (
+        args.log_file.open("ab") as log,
+        Stack(durable_db=not args.no_fsync, log=log, extra_env=quiet) as stack_,
+    ):
         results = asyncio.run(run(stack_, args.duration, scenarios))
         pids = [p.pid for _, p in stack_.processes]
         cpu = subprocess.run(["ps", "-o", "pid,comm,time", "-p", ",".join(map(str, pids))],
