@@ -81,3 +81,17 @@ def test_upgrade_function_reports_revisions(pg_server: PostgresServer) -> None:
     url = pg_server.create_database("migrate_function")
     assert upgrade(url) == (None, head_revision())
     assert upgrade(url) == (head_revision(), head_revision())
+
+
+def test_a_wrong_database_name_fails_at_once(
+    pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TODO_DATABASE_URL", pg_server.url("no_such_db"))
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exited:
+        migrate_main(["--wait", "30"])
+    assert exited.value.code == 1
+    assert time.monotonic() - started < 10  # no point waiting 30 s for a typo
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert 'database "no_such_db" does not exist' in last
+    assert "Fix the database name, user or password in TODO_DATABASE_URL" in last

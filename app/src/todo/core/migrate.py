@@ -46,6 +46,14 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+# Answers that waiting cannot fix: the URL names a wrong database, user or password.
+_PERMANENT_ERRORS = ("does not exist", "authentication failed", "no pg_hba.conf entry")
+
+
+class DatabaseRefused(RuntimeError):
+    """The server answered, but refuses these credentials or this database name."""
+
+
 def wait_for_database(engine: Engine, timeout_seconds: float, interval_seconds: float = 1.0) -> None:
     """Retry connecting until the database answers or ``timeout_seconds`` pass."""
     deadline = time.monotonic() + timeout_seconds
@@ -57,6 +65,8 @@ def wait_for_database(engine: Engine, timeout_seconds: float, interval_seconds: 
                 return
         except OperationalError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
+            if any(marker in reason for marker in _PERMANENT_ERRORS):
+                raise DatabaseRefused(reason) from None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(
@@ -112,6 +122,13 @@ def main(argv: list[str] | None = None) -> None:
     except TimeoutError as error:
         print(
             f"todo-migrate: {error}. Check TODO_DATABASE_URL and that PostgreSQL is running.", file=sys.stderr
+        )
+        raise SystemExit(1) from None
+    except DatabaseRefused as error:
+        print(
+            f"todo-migrate: database {safe_url(url)} refused the connection: {error}. "
+            "Fix the database name, user or password in TODO_DATABASE_URL.",
+            file=sys.stderr,
         )
         raise SystemExit(1) from None
     except OperationalError as error:
