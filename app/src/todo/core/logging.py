@@ -60,6 +60,9 @@ def configure_logging(level: str = "info") -> None:
     """Route the root logger and uvicorn's loggers to one JSON handler on stderr."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # The middleware writes a richer access line (request id, duration); uvicorn's would duplicate it
+    # and uvicorn re-enables its access logger on start-up, so drop those records at the handler.
+    handler.addFilter(lambda record: record.name != "uvicorn.access")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -67,8 +70,6 @@ def configure_logging(level: str = "info") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # The middleware writes a richer access line (with request id and duration) instead.
-    logging.getLogger("uvicorn.access").disabled = True
 
 
 def uvicorn_log_config() -> dict[str, Any]:
