@@ -172,3 +172,4 @@ def test_todo_api_serves_logs_json_and_stops_on_sigterm(database_url: str) -> No
         f"Finished server process [{process.pid}]",
     ]
     assert not any("color_message" in r for r in records)
+    assert not any(r["logger"] == "uvicorn.access" for r in records)  # one access line per request
