@@ -25,6 +25,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
         # Load the chat engine before serving, so the first chat turn does not pay for the import.
         importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
         yield
+        # The chat engine's pooled MCP connections belong to this event loop: close them with it.
+        from todo.agent.task_tools import close_shared_http_client
+
+        await close_shared_http_client()
         # Close pooled connections so PostgreSQL sees a clean goodbye on shutdown.
         engine.dispose()
 
