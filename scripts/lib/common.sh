@@ -6,6 +6,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE_DIR="${TODO_CACHE_DIR:-$REPO_ROOT/.cache}"
 VENV="$REPO_ROOT/.venv"
 mkdir -p "$CACHE_DIR"
+# Go is installed under /usr/local/go on our machines; a trimmed PATH (cron, CI) must still find it.
+case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH="$PATH:/usr/local/go/bin" ;; esac
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
