@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,12 +78,20 @@ def _tokens(text: str) -> list[str]:
     return meaningful or words
 
 
+def _length_bound(a: str, b: str) -> float:
+    """An upper bound of ``SequenceMatcher(None, a, b).ratio()`` that costs nothing to compute."""
+    return 2 * min(len(a), len(b)) / (len(a) + len(b)) if a or b else 1.0
+
+
+@functools.lru_cache(maxsize=8192)
 def _token_similarity(a: str, b: str) -> float:
+    """How alike two words are, or 0.0 when below ``_TOKEN_MATCH`` (all ``_share`` counts)."""
     if a == b:
         return 1.0
-    if min(len(a), len(b)) < 3:
+    if min(len(a), len(b)) < 3 or _length_bound(a, b) < _TOKEN_MATCH:
         return 0.0
-    return SequenceMatcher(None, a, b).ratio()
+    ratio = SequenceMatcher(None, a, b).ratio()
+    return ratio if ratio >= _TOKEN_MATCH else 0.0
 
 
 def _share(words: list[str], other: list[str]) -> float:
@@ -104,9 +113,11 @@ def score(query: str, title: str) -> float:
     query_text, title_text = " ".join(query_words), " ".join(title_words)
     if query_text == title_text:
         return 1.0
-    whole = SequenceMatcher(None, query_text, title_text).ratio()
     # Mostly "is everything the user said in the title", a little "is that all the title says".
     overlap = 0.75 * _share(query_words, title_words) + 0.25 * _share(title_words, query_words)
+    if _length_bound(query_text, title_text) <= overlap:
+        return min(overlap, 0.99)  # the whole-text ratio cannot beat the overlap: skip computing it
+    whole = SequenceMatcher(None, query_text, title_text).ratio()
     return min(max(whole, overlap), 0.99)
 
 
