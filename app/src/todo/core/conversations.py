@@ -104,11 +104,13 @@ def record_turn(
     conversation.updated_at = now
     session.add(conversation)
     session.flush()
-    assert conversation.id is not None
-    session.add(Message(conversation_id=conversation.id, role="user", content=user_message, created_at=now))
+    # Read the id before COMMIT: afterwards the row is expired and reading it costs a round trip.
+    stored_id = conversation.id
+    assert stored_id is not None
+    session.add(Message(conversation_id=stored_id, role="user", content=user_message, created_at=now))
     session.add(
         Message(
-            conversation_id=conversation.id,
+            conversation_id=stored_id,
             role="assistant",
             content=reply,
             tool_calls=tool_calls,
@@ -116,4 +118,4 @@ def record_turn(
         )
     )
     session.commit()
-    return conversation.id
+    return stored_id
