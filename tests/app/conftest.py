@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from tests.app.test_mcp_harness import RunningMcp, run_mcp_server
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 from todo.api.main import create_app
 from todo.core.db import get_engine
@@ -125,3 +126,16 @@ def register(client: TestClient, email: str = "ann@example.com", password: str =
     assert response.status_code == 201, response.text
     user_id: int = response.json()["id"]
     return user_id
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async tests of this package run on asyncio (the servers' loop)."""
+    return "asyncio"
+
+
+@pytest.fixture
+def mcp(api_settings: ApiSettings) -> Iterator[RunningMcp]:
+    """A real MCP server over HTTP on loopback, configured like the API that calls it."""
+    with run_mcp_server(api_settings) as server:
+        yield server

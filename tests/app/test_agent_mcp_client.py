@@ -38,11 +38,6 @@ from todo.mcp.app import create_app
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Seen:
     """What the MCP server received: one (client port, Authorization, X-Todo-User-Id) per request."""

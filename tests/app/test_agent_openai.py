@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from tests.app.fake_llm import FakeOpenAIServer, FakeStep, FakeText, FakeToolCalls
-from tests.app.test_mcp_harness import RunningMcp, free_port, run_mcp_server, with_mcp_url
+from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
 from todo.agent import HistoryMessage, run_turn
 from todo.agent.rules_engine import TEMPORARY_ERROR_REPLY
 from todo.core import tasks
@@ -25,17 +25,6 @@ from todo.core.models import TaskStatus, User
 from todo.core.settings import AgentEngine, ApiSettings
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def mcp(api_settings: ApiSettings) -> Iterator[RunningMcp]:
-    with run_mcp_server(api_settings) as server:
-        yield server
 
 
 @pytest.fixture

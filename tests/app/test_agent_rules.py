@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.app.test_mcp_harness import RunningMcp, free_port, run_mcp_server, with_mcp_url
+from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
 from todo.agent import AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
@@ -22,17 +22,6 @@ from todo.core.models import TaskPublic, TaskStatus, User
 from todo.core.settings import ApiSettings
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def mcp(api_settings: ApiSettings) -> Iterator[RunningMcp]:
-    with run_mcp_server(api_settings) as server:
-        yield server
 
 
 class Chat:

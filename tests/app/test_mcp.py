@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import Engine
 
-from tests.app.test_mcp_harness import RunningMcp, free_port, mcp_client, run_mcp_server
+from tests.app.test_mcp_harness import RunningMcp, free_port, mcp_client
 from todo.core.models import User
 from todo.core.settings import ApiSettings
 from todo.mcp.tools import act_as, build_server
@@ -33,11 +33,6 @@ pytestmark = pytest.mark.anyio
 TOOL_NAMES = {
     "add_task", "list_tasks", "get_task", "complete_task", "reopen_task", "update_task", "delete_task",
 }  # fmt: skip
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager
@@ -148,12 +143,6 @@ async def test_in_process_call_without_acting_user_is_refused(engine: Engine) ->
 
 
 # --- over HTTP: the real server ------------------------------------------------------------------
-
-
-@pytest.fixture
-def mcp(api_settings: ApiSettings) -> Iterator[RunningMcp]:
-    with run_mcp_server(api_settings) as server:
-        yield server
 
 
 def headers_for(mcp: RunningMcp, user_id: int | str | None, token: str | None = None) -> dict[str, str]:
