@@ -20,6 +20,7 @@ images = Images(
         registry_server=settings.images.registry_server,
         platform=settings.images.platform,
         build_on_preview=settings.images.build_on_preview,
+        agent_engine=settings.release.agent.engine,
         registry_username=settings.images.registry_username,
         registry_password=settings.secrets.registry_password,
     ),

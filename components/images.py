@@ -9,6 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.build_context import content_tag
+from components.settings import AgentEngine
 
 # Pushed images carry their layer cache, so a later build elsewhere can reuse them via cache_from.
 BUILD_ARGS = {"BUILDKIT_INLINE_CACHE": "1"}
@@ -16,14 +17,20 @@ BUILD_ARGS = {"BUILDKIT_INLINE_CACHE": "1"}
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One service's image: its name and its Dockerfile (relative to the build context)."""
+    """One service's image: its name, its Dockerfile (relative to the build context) and whether the
+    chat engine is a build input (the backend installs the OpenAI Agents SDK only for agentEngine=openai)."""
 
     service: str
     dockerfile: str
+    takes_agent_engine: bool = False
+
+    def build_args(self, agent_engine: AgentEngine) -> dict[str, str]:
+        """The build args, which are also inputs of the image's content tag."""
+        return {**BUILD_ARGS, "AGENT_ENGINE": agent_engine} if self.takes_agent_engine else dict(BUILD_ARGS)
 
 
 SPECS = (
-    ImageSpec("backend", "dockerfiles/backend.Dockerfile"),
+    ImageSpec("backend", "dockerfiles/backend.Dockerfile", takes_agent_engine=True),
     ImageSpec("mcp", "dockerfiles/mcp.Dockerfile"),
     ImageSpec("frontend", "dockerfiles/frontend.Dockerfile"),
 )
@@ -48,6 +55,7 @@ class ImagesArgs:
     registry_server: str
     platform: str
     build_on_preview: bool
+    agent_engine: AgentEngine = "rules"
     registry_username: str = ""
     registry_password: pulumi.Output[str] | None = None
 
@@ -78,8 +86,9 @@ class Images(pulumi.ComponentResource):
         self.resources: dict[str, docker.Image] = {}
         for spec in SPECS:
             repository = f"{args.registry}/todo-{spec.service}"
+            build_args = spec.build_args(args.agent_engine)
             tag = content_tag(
-                Path(args.context), spec.dockerfile, platform=args.platform, build_args=BUILD_ARGS
+                Path(args.context), spec.dockerfile, platform=args.platform, build_args=build_args
             )
             image = docker.Image(
                 f"{name}-{spec.service}",
@@ -88,7 +97,7 @@ class Images(pulumi.ComponentResource):
                     context=args.context,
                     dockerfile=spec.dockerfile,
                     platform=args.platform,
-                    args=BUILD_ARGS,
+                    args=build_args,
                     builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
                     # The same content tag pushed from another machine is a complete cache hit.
                     cache_from=docker.CacheFromArgs(images=[f"{repository}:{tag}"]),

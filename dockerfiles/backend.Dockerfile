@@ -2,8 +2,11 @@
 # (`todo-migrate`, run by the chart's pre-install/pre-upgrade hook Job).
 # Build context is the repository root:
 #   DOCKER_BUILDKIT=1 docker build -f dockerfiles/backend.Dockerfile -t todo-backend .
-# Dependencies come from the hashed lock app/requirements/api.txt (regenerate:
-# app/requirements/compile.sh), so a change to application code rebuilds only the last layers.
+# Dependencies come from a hashed lock (regenerate: app/requirements/compile.sh), so a change to
+# application code rebuilds only the last layers. The chat engine picks the lock:
+#   --build-arg AGENT_ENGINE=rules   (default) app/requirements/api.txt: no LLM SDK
+#   --build-arg AGENT_ENGINE=openai  app/requirements/api-openai.txt: adds the OpenAI Agents SDK
+# An image serves the engine it was built for (and rules); the Pulumi program passes agentEngine.
 ARG PYTHON_IMAGE=python:3.13-slim
 
 # Build tools (binutils, pip, hatchling) stay in the builder stages and never reach the runtime stage.
@@ -19,13 +22,19 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     python3 -m venv /opt/build-tools \
     && /opt/build-tools/bin/pip install --require-hashes --no-deps -r /requirements/build.txt
 
-# Third-party packages, lockfile first: this layer is reused until api.txt changes.
+# Third-party packages, lockfile first: this layer is reused until the engine's lock file changes.
 FROM build-tools AS deps
-COPY app/requirements/api.txt /requirements/api.txt
+ARG AGENT_ENGINE=rules
+COPY app/requirements/api.txt app/requirements/api-openai.txt /requirements/
 RUN --mount=type=cache,target=/root/.cache/pip \
-    python3 -m venv --without-pip /opt/venv \
+    case "${AGENT_ENGINE}" in \
+      rules) lock=/requirements/api.txt ;; \
+      openai) lock=/requirements/api-openai.txt ;; \
+      *) echo "AGENT_ENGINE='${AGENT_ENGINE}' is not a chat engine: use --build-arg AGENT_ENGINE=rules or openai" >&2; exit 2 ;; \
+    esac \
+    && python3 -m venv --without-pip /opt/venv \
     && /opt/build-tools/bin/pip --python /opt/venv/bin/python install \
-       --require-hashes --no-deps -r /requirements/api.txt
+       --require-hashes --no-deps -r "${lock}"
 # Smaller venv, same behaviour: native libraries without symbol tables, third-party modules as
 # bytecode only, no tests or stubs (app/requirements/slim_site_packages.py says what and why).
 COPY app/requirements/slim_site_packages.py /requirements/slim_site_packages.py
@@ -56,11 +65,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('TODO_PORT', '8000'), timeout=2)"]
 # Labels last: a new revision changes metadata only, never a cached layer.
+ARG AGENT_ENGINE=rules
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=unknown
 LABEL org.opencontainers.image.title="todo-backend" \
-      org.opencontainers.image.description="Todo Chatbot API (todo-api) and migrations (todo-migrate)" \
+      org.opencontainers.image.description="Todo Chatbot API (todo-api) and migrations (todo-migrate), chat engine ${AGENT_ENGINE}" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"

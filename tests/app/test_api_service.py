@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -106,6 +107,26 @@ def test_bad_configuration_stops_with_one_line(
     assert "example:" in lines[0] or "set " in lines[0]
     assert captured.out == ""
     assert "u:pw" not in captured.err  # secret values are never echoed
+
+
+def test_openai_engine_without_the_sdk_in_the_image_names_the_build_arg(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A backend image built with AGENT_ENGINE=rules has no `agents` package; tests/images runs the real one.
+    for key in [k for k in os.environ if k.startswith("TODO_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**_VALID, "TODO_AGENT_ENGINE": "openai", "TODO_OPENAI_API_KEY": GOOD_SECRET}.items():
+        monkeypatch.setenv(key, value)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "agents" else real_find_spec(name, *a)
+    )
+    with pytest.raises(SystemExit) as exited:
+        todo_api_main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("configuration error: TODO_AGENT_ENGINE=openai, but this image has no OpenAI")
+    assert "--build-arg AGENT_ENGINE=openai" in err and "\n" not in err
 
 
 def test_todo_api_process_refuses_a_placeholder_secret_without_traceback() -> None:

@@ -113,13 +113,14 @@ def _revision() -> str:
 def images(
     docker_ready: None, build_context: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, BuiltImage]:
-    """The three images, built from the decoy-planted context on the stand-in bases."""
+    """The three images, built from the decoy-planted context on the stand-in bases, plus the
+    backend's openai variant (``backend-openai``: AGENT_ENGINE=openai adds the OpenAI Agents SDK)."""
     bases = dk.standin_bases()
     logs = tmp_path_factory.mktemp("build-logs")
     revision = _revision()
     built: dict[str, BuiltImage] = {}
-    for name, (dockerfile, base_args) in dk.IMAGES.items():
-        args = {arg: bases[env] for arg, env in base_args.items()}
+    for name, (dockerfile, base_args, variant_args) in dk.IMAGE_BUILDS.items():
+        args = {arg: bases[env] for arg, env in base_args.items()} | variant_args
         args |= {
             "VERSION": "0.1.0-test",
             "REVISION": revision,

@@ -47,6 +47,12 @@ IMAGES: dict[str, tuple[str, dict[str, str]]] = {
         {"NODE_IMAGE": "STANDIN_NODE_IMAGE", "NGINX_IMAGE": "STANDIN_NGINX_IMAGE"},
     ),
 }
+# Every image the tier builds: the three above (backend with its default AGENT_ENGINE=rules) and the
+# backend built for the openai chat engine, as the Pulumi program builds it for agentEngine=openai.
+IMAGE_BUILDS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    **{name: (dockerfile, bases, {}) for name, (dockerfile, bases) in IMAGES.items()},
+    "backend-openai": (IMAGES["backend"][0], IMAGES["backend"][1], {"AGENT_ENGINE": "openai"}),
+}
 
 
 class DockerError(RuntimeError):

@@ -16,17 +16,17 @@ from .conftest import BuiltImage
 START_TIMEOUT = 30.0
 # SIGTERM to exit: uvicorn and nginx both stop at once when idle.
 STOP_BUDGET_SECONDS = 5.0
-PYTHON_SERVICES = {"backend": "todo-api", "mcp": "todo-mcp"}
+# The Python images (the backend in both chat-engine variants) and the command each one runs.
+PYTHON_IMAGES = {"backend": "todo-api", "backend-openai": "todo-api", "mcp": "todo-mcp"}
 
 
-@pytest.mark.parametrize("name", ["backend", "mcp", "frontend"])
+@pytest.mark.parametrize("name", ["backend", "backend-openai", "mcp", "frontend"])
 def test_image_metadata(images: dict[str, BuiltImage], name: str) -> None:
     image = images[name]
     config = dk.inspect(image.tag)["Config"]
     assert config["User"] == dk.APP_USER
-    assert config["ExposedPorts"] == {
-        {"backend": "8000/tcp", "mcp": "8001/tcp", "frontend": "8080/tcp"}[name]: {}
-    }
+    port = {"backend": "8000/tcp", "backend-openai": "8000/tcp", "mcp": "8001/tcp", "frontend": "8080/tcp"}
+    assert config["ExposedPorts"] == {port[name]: {}}
     assert config["Healthcheck"]["Test"][0] == "CMD", "exec-form HEALTHCHECK"
     labels = config["Labels"]
     assert labels["org.opencontainers.image.version"] == image.build_args["VERSION"]
@@ -36,8 +36,8 @@ def test_image_metadata(images: dict[str, BuiltImage], name: str) -> None:
     assert process and process[0] not in {"/bin/sh", "sh", "/bin/bash"}, (
         f"PID 1 must be the service: {process}"
     )
-    if name in PYTHON_SERVICES:
-        assert process == [PYTHON_SERVICES[name]]
+    if name in PYTHON_IMAGES:
+        assert process == [PYTHON_IMAGES[name]]
         assert "PYTHONDONTWRITEBYTECODE=1" in config["Env"]
 
 
@@ -53,29 +53,29 @@ def _import_check(image: str, modules: list[str]) -> dict[str, bool]:
 
 
 def test_each_python_image_carries_only_its_service_dependencies(images: dict[str, BuiltImage]) -> None:
-    web_and_agent = ["fastapi", "alembic", "argon2", "agents", "openai"]
+    web = ["fastapi", "alembic", "argon2"]
+    llm_sdk = ["agents", "openai"]
     shared = ["todo", "sqlmodel", "psycopg", "uvicorn", "mcp"]
-    backend = _import_check(images["backend"].tag, web_and_agent + shared)
-    mcp = _import_check(images["mcp"].tag, web_and_agent + shared)
-    assert all(backend.values()), f"backend image is missing: {[m for m, ok in backend.items() if not ok]}"
-    assert all(mcp[m] for m in shared), mcp
-    assert not any(mcp[m] for m in web_and_agent), f"MCP image carries {[m for m in web_and_agent if mcp[m]]}"
+    found = {name: _import_check(images[name].tag, web + llm_sdk + shared) for name in PYTHON_IMAGES}
+    missing = {name: [m for m in web + shared if not ok[m]] for name, ok in found.items() if name != "mcp"}
+    assert not any(missing.values()), f"backend images are missing: {missing}"
+    assert all(found["mcp"][m] for m in shared), found["mcp"]
+    carried = [m for m in web + llm_sdk if found["mcp"][m]]
+    assert not carried, f"MCP image carries {carried}"
+    assert not any(found["backend"][m] for m in llm_sdk), "AGENT_ENGINE=rules must not install the LLM SDK"
+    assert all(found["backend-openai"][m] for m in llm_sdk), found["backend-openai"]
 
 
 # Every module a service may import, lazily imported ones included (the openai engine loads on first use).
+_BACKEND_MODULES = ["todo.api.main", "todo.core.migrate", "todo.agent.rules_engine"]
 SERVICE_MODULES = {
-    "backend": [
-        "todo.api.main",
-        "todo.core.migrate",
-        "todo.agent.rules_engine",
-        "todo.agent.openai_engine",
-        "agents.sandbox.sandboxes.unix_local",
-    ],
+    "backend": _BACKEND_MODULES,
+    "backend-openai": [*_BACKEND_MODULES, "todo.agent.openai_engine", "agents.sandbox.sandboxes.unix_local"],
     "mcp": ["todo.mcp.app", "todo.mcp.tools"],
 }
 
 
-@pytest.mark.parametrize("name", ["backend", "mcp"])
+@pytest.mark.parametrize("name", sorted(PYTHON_IMAGES))
 def test_every_service_module_imports_from_the_slimmed_venv(images: dict[str, BuiltImage], name: str) -> None:
     """Third-party modules ship as bytecode only (app/requirements/slim_site_packages.py): each still
     imports on a read-only root, and anyio keeps the lazy imports it builds from its own sources."""
@@ -91,7 +91,7 @@ def test_every_service_module_imports_from_the_slimmed_venv(images: dict[str, Bu
     assert output.strip().splitlines()[-1] == "lazy", f"anyio fell back to eager imports:\n{output}"
 
 
-@pytest.mark.parametrize("name", ["backend", "mcp"])
+@pytest.mark.parametrize("name", sorted(PYTHON_IMAGES))
 def test_python_runtime_has_no_build_tools(images: dict[str, BuiltImage], name: str) -> None:
     script = (
         "for tool in pip pip3 gcc cc hatchling uv; do command -v $tool; done; "
@@ -139,12 +139,15 @@ def _check_sigterm(container: dk.Container) -> None:
     assert seconds < STOP_BUDGET_SECONDS, f"SIGTERM took {seconds:.1f}s to stop the container"
 
 
-@pytest.mark.parametrize("name", ["backend", "mcp"])
+@pytest.mark.parametrize("name", sorted(PYTHON_IMAGES))
 def test_python_service_runs_hardened_and_stops_on_sigterm(
     images: dict[str, BuiltImage], migrated: str, service_env: dict[str, str], ports: set[int], name: str
 ) -> None:
     port = dk.free_port(taken=ports)
     env = service_env | {"TODO_PORT": str(port)}
+    if name == "backend-openai":
+        # The engine's SDK loads at start; no LLM is called until a chat turn (none here).
+        env |= {"TODO_AGENT_ENGINE": "openai", "TODO_OPENAI_API_KEY": "sk-" + "0" * 40}
     with dk.running(images[name].tag, env=env, args=["--health-interval", "1s"]) as container:
         _check_running_service(container, port, ["/healthz", "/readyz"])
         _wait_healthy(container)
@@ -175,6 +178,21 @@ def test_frontend_runs_hardened_proxies_api_and_stops_on_sigterm(
         assert status == 401 and "detail" in json.loads(body), body
         _wait_healthy(frontend)
         _check_sigterm(frontend)
+
+
+def test_rules_backend_refuses_the_openai_engine_with_the_build_arg_to_use(
+    images: dict[str, BuiltImage], service_env: dict[str, str]
+) -> None:
+    env = service_env | {"TODO_AGENT_ENGINE": "openai", "TODO_OPENAI_API_KEY": "sk-" + "0" * 40}
+    code, output = dk.run_once(images["backend"].tag, ["todo-api"], env)
+    assert code == 2, output
+    assert "Traceback" not in output, output
+    assert (
+        output.strip()
+        .splitlines()[-1]
+        .startswith("configuration error: TODO_AGENT_ENGINE=openai, but this image has no OpenAI Agents SDK")
+    ), output
+    assert "--build-arg AGENT_ENGINE=openai" in output
 
 
 def test_backend_refuses_to_start_without_its_secrets(images: dict[str, BuiltImage]) -> None:

@@ -28,7 +28,7 @@ OFFICIAL_DEFAULTS = {
     "NGINX_IMAGE": re.compile(r"^nginxinc/nginx-unprivileged:\d+\.\d+(\.\d+)?-[a-z0-9.-]+$"),
 }
 # Lock file per image and the extras of app/pyproject.toml it must satisfy.
-LOCKS = {"api.txt": ("api", "openai"), "mcp.txt": ("mcp",)}
+LOCKS = {"api.txt": ("api",), "api-openai.txt": ("api", "openai"), "mcp.txt": ("mcp",)}
 
 
 def _id(path: Path) -> str:
@@ -138,6 +138,27 @@ def test_lock_files_satisfy_app_pyproject(lock: str) -> None:
 def test_mcp_lock_has_no_web_framework_or_agent_packages() -> None:
     locked = _locked_versions(ROOT / "app" / "requirements" / "mcp.txt")
     assert not {"fastapi", "openai", "openai-agents", "alembic"} & set(locked)
+
+
+def _locked_entries(lock: Path) -> dict[str, str]:
+    """Each pinned package and its whole entry (version, markers and hashes), `# via` comments dropped."""
+    entries = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock.read_text(), flags=re.M)[1:]
+    return {
+        canonicalize_name(entry.split("==")[0]): " ".join(
+            line.strip() for line in entry.splitlines() if not line.strip().startswith("#")
+        )
+        for entry in entries
+    }
+
+
+def test_backend_engine_locks_differ_only_by_the_llm_sdk() -> None:
+    """api.txt (AGENT_ENGINE=rules) pins what api-openai.txt pins, byte for byte, minus the SDK's tree."""
+    rules = _locked_entries(ROOT / "app" / "requirements" / "api.txt")
+    openai = _locked_entries(ROOT / "app" / "requirements" / "api-openai.txt")
+    assert not {"openai", "openai-agents"} & set(rules)
+    assert {"openai", "openai-agents"} <= set(openai)
+    drifted = sorted(name for name in rules if rules[name] != openai.get(name))
+    assert not drifted, f"api.txt and api-openai.txt disagree on {drifted}; run app/requirements/compile.sh"
 
 
 def test_build_context_is_small_and_clean(docker_ready: None) -> None:

@@ -30,12 +30,17 @@ from tests.unit.harness import (
 SERVICES = ("backend", "mcp", "frontend")
 
 
+def _build_args(service: str, agent_engine: str = "rules") -> dict[str, str]:
+    """Only the backend's content depends on the chat engine (it installs the LLM SDK for openai)."""
+    return {**BUILD_ARGS, "AGENT_ENGINE": agent_engine} if service == "backend" else dict(BUILD_ARGS)
+
+
 def _expected_images(context: Path, registry: str, platform: str = "linux/amd64") -> dict[str, Any]:
     images: dict[str, Any] = {"pullPolicy": "IfNotPresent"}
     for service in SERVICES:
         repository = f"{registry}/todo-{service}"
         tag = content_tag(
-            context, f"dockerfiles/{service}.Dockerfile", platform=platform, build_args=BUILD_ARGS
+            context, f"dockerfiles/{service}.Dockerfile", platform=platform, build_args=_build_args(service)
         )
         images[service] = {"repository": repository, "tag": tag, "digest": fake_digest(f"{repository}:{tag}")}
     return images
@@ -228,7 +233,7 @@ def test_platform_build_on_preview_and_cache_are_wired_to_every_image(context: P
         assert inputs["build"]["context"] == "."
         assert inputs["build"]["dockerfile"] == f"dockerfiles/{service}.Dockerfile"
         assert inputs["build"]["cacheFrom"] == {"images": [inputs["imageName"]]}
-        assert inputs["build"]["args"] == {"BUILDKIT_INLINE_CACHE": "1"}
+        assert inputs["build"]["args"] == _build_args(service)
         assert "registry" not in inputs, "dev pushes to the local registry without credentials"
     laptop = {i.name: unwrap(i.inputs) for i in run_program("dev", context=context).of_type(IMAGE)}
     for image in run.of_type(IMAGE):
@@ -245,6 +250,22 @@ def test_openai_engine_adds_the_llm_secret_and_rules_does_not(context: Path) -> 
     assert run.release_values()["agent"]["engine"] == "openai"
     llm = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-llm")
     assert llm.urn in run.one(RELEASE).dependencies
+
+
+def test_agent_engine_is_a_backend_build_arg_and_retags_only_the_backend(context: Path) -> None:
+    def images(run: ProgramRun) -> dict[str, dict[str, Any]]:
+        return {i.name.removeprefix("images-"): unwrap(i.inputs) for i in run.of_type(IMAGE)}
+
+    rules = images(run_program("dev", context=context))
+    openai = images(
+        run_program("dev", {"agentEngine": "openai"}, secrets={"openaiApiKey": "sk-fake"}, context=context)
+    )
+    assert rules["backend"]["build"]["args"]["AGENT_ENGINE"] == "rules"
+    assert openai["backend"]["build"]["args"]["AGENT_ENGINE"] == "openai"
+    assert rules["backend"]["imageName"] != openai["backend"]["imageName"], "the engine must change the tag"
+    for service in ("mcp", "frontend"):
+        assert "AGENT_ENGINE" not in openai[service]["build"]["args"]
+        assert rules[service]["imageName"] == openai[service]["imageName"]
 
 
 @pytest.mark.parametrize("stack_file", sorted(REPO.glob("Pulumi.*.yaml")), ids=lambda p: p.name)

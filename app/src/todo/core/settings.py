@@ -6,6 +6,7 @@ sets exactly these names and a test proves it, so the chart and the application 
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from enum import StrEnum
 from typing import Any, Literal, NoReturn, TypeVar, get_args
@@ -103,11 +104,22 @@ class ApiSettings(CoreSettings):
     def _secrets_are_real(self) -> ApiSettings:
         self._refuse_placeholder("jwt_secret", self.jwt_secret, 32)
         self._refuse_placeholder("mcp_token", self.mcp_token, 24)
+        if self.agent_engine is AgentEngine.openai and not openai_engine_installed():
+            raise ValueError(
+                "TODO_AGENT_ENGINE=openai, but this image has no OpenAI Agents SDK (it was built for the "
+                "rules engine): rebuild the backend image with --build-arg AGENT_ENGINE=openai (the Pulumi "
+                "program does when agentEngine is openai) or use TODO_AGENT_ENGINE=rules"
+            )
         if self.agent_engine is AgentEngine.openai and self.openai_api_key is None:
             raise ValueError(
                 "TODO_AGENT_ENGINE=openai needs TODO_OPENAI_API_KEY; set it or use TODO_AGENT_ENGINE=rules"
             )
         return self
+
+
+def openai_engine_installed() -> bool:
+    """Whether the OpenAI Agents SDK is importable (backend images built with AGENT_ENGINE=openai)."""
+    return importlib.util.find_spec("agents") is not None
 
 
 SettingsT = TypeVar("SettingsT", bound=CoreSettings)
