@@ -4,7 +4,9 @@
 directory in a temporary folder, listening on 127.0.0.1 only, and deletes everything on ``stop()``.
 PostgreSQL refuses to run as root, so when we are root the server runs as the ``postgres`` OS user
 (``Popen(user=...)``: the server stays our direct child and gets our signals). Durability is traded
-for speed (``fsync=off``) unless ``durable=True``.
+for speed (``fsync=off``) unless ``durable=True``. ``ssl=True`` serves TLS only (TCP without TLS is
+refused) with a throwaway self-signed certificate for 127.0.0.1; clients verify it with
+``ssl_certificate`` (PEM) as their sslrootcert.
 
     with PostgresServer() as pg:
         url = pg.create_database("todo")   # postgresql+psycopg://postgres@127.0.0.1:PORT/todo
@@ -74,11 +76,47 @@ def free_port(candidates: range = PORT_RANGE) -> int:
     raise PostgresUnavailable(f"no free loopback port in {candidates.start}-{candidates.stop - 1}")
 
 
+def self_signed_certificate(ip_address: str, days: int = 2) -> tuple[bytes, bytes]:
+    """A throwaway self-signed TLS certificate for ``ip_address`` and its private key (both PEM)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ip_address)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip_address))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
 class PostgresServer:
     """Start with ``start()`` (or ``with``); ``url``/``create_database`` give connection URLs."""
 
-    def __init__(self, port: int | None = None, *, durable: bool = False, ports: range = PORT_RANGE) -> None:
+    def __init__(
+        self, port: int | None = None, *, durable: bool = False, ports: range = PORT_RANGE, ssl: bool = False
+    ) -> None:
         self.bin_dir = find_bin_dir()
+        self.ssl = ssl
+        # With ssl=True: the server's self-signed certificate (PEM), a client's sslrootcert.
+        self.ssl_certificate: bytes | None = None
         self._requested_port = port
         self._ports = ports
         self.port = 0
@@ -133,6 +171,15 @@ class PostgresServer:
         if result.returncode != 0:
             self._cleanup()
             raise PostgresUnavailable(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+        if self.ssl:
+            try:
+                self._prepare_tls(data)
+            except ImportError as error:
+                self._cleanup()
+                raise PostgresUnavailable(
+                    f"ssl=True needs the cryptography package to make a certificate ({error}); "
+                    "install the pinned tools: .venv/bin/uv pip install -r requirements-dev.txt"
+                ) from None
         last_error = ""
         for _ in range(5):
             self.port = self._requested_port or free_port(self._ports)
@@ -155,6 +202,9 @@ class PostgresServer:
             "-c", "max_connections=200",
             "-c", "shared_buffers=64MB",
         ]  # fmt: skip
+        if self.ssl:
+            options += ["-c", "ssl=on", "-c", f"ssl_cert_file={data / 'server.crt'}"]
+            options += ["-c", f"ssl_key_file={data / 'server.key'}"]
         if not self.durable:
             # A test database is thrown away: skip the disk flushes that make commits slow.
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
@@ -184,6 +234,25 @@ class PostgresServer:
                 time.sleep(0.1)
         self._terminate()
         raise PostgresUnavailable(f"postgres did not accept connections within {timeout:g}s")
+
+    def _prepare_tls(self, data: Path) -> None:
+        """A self-signed certificate and key in the data directory, and TCP refused without TLS."""
+        certificate, key = self_signed_certificate("127.0.0.1")
+        for name, content in (("server.crt", certificate), ("server.key", key)):
+            path = data / name
+            # PostgreSQL refuses a key file others can read; 0600 and owned by the server's user.
+            path.touch(mode=0o600)
+            path.write_bytes(content)
+            if self._uid is not None and self._gid is not None:
+                os.chown(path, self._uid, self._gid)
+        # Same trust as initdb -A trust, but a TCP client that does not use TLS is turned away.
+        rules = [
+            "local all all trust",
+            "hostssl all all 127.0.0.1/32 trust",
+            "hostnossl all all 127.0.0.1/32 reject",
+        ]
+        (data / "pg_hba.conf").write_text("\n".join(rules) + "\n")
+        self.ssl_certificate = certificate
 
     def stop(self) -> None:
         """Stop the server and delete its data directory."""
