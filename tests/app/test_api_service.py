@@ -8,15 +8,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from tests.app.conftest import register
 from tests.support.postgres import free_port
+from todo.api import main as api_main
 from todo.api.__main__ import main as todo_api_main
 from todo.api.main import create_app
 from todo.core.settings import ApiSettings
@@ -44,6 +49,50 @@ def test_readyz_is_503_when_the_database_is_unreachable(api_settings: ApiSetting
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "detail": "database unreachable"}
+
+
+def test_probes_answer_while_the_chat_engine_loads_and_a_chat_turn_waits_for_it(
+    api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The openai engine's SDK takes seconds to import; a gate stands in for that slowness.
+    gate = threading.Event()
+    real_load = api_main.load_chat_engine
+
+    def slow_load(settings: ApiSettings) -> ModuleType:
+        assert gate.wait(30), "the test never opened the gate"
+        return real_load(settings)
+
+    monkeypatch.setattr(api_main, "load_chat_engine", slow_load)
+    with TestClient(create_app(api_settings)) as client:
+        assert client.get("/readyz").json() == {"status": "ok"}
+        register(client)
+        assert client.get("/api/tasks").status_code == 200
+        with ThreadPoolExecutor(1) as pool:
+            turn = pool.submit(client.post, "/api/chat", json={"message": "help"})
+            time.sleep(0.5)
+            assert not turn.done(), "a chat turn must wait for the engine"
+            gate.set()
+            assert turn.result(timeout=30).status_code == 200
+
+
+def test_a_chat_engine_that_fails_to_load_makes_readyz_and_chat_503(
+    api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_load(settings: ApiSettings) -> ModuleType:
+        raise ImportError("libexample.so: cannot open shared object file")
+
+    monkeypatch.setattr(api_main, "load_chat_engine", broken_load)
+    with TestClient(create_app(api_settings)) as client:
+        register(client)
+        deadline = time.monotonic() + 10
+        while (ready := client.get("/readyz")).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.status_code == 503
+        assert ready.json() == {"status": "unavailable", "detail": "chat engine failed to load"}
+        chat = client.post("/api/chat", json={"message": "help"})
+        assert chat.status_code == 503
+        assert "libexample" not in chat.text and "the backend's log says why" in chat.json()["detail"]
+        assert client.get("/api/tasks").status_code == 200, "the rest of the API keeps working"
 
 
 def test_openapi_document_is_served_under_api(client: TestClient) -> None:

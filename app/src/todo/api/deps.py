@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -38,6 +39,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         session.close()
+
+
+async def chat_engine_loaded(request: Request) -> None:
+    """Wait for the chat engine that start-up began loading (instant once loaded); 503 if it failed."""
+    loading: asyncio.Future[object] | None = getattr(request.app.state, "chat_engine_loading", None)
+    if loading is None:
+        return
+    try:
+        # Shielded: a client that hangs up must not cancel the load every other request waits for.
+        await asyncio.shield(loading)
+    except Exception:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the chat engine failed to load; the backend's log says why"
+        ) from None
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

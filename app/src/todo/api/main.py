@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 
@@ -15,6 +18,13 @@ from todo.core.settings import ApiSettings
 from .errors import install_error_handlers
 from .routes import auth, chat, conversations, health, tasks
 
+log = logging.getLogger("todo.api")
+
+
+def load_chat_engine(settings: ApiSettings) -> ModuleType:
+    """Import the configured chat engine's module (the openai engine's SDK takes ~1.4 s)."""
+    return importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
+
 
 def create_app(settings: ApiSettings) -> FastAPI:
     """Build the app for ``settings``; no I/O happens until the first request."""
@@ -22,9 +32,20 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Load the chat engine before serving, so the first chat turn does not pay for the import.
-        importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
+        # The chat engine loads in a worker thread while the server already answers probes and the
+        # task API; a chat turn that arrives first waits for it (deps.chat_engine_loaded).
+        loading = asyncio.ensure_future(asyncio.to_thread(load_chat_engine, settings))
+
+        def loaded(future: asyncio.Future[ModuleType]) -> None:
+            if not future.cancelled() and (error := future.exception()) is not None:
+                app.state.chat_engine_failed = True
+                log.error("chat engine failed to load; /readyz answers 503", exc_info=error)
+
+        loading.add_done_callback(loaded)
+        app.state.chat_engine_loading = loading
         yield
+        if not loading.done():
+            await asyncio.wait([loading])
         # The chat engine's pooled MCP connections belong to this event loop: close them with it.
         from todo.agent.task_tools import close_shared_http_client
 
@@ -41,6 +62,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.chat_engine_failed = False
     app.state.engine = engine
     app.state.request_engine = autocommit(engine)
 

@@ -19,7 +19,7 @@ from todo.core import conversations
 from todo.core.db import autocommit
 from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
 
-from ..deps import CurrentUserId, SettingsDep, get_engine
+from ..deps import CurrentUserId, SettingsDep, chat_engine_loaded, get_engine
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("todo.api.chat")
@@ -82,7 +82,7 @@ def _store(
         return conversations.record_turn(session, user_id, conversation_id, message, reply, tool_calls)
 
 
-@router.post("/chat", response_model=ChatReply)
+@router.post("/chat", response_model=ChatReply, dependencies=[Depends(chat_engine_loaded)])
 async def chat(
     body: ChatRequest,
     user_id: CurrentUserId,

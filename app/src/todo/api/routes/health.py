@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,8 +25,14 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-def readyz(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str] | JSONResponse:
-    """Readiness: 200 when PostgreSQL answers, 503 when it does not."""
+def readyz(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str] | JSONResponse:
+    """Readiness: 200 when PostgreSQL answers, 503 when it does not or the chat engine failed to load.
+
+    A chat engine still loading does not make the pod unready: everything else answers meanwhile and
+    a chat turn waits for it."""
+    if request.app.state.chat_engine_failed:
+        detail = {"status": "unavailable", "detail": "chat engine failed to load"}
+        return JSONResponse(detail, status_code=503)
     try:
         ping(engine)
     except SQLAlchemyError as error:
