@@ -40,6 +40,7 @@ RUN /opt/build-tools/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /t
     && /opt/build-tools/bin/pip --python /opt/venv/bin/python install \
        --no-deps --no-index --target /opt/app /tmp/wheels/*.whl
 
+# The same base as the builder: the venv's psycopg links to this image's OpenSSL (slim_site_packages.py).
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/app/bin:/opt/venv/bin:$PATH \
     PYTHONPATH=/opt/app \
