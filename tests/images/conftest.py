@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.support.postgres import PostgresServer
@@ -153,10 +152,7 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def database_url(postgres: PostgresServer, run_secrets: RunSecrets) -> str:
     """A database owned by a password-protected role (the password is a run-time secret)."""
-    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
-        connection.execute(f"CREATE ROLE todo LOGIN PASSWORD '{run_secrets.db_password}'")
-        connection.execute('CREATE DATABASE "todo_images" OWNER todo')
-    return f"postgresql+psycopg://todo:{run_secrets.db_password}@127.0.0.1:{postgres.port}/todo_images"
+    return postgres.create_database("todo_images", owner=("todo", run_secrets.db_password))
 
 
 @pytest.fixture(scope="session")

@@ -144,10 +144,8 @@ def tls_postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="module")
 def tls_database(tls_postgres: PostgresServer, run_secrets: RunSecrets) -> str:
     """A database on the TLS-only server, owned by a password-protected role; its libpq URL."""
-    with psycopg.connect(tls_postgres.dsn("postgres"), autocommit=True) as connection:
-        connection.execute(f"CREATE ROLE todo_tls LOGIN PASSWORD '{run_secrets.db_password}'")
-        connection.execute('CREATE DATABASE "todo_tls" OWNER todo_tls')
-    return f"postgresql://todo_tls:{run_secrets.db_password}@127.0.0.1:{tls_postgres.port}/todo_tls"
+    url = tls_postgres.create_database("todo_tls", owner=("todo_tls", run_secrets.db_password))
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @pytest.mark.parametrize("name", PYTHON_IMAGES)

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 import psycopg
+from psycopg import sql
 
 # Loopback ports the app tier owns; each server takes the first free one from a random start.
 PORT_RANGE = range(15400, 15500)
@@ -294,11 +295,19 @@ class PostgresServer:
         """A SQLAlchemy URL with the psycopg 3 driver (the form ``TODO_DATABASE_URL`` takes)."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database and answer its SQLAlchemy URL."""
+    def create_database(self, name: str, owner: tuple[str, str] | None = None) -> str:
+        """Create an empty database and answer its SQLAlchemy URL; with ``owner=(role, password)``
+        it belongs to that new login role, and the URL signs in as it."""
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+            if owner is None:
+                connection.execute(f'CREATE DATABASE "{name}"')
+                return self.url(name)
+            role, password = owner
+            create_role = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}")
+            connection.execute(create_role.format(sql.Identifier(role), sql.Literal(password)))
+            create_database = sql.SQL("CREATE DATABASE {} OWNER {}")
+            connection.execute(create_database.format(sql.Identifier(name), sql.Identifier(role)))
+        return f"postgresql+psycopg://{role}:{password}@127.0.0.1:{self.port}/{name}"
 
     def drop_database(self, name: str) -> None:
         """Drop a database, disconnecting anyone still using it."""
