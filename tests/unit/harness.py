@@ -81,6 +81,17 @@ def secret_at(value: Any, *path: str) -> bool:
     return is_secret(value)
 
 
+def as_ints(value: Any) -> Any:
+    """Config numbers cross the mock gRPC boundary as floats; compare them as the ints they are."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_ints(item) for item in value]
+    return value
+
+
 def unwrap(value: Any) -> Any:
     """The plain value, with every secret wrapper removed (recursively)."""
     if is_secret(value):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import RELEASE, SECRET, ProgramRun, run_program, unwrap
+from tests.unit.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "todo-chatbot"
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
@@ -24,17 +24,6 @@ VARIANTS = {
     "staging": ("staging", {}, STAGING_SECRETS),
     "staging-openai": ("staging", {"agentEngine": "openai"}, {**STAGING_SECRETS, "openaiApiKey": "sk-fake"}),
 }
-
-
-def _ints(value: Any) -> Any:
-    """Numbers cross the mock gRPC boundary as floats; the engine hands Helm the ints they are."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_ints(item) for item in value]
-    return value
 
 
 def _merged(defaults: Any, overrides: Any) -> Any:
@@ -57,7 +46,7 @@ def _helm() -> str:
 def _render(run: ProgramRun, tmp_path: Path) -> list[dict[str, Any]]:
     release = unwrap(run.one(RELEASE).inputs)
     values_file = tmp_path / "values.json"
-    values_file.write_text(json.dumps(_ints(release["values"])))
+    values_file.write_text(json.dumps(as_ints(release["values"])))
     result = subprocess.run(
         [
             _helm(),
@@ -87,7 +76,7 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_program_values_match_the_chart_schema(context: Path, variant: str) -> None:
     stack, overrides, secrets = VARIANTS[variant]
-    values = _ints(run_program(stack, overrides, secrets=secrets, context=context).release_values())
+    values = as_ints(run_program(stack, overrides, secrets=secrets, context=context).release_values())
     schema = json.loads((CHART / "values.schema.json").read_text())
     # Helm validates the schema against the chart's defaults coalesced with the given values.
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())

@@ -20,6 +20,7 @@ from tests.unit.harness import (
     REPO,
     SECRET,
     ProgramRun,
+    as_ints,
     fake_digest,
     run_program,
     secret_at,
@@ -44,17 +45,6 @@ def _expected_images(context: Path, registry: str, platform: str = "linux/amd64"
         )
         images[service] = {"repository": repository, "tag": tag, "digest": fake_digest(f"{repository}:{tag}")}
     return images
-
-
-def _ints(value: Any) -> Any:
-    """Config numbers cross the mock gRPC boundary as floats; compare them as the ints they are."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_ints(item) for item in value]
-    return value
 
 
 def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(context: Path) -> None:
@@ -91,7 +81,7 @@ def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(c
 
 def test_dev_values_handed_to_the_chart(context: Path) -> None:
     run = run_program("dev", context=context)
-    assert _ints(run.release_values()) == {
+    assert as_ints(run.release_values()) == {
         "images": _expected_images(context, "localhost:5000"),
         "backend": {"replicas": 1},
         "mcp": {"replicas": 1},
@@ -120,7 +110,7 @@ def test_dev_values_handed_to_the_chart(context: Path) -> None:
 
 def test_staging_values_handed_to_the_chart(context: Path) -> None:
     run = run_program("staging", secrets=STAGING_SECRETS, context=context)
-    values = _ints(run.release_values())
+    values = as_ints(run.release_values())
     assert values["images"] == _expected_images(context, "registry.example.com/todo")
     assert [values[s]["replicas"] for s in SERVICES] == [2, 2, 2]
     assert values["frontend"]["service"] == {"type": "ClusterIP"}
