@@ -5,6 +5,9 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE_DIR="${TODO_CACHE_DIR:-$REPO_ROOT/.cache}"
 VENV="$REPO_ROOT/.venv"
+# Tools built from upstream sources (Pulumi engine, Kubernetes) live OUTSIDE the repository so a
+# fresh clone (CI) on the same machine reuses them instead of rebuilding for half an hour.
+TOOLS_DIR="${TODO_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-chatbot}"
 mkdir -p "$CACHE_DIR"
 # Go is installed under /usr/local/go on our machines; a trimmed PATH (cron, CI) must still find it.
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH="$PATH:/usr/local/go/bin" ;; esac
