@@ -1,0 +1,219 @@
+# shellcheck shell=bash
+# The real Pulumi engine, built from upstream sources: the CLI, the Python language host and the
+# three resource providers the program uses. Sourced after scripts/lib/common.sh.
+#
+#   engine_missing          prints one line per missing tool with the command that builds it
+#   ensure_engine_env       puts the built tools on PATH and sets the CLI's offline switches
+#   build_engine            builds whatever is missing (idempotent; `scripts/engine build`)
+#
+# No machine here can download the Pulumi CLI or plugins, so everything is built from source into
+# $ENGINE_DIR (outside the repository: a fresh clone reuses it). Each tool has a stamp naming its
+# exact version and source; a tool is rebuilt only when its pin changes.
+
+# The CLI comes from the Go module proxy. The proxy does not serve pkg/v3 at the SDK's 3.272.0
+# (403), so the CLI is the nearest served release above it; the CLI talks to older SDKs by design.
+PULUMI_CLI_VERSION="v3.274.1"
+# The language host is its own module, which the proxy does not serve: its source comes from this
+# pulumi/pulumi tag (the newest tag the upstream snapshot has), compiled against the CLI's pkg/sdk.
+PULUMI_LANGUAGE_HOST_TAG="v3.259.0"
+ENGINE_DIR="$TOOLS_DIR/engine"
+ENGINE_BIN="$ENGINE_DIR/bin"
+ENGINE_LOGS="$ENGINE_DIR/logs"
+
+# provider_version NAME: the provider version = the Python SDK pin in requirements.txt (one source).
+provider_version() {
+  local pin
+  pin="$(grep -E "^pulumi-$1==" "$REPO_ROOT/requirements.txt" | head -n1 | cut -d= -f3)"
+  [ -n "$pin" ] || die "requirements.txt pins no pulumi-$1==VERSION; the provider build takes its version from there."
+  printf '%s\n' "$pin"
+}
+
+# The stamp records what a binary is; the tier trusts a binary only with a stamp of the current pin.
+_engine_stamp() { printf '%s/%s.stamp' "$ENGINE_DIR/stamps" "$1"; }
+_engine_want() {
+  case "$1" in
+    pulumi) echo "pulumi-cli $PULUMI_CLI_VERSION" ;;
+    pulumi-language-python) echo "language-host $PULUMI_LANGUAGE_HOST_TAG against pkg/sdk $PULUMI_CLI_VERSION" ;;
+    pulumi-resource-kubernetes) echo "kubernetes v$(provider_version kubernetes)" ;;
+    pulumi-resource-random) echo "random v$(provider_version random)" ;;
+    pulumi-resource-docker) echo "docker v$(provider_version docker)" ;;
+  esac
+}
+ENGINE_TOOLS=(pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-random pulumi-resource-docker)
+
+_engine_have() {
+  local tool="$1" stamp
+  stamp="$(_engine_stamp "$tool")"
+  [ -x "$ENGINE_BIN/$tool" ] && [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$(_engine_want "$tool")" ]
+}
+
+# engine_missing: one line per tool that is absent or built for another pin; silent when complete.
+engine_missing() {
+  local tool
+  for tool in "${ENGINE_TOOLS[@]}"; do
+    _engine_have "$tool" || printf '%s (%s) is not built; build it: %s\n' \
+      "$tool" "$(_engine_want "$tool")" "$(_engine_build_hint "$tool")"
+  done
+}
+
+_engine_build_hint() {
+  case "$1" in
+    pulumi) echo "scripts/engine build   (needs Go and the Go module proxy)" ;;
+    pulumi-language-python) echo "PULUMI_SRC=<clone of github.com/pulumi/pulumi> scripts/engine build" ;;
+    pulumi-resource-kubernetes) echo "PULUMI_KUBERNETES_SRC=<clone of github.com/pulumi/pulumi-kubernetes> scripts/engine build" ;;
+    pulumi-resource-random) echo "PULUMI_RANDOM_SRC=<clone of github.com/pulumi/pulumi-random> scripts/engine build" ;;
+    pulumi-resource-docker) echo "PULUMI_DOCKER_SRC=<clone of github.com/pulumi/pulumi-docker> TF_PROVIDER_DOCKER_SRC=<clone of github.com/kreuzwerker/terraform-provider-docker> scripts/engine build" ;;
+  esac
+}
+
+# ensure_engine_env: the built tools first on PATH (the CLI finds the language host and the
+# providers there) and the CLI kept offline. Fails naming the missing tools.
+ensure_engine_env() {
+  local missing
+  missing="$(engine_missing)"
+  [ -z "$missing" ] || die "the Pulumi engine is incomplete:
+$missing"
+  export PATH="$ENGINE_BIN:$PATH"
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+}
+
+# --- building -----------------------------------------------------------------------------------
+
+# _src_dir VAR NAME: the git repository of an upstream source: $VAR, or $TODO_UPSTREAM_SRC/<name>
+# (a clone) or $TODO_UPSTREAM_SRC/<owner>+<name>/repo (a mirror). Prints nothing when not found.
+_src_dir() {
+  local var="$1" owner_name="$2" name candidate
+  name="${owner_name#*/}"
+  for candidate in "${!var:-}" \
+    ${TODO_UPSTREAM_SRC:+"$TODO_UPSTREAM_SRC/$name" "$TODO_UPSTREAM_SRC/${owner_name/\//+}/repo"}; do
+    [ -n "$candidate" ] && git -C "$candidate" rev-parse --git-dir >/dev/null 2>&1 && { printf '%s\n' "$candidate"; return 0; }
+  done
+  return 0
+}
+
+# _export_tag REPO TAG DEST: the tagged source tree, as `git archive` gives it (no work tree needed).
+_export_tag() {
+  local repo="$1" tag="$2" dest="$3"
+  git -C "$repo" rev-parse -q --verify "refs/tags/$tag^{commit}" >/dev/null \
+    || die "$repo has no tag $tag; fetch the upstream tags (git -C $repo fetch --tags) and run again."
+  rm -rf "$dest" && mkdir -p "$dest"
+  git -C "$repo" archive "$tag" | tar -x -C "$dest"
+}
+
+# _timed NAME CMD...: runs CMD with its output in the tool's log; records wall time and peak memory.
+_timed() {
+  local name="$1"; shift
+  mkdir -p "$ENGINE_LOGS"
+  say "building $name (log: $ENGINE_LOGS/$name.log)"
+  if ! /usr/bin/time -f "$name wall_s=%e max_rss_kb=%M" -a -o "$ENGINE_LOGS/times.txt" "$@" >"$ENGINE_LOGS/$name.log" 2>&1; then
+    tail -n 20 "$ENGINE_LOGS/$name.log" >&2
+    die "building $name failed; the whole log is $ENGINE_LOGS/$name.log"
+  fi
+}
+
+# _gomod_dir MODULE@VERSION: downloads a module from the proxy and prints its read-only directory.
+_gomod_dir() {
+  local json
+  json="$(go mod download -json "$1" 2>&1)" || die "the Go module proxy did not serve $1: $(printf '%s' "$json" | jq -r '.Error // empty')"
+  printf '%s' "$json" | jq -r .Dir
+}
+
+_stamp() { mkdir -p "$ENGINE_DIR/stamps"; { _engine_want "$1"; echo "built $(date -u +%FT%TZ) ${2:-}"; } >"$(_engine_stamp "$1")"; }
+
+_build_cli() {
+  local src work
+  src="$(_gomod_dir "github.com/pulumi/pulumi/pkg/v3@$PULUMI_CLI_VERSION")"
+  work="$ENGINE_DIR/work/pkg"
+  rm -rf "$work"
+  cp -r "$src" "$work"
+  chmod -R u+w "$work"
+  # go.mod replaces the sdk with ../sdk (absent from the module zip); it requires the same version.
+  (cd "$work" && go mod edit -dropreplace=github.com/pulumi/pulumi/sdk/v3)
+  _timed pulumi bash -c "cd '$work' && go build -mod=mod -o '$ENGINE_BIN/pulumi' \
+    -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_CLI_VERSION' ./cmd/pulumi"
+  [ "$("$ENGINE_BIN/pulumi" version)" = "$PULUMI_CLI_VERSION" ] || die "the built pulumi reports '$("$ENGINE_BIN/pulumi" version)', not $PULUMI_CLI_VERSION."
+  rm -rf "$work"
+  _stamp pulumi "from the Go module proxy"
+}
+
+_build_language_host() {
+  local repo work sdk
+  repo="$(_src_dir PULUMI_SRC pulumi/pulumi)"
+  [ -n "$repo" ] || { warn "skipping pulumi-language-python: $(_engine_build_hint pulumi-language-python)"; return 1; }
+  work="$ENGINE_DIR/work/language-host"
+  _export_tag "$repo" "$PULUMI_LANGUAGE_HOST_TAG" "$work"
+  # The host's go.mod points pkg and sdk at the repository's own folders; use the CLI's modules.
+  (cd "$work/sdk/python/cmd/pulumi-language-python" \
+    && go mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_CLI_VERSION" -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION")
+  _timed pulumi-language-python bash -c "cd '$work/sdk/python/cmd/pulumi-language-python' && go mod tidy \
+    && go build -o '$ENGINE_BIN/pulumi-language-python' -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_HOST_TAG' ."
+  # The exec shim the host runs comes with the sdk module of the CLI's version.
+  sdk="$(_gomod_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION")"
+  install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$ENGINE_BIN/pulumi-language-python-exec"
+  rm -rf "$work"
+  _stamp pulumi-language-python "source $(git -C "$repo" rev-parse "$PULUMI_LANGUAGE_HOST_TAG^{commit}")"
+}
+
+# _build_provider NAME MODULE_PATH REPO [GOFLAGS...]: a provider at the tag v<pin>; its generate
+# step writes schema-embed.json (the committed schema with the version set) before the build.
+_build_provider() {
+  local name="$1" module="$2" repo="$3" version work
+  shift 3
+  version="$(provider_version "$name")"
+  work="$ENGINE_DIR/work/pulumi-$name"
+  _export_tag "$repo" "v$version" "$work"
+  if [ "$name" = docker ]; then _prepare_docker_upstream "$work"; fi
+  _timed "pulumi-resource-$name" bash -c "cd '$work/provider' \
+    && VERSION='$version' go generate ./cmd/pulumi-resource-$name \
+    && CGO_ENABLED=0 go build $* -o '$ENGINE_BIN/pulumi-resource-$name' \
+       -ldflags '-s -w -X $module/pkg/version.Version=$version' ./cmd/pulumi-resource-$name"
+  rm -rf "$work"
+  _stamp "pulumi-resource-$name" "source $(git -C "$repo" rev-parse "v$version^{commit}")"
+}
+
+# pulumi-docker's ../upstream is a git submodule (terraform-provider-docker at a pinned commit)
+# with the repository's patches/ applied on top.
+_prepare_docker_upstream() {
+  local work="$1" upstream commit patch
+  upstream="$(_src_dir TF_PROVIDER_DOCKER_SRC kreuzwerker/terraform-provider-docker)"
+  [ -n "$upstream" ] || die "pulumi-docker needs its upstream submodule: $(_engine_build_hint pulumi-resource-docker)"
+  commit="$(git -C "$(_src_dir PULUMI_DOCKER_SRC pulumi/pulumi-docker)" rev-parse "v$(provider_version docker):upstream")"
+  git -C "$upstream" cat-file -e "$commit^{commit}" 2>/dev/null \
+    || die "$upstream lacks commit $commit (pulumi-docker's pinned upstream); fetch it and run again."
+  rm -rf "$work/upstream" && mkdir -p "$work/upstream"
+  git -C "$upstream" archive "$commit" | tar -x -C "$work/upstream"
+  for patch in "$work"/patches/*.patch; do
+    [ -e "$patch" ] || continue
+    (cd "$work/upstream" && patch -p1 -s <"$patch") || die "patch $(basename "$patch") did not apply to terraform-provider-docker $commit."
+  done
+}
+
+# build_engine: builds each missing tool, in the order the tier needs them; prints what it skipped.
+build_engine() {
+  have go || die "Go is not installed; install Go 1.25+ (https://go.dev/doc/install) and run again."
+  apt_install jq time patch git
+  mkdir -p "$ENGINE_BIN" "$ENGINE_LOGS" "$ENGINE_DIR/work"
+  local repo skipped=0
+  _engine_have pulumi || _build_cli
+  _engine_have pulumi-language-python || _build_language_host || skipped=1
+  if ! _engine_have pulumi-resource-random; then
+    repo="$(_src_dir PULUMI_RANDOM_SRC pulumi/pulumi-random)"
+    if [ -n "$repo" ]; then _build_provider random github.com/pulumi/pulumi-random/provider/v4 "$repo"
+    else warn "skipping pulumi-resource-random: $(_engine_build_hint pulumi-resource-random)"; skipped=1; fi
+  fi
+  if ! _engine_have pulumi-resource-docker; then
+    repo="$(_src_dir PULUMI_DOCKER_SRC pulumi/pulumi-docker)"
+    if [ -n "$repo" ]; then _build_provider docker github.com/pulumi/pulumi-docker/provider/v5 "$repo" -tags no_compose
+    else warn "skipping pulumi-resource-docker: $(_engine_build_hint pulumi-resource-docker)"; skipped=1; fi
+  fi
+  if ! _engine_have pulumi-resource-kubernetes; then
+    repo="$(_src_dir PULUMI_KUBERNETES_SRC pulumi/pulumi-kubernetes)"
+    if [ -n "$repo" ]; then _build_provider kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 "$repo"
+    else warn "skipping pulumi-resource-kubernetes: $(_engine_build_hint pulumi-resource-kubernetes)"; skipped=1; fi
+  fi
+  rm -rf "$ENGINE_DIR/work"
+  [ "$skipped" -eq 0 ] || die "some tools were not built (their sources are missing; see the lines above)."
+  say "engine tools ready in $ENGINE_BIN (build times: $ENGINE_LOGS/times.txt)"
+}
