@@ -21,6 +21,10 @@ images = Images(
         platform=settings.images.platform,
         build_on_preview=settings.images.build_on_preview,
         agent_engine=settings.release.agent.engine,
+        base_images=settings.images.base_images,
+        postgres_source=settings.images.postgres_source
+        if settings.release.database.mode == "inCluster"
+        else None,
         registry_username=settings.images.registry_username,
         registry_password=settings.secrets.registry_password,
     ),
@@ -52,6 +56,7 @@ release = ChatbotRelease(
         kube_context=settings.cluster.kube_context,
         provider=cluster.provider,
         images=images.references,
+        database_image=images.database,
         secret_names=SecretNames(
             app=secrets.app_secret_name,
             database=secrets.database_secret_name,

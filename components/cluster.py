@@ -7,6 +7,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+# The API server enforces the Pod Security Standard the chart's pods are written for; warn and
+# audit at the same level so `kubectl apply` and the audit log show a violation before it lands.
+POD_SECURITY_LEVEL = "restricted"
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL for mode in ("enforce", "warn", "audit")
+}
+
 
 @dataclass(frozen=True)
 class ClusterArgs:
@@ -35,6 +42,7 @@ class Cluster(pulumi.ComponentResource):
                 labels={
                     "app.kubernetes.io/part-of": "todo-chatbot",
                     "app.kubernetes.io/managed-by": "pulumi",
+                    **POD_SECURITY_LABELS,
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),

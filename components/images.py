@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
+import yaml
 
 from components.build_context import content_tag
-from components.settings import AgentEngine
+from components.settings import AgentEngine, BaseImages
 
-# Pushed images carry their layer cache, so a later build elsewhere can reuse them via cache_from.
-BUILD_ARGS = {"BUILDKIT_INLINE_CACHE": "1"}
+CHART_VALUES = Path("charts/todo-chatbot/values.yaml")
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,29 @@ class ImageSpec:
 
     service: str
     dockerfile: str
+    base_args: tuple[str, ...]
     takes_agent_engine: bool = False
 
-    def build_args(self, agent_engine: AgentEngine) -> dict[str, str]:
+    def build_args(self, agent_engine: AgentEngine, base_images: BaseImages) -> dict[str, str]:
         """The build args, which are also inputs of the image's content tag."""
-        return {**BUILD_ARGS, "AGENT_ENGINE": agent_engine} if self.takes_agent_engine else dict(BUILD_ARGS)
+        args = {arg: image for arg, image in base_images.build_args().items() if arg in self.base_args}
+        return {**args, "AGENT_ENGINE": agent_engine} if self.takes_agent_engine else args
 
 
 SPECS = (
-    ImageSpec("backend", "dockerfiles/backend.Dockerfile", takes_agent_engine=True),
-    ImageSpec("mcp", "dockerfiles/mcp.Dockerfile"),
-    ImageSpec("frontend", "dockerfiles/frontend.Dockerfile"),
+    ImageSpec("backend", "dockerfiles/backend.Dockerfile", ("PYTHON_IMAGE",), takes_agent_engine=True),
+    ImageSpec("mcp", "dockerfiles/mcp.Dockerfile", ("PYTHON_IMAGE",)),
+    ImageSpec("frontend", "dockerfiles/frontend.Dockerfile", ("NODE_IMAGE", "NGINX_IMAGE")),
 )
+# The in-cluster database image, copied into the stack's registry so the cluster pulls it by digest
+# from the same place as the app images (an offline cluster needs nothing from Docker Hub).
+POSTGRES_SPEC = ImageSpec("postgres", "dockerfiles/postgres.Dockerfile", ())
+
+
+def chart_postgres_image(context: Path) -> str:
+    """The chart's pinned PostgreSQL image (values.yaml is its one home), as repository:tag."""
+    image = yaml.safe_load((context / CHART_VALUES).read_text())["postgresql"]["image"]
+    return f"{image['repository']}:{image['tag']}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,9 @@ class ImagesArgs:
     platform: str
     build_on_preview: bool
     agent_engine: AgentEngine = "rules"
+    base_images: BaseImages = BaseImages(python="", node="", nginx="")
+    # The in-cluster database's source image ("" = the chart's pin); None: no in-cluster database.
+    postgres_source: str | None = None
     registry_username: str = ""
     registry_password: pulumi.Output[str] | None = None
 
@@ -66,7 +80,8 @@ class Images(pulumi.ComponentResource):
     repo_digests: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ImagesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        missing = [spec.dockerfile for spec in SPECS if not (Path(args.context) / spec.dockerfile).is_file()]
+        needed = [*SPECS, *([POSTGRES_SPEC] if args.postgres_source is not None else [])]
+        missing = [spec.dockerfile for spec in needed if not (Path(args.context) / spec.dockerfile).is_file()]
         if missing:
             raise pulumi.RunError(
                 f"{', '.join(missing)} not found under {Path(args.context).resolve()}: run pulumi from the "
@@ -82,39 +97,49 @@ class Images(pulumi.ComponentResource):
                 if args.registry_password is not None
                 else None,
             )
+        self._args = args
+        self._registry = registry
         self.references: dict[str, ImageReference] = {}
         self.resources: dict[str, docker.Image] = {}
         for spec in SPECS:
-            repository = f"{args.registry}/todo-{spec.service}"
-            build_args = spec.build_args(args.agent_engine)
-            tag = content_tag(
-                Path(args.context), spec.dockerfile, platform=args.platform, build_args=build_args
+            self.references[spec.service] = self._image(
+                name, spec, spec.build_args(args.agent_engine, args.base_images)
             )
-            image = docker.Image(
-                f"{name}-{spec.service}",
-                image_name=f"{repository}:{tag}",
-                build=docker.DockerBuildArgs(
-                    context=args.context,
-                    dockerfile=spec.dockerfile,
-                    platform=args.platform,
-                    args=build_args,
-                    builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
-                    # The same content tag pushed from another machine is a complete cache hit.
-                    cache_from=docker.CacheFromArgs(images=[f"{repository}:{tag}"]),
-                ),
-                build_on_preview=args.build_on_preview,
-                registry=registry,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.resources[spec.service] = image
-            self.references[spec.service] = ImageReference(
-                repository=repository,
-                tag=tag,
-                # No digest (e.g. skip_push) leaves "" so the chart falls back to repository:tag.
-                digest=image.repo_digest.apply(lambda ref: ref.split("@", 1)[1] if "@" in ref else ""),
-                repo_digest=image.repo_digest,
-            )
+        self.database: ImageReference | None = None
+        if args.postgres_source is not None:
+            source = args.postgres_source or chart_postgres_image(Path(args.context))
+            self.database = self._image(name, POSTGRES_SPEC, {"POSTGRES_IMAGE": source})
+        every = {**self.references, **({"postgres": self.database} if self.database else {})}
         self.repo_digests = pulumi.Output.all(
-            **{service: ref.repo_digest for service, ref in self.references.items()}
+            **{service: ref.repo_digest for service, ref in every.items()}
         ).apply(dict)
         self.register_outputs({"repo_digests": self.repo_digests})
+
+    def _image(self, name: str, spec: ImageSpec, build_args: dict[str, str]) -> ImageReference:
+        args = self._args
+        repository = f"{args.registry}/todo-{spec.service}"
+        tag = content_tag(Path(args.context), spec.dockerfile, platform=args.platform, build_args=build_args)
+        # No cache_from: the daemon's own build cache serves rebuilds, and naming the tag being
+        # pushed only printed a "cacheFrom ... not available" diagnostic on every first deploy.
+        image = docker.Image(
+            f"{name}-{spec.service}",
+            image_name=f"{repository}:{tag}",
+            build=docker.DockerBuildArgs(
+                context=args.context,
+                dockerfile=spec.dockerfile,
+                platform=args.platform,
+                args=build_args,
+                builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
+            ),
+            build_on_preview=args.build_on_preview,
+            registry=self._registry,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.resources[spec.service] = image
+        return ImageReference(
+            repository=repository,
+            tag=tag,
+            # No digest (e.g. skip_push) leaves "" so the chart falls back to repository:tag.
+            digest=image.repo_digest.apply(lambda ref: ref.split("@", 1)[1] if "@" in ref else ""),
+            repo_digest=image.repo_digest,
+        )

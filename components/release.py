@@ -38,8 +38,15 @@ class SecretNames:
     revision: pulumi.Input[str]
 
 
+def _image_values(ref: ImageReference) -> dict[str, Any]:
+    return {"repository": ref.repository, "tag": ref.tag, "digest": ref.digest}
+
+
 def chart_values(
-    settings: ReleaseSettings, images: Mapping[str, ImageReference], secrets: SecretNames
+    settings: ReleaseSettings,
+    images: Mapping[str, ImageReference],
+    secrets: SecretNames,
+    database_image: ImageReference | None = None,
 ) -> dict[str, Any]:
     """The values the program hands to the chart (docs/contracts.md); no secret value is among them."""
     release = settings
@@ -52,16 +59,15 @@ def chart_values(
     }
     if release.database.mode == "inCluster":
         postgresql["auth"] = {"username": DATABASE_USER, "database": DATABASE_NAME}
+    if database_image is not None:
+        postgresql["image"] = _image_values(database_image)
     frontend_service: dict[str, Any] = {"type": release.frontend_service.type}
     if release.frontend_service.type == "NodePort":
         frontend_service["nodePort"] = release.frontend_service.node_port
     return {
         "images": {
             "pullPolicy": "IfNotPresent",
-            **{
-                service: {"repository": ref.repository, "tag": ref.tag, "digest": ref.digest}
-                for service, ref in images.items()
-            },
+            **{service: _image_values(ref) for service, ref in images.items()},
         },
         "backend": {"replicas": release.replicas.backend},
         "mcp": {"replicas": release.replicas.mcp},
@@ -100,6 +106,7 @@ class ChatbotReleaseArgs:
     secret_names: SecretNames
     depends_on: Sequence[pulumi.Resource]
     chart_path: str = CHART_PATH
+    database_image: ImageReference | None = None
 
 
 class ChatbotRelease(pulumi.ComponentResource):
@@ -122,7 +129,7 @@ class ChatbotRelease(pulumi.ComponentResource):
                 name=settings.name,
                 chart=args.chart_path,
                 namespace=args.namespace,
-                values=chart_values(settings, args.images, args.secret_names),
+                values=chart_values(settings, args.images, args.secret_names, args.database_image),
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=settings.timeout_seconds,

@@ -60,6 +60,10 @@ PLAIN_KEYS = (
     "ingressClassName",
     "ingressTlsSecret",
     "networkPolicy",
+    "pythonBaseImage",
+    "nodeBaseImage",
+    "nginxBaseImage",
+    "postgresImage",
 )
 SECRET_KEYS = ("registryPassword", "openaiApiKey", "databaseUrl")
 ALL_KEYS = PLAIN_KEYS + SECRET_KEYS
@@ -71,6 +75,16 @@ _REGISTRY_HOST = re.compile(
     r"^(localhost|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+)(:[0-9]{1,5})?$"
 )
 _REGISTRY_PATH = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+# An image reference as Docker parses it: [host[:port]/]path[:tag][@sha256:digest].
+_IMAGE_REF = re.compile(
+    r"^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:[0-9]{1,5})?/)?"
+    r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?"
+)
+_IMAGE_REF_ALLOWED = (
+    "must be empty (the pinned default) or an image reference, "
+    "e.g. registry.example.com/python:3.13-slim or NAME@sha256:<64 hex digits>"
+)
 
 
 class ConfigError(pulumi.RunError):
@@ -86,6 +100,20 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
+class BaseImages:
+    """Overrides of the Dockerfiles' base-image ARGs ("" keeps the Dockerfile's pinned default)."""
+
+    python: str
+    node: str
+    nginx: str
+
+    def build_args(self) -> dict[str, str]:
+        """The Dockerfiles' ARG names with the overrides that are set."""
+        named = {"PYTHON_IMAGE": self.python, "NODE_IMAGE": self.node, "NGINX_IMAGE": self.nginx}
+        return {arg: image for arg, image in named.items() if image}
+
+
+@dataclass(frozen=True)
 class ImageSettings:
     """Where and how the three images are built and pushed."""
 
@@ -93,6 +121,8 @@ class ImageSettings:
     registry_username: str
     platform: Platform
     build_on_preview: bool
+    base_images: BaseImages
+    postgres_source: str
 
     @property
     def registry_server(self) -> str:
@@ -298,11 +328,21 @@ def load_settings(config: pulumi.Config, stack: str, full_config: Mapping[str, o
     if not _registry_ok(registry):
         read.fail("registry", registry, _registry_problem(registry))
     registry_username = read.text("registryUsername")
+
+    def image_ref(key: str) -> str:
+        return read.matching(key, lambda v: bool(_IMAGE_REF.fullmatch(v)), _IMAGE_REF_ALLOWED, optional=True)
+
     images = ImageSettings(
         registry=registry,
         registry_username=registry_username,
         platform=read.choice("platform", PLATFORMS),
         build_on_preview=read.boolean("buildOnPreview"),
+        base_images=BaseImages(
+            python=image_ref("pythonBaseImage"),
+            node=image_ref("nodeBaseImage"),
+            nginx=image_ref("nginxBaseImage"),
+        ),
+        postgres_source=image_ref("postgresImage"),
     )
 
     replicas = Replicas(
@@ -418,9 +458,10 @@ def load_settings(config: pulumi.Config, stack: str, full_config: Mapping[str, o
         cluster=cluster,
         images=images,
         release=release,
+        # Secret keys default to "" (Pulumi.yaml): empty means not set.
         secrets=SecretConfig(
-            registry_password=config.get_secret("registryPassword"),
-            openai_api_key=config.get_secret("openaiApiKey"),
-            database_url=config.get_secret("databaseUrl"),
+            registry_password=config.get_secret("registryPassword") if registry_password else None,
+            openai_api_key=config.get_secret("openaiApiKey") if api_key else None,
+            database_url=config.get_secret("databaseUrl") if database_url else None,
         ),
     )

@@ -1,4 +1,4 @@
-"""A stand-in build context with the three Dockerfiles, for tests independent of the real ones."""
+"""A stand-in build context (Dockerfiles, the chart's image pins) for tests independent of the real ones."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ FILES = {
     "frontend/node_modules/react/index.js": "ignored\n",
     "frontend/nginx/start.sh": "#!/bin/sh\nexec nginx\n",
     "frontend/dist/index.html": "built output, ignored\n",
+    "dockerfiles/postgres.Dockerfile": "ARG POSTGRES_IMAGE\nFROM ${POSTGRES_IMAGE}\n",
     "charts/todo-chatbot/Chart.yaml": "name: todo-chatbot\n",
+    "charts/todo-chatbot/values.yaml": (
+        "postgresql:\n  image:\n    repository: docker.io/library/postgres\n    tag: 17.6-alpine\n"
+    ),
 }
 
 

@@ -89,6 +89,19 @@ CASES = [
         ],
     ),
     ("staging", {}, {"registryPassword": "x"}, ["has 1 invalid setting(s)", "databaseUrl = (not set)"]),
+    (
+        "dev",
+        {"pythonBaseImage": "http://mirror/python"},
+        {},
+        ["pythonBaseImage = 'http://mirror/python'", "image reference"],
+    ),
+    ("dev", {"postgresImage": "postgres:17\n"}, {}, ["postgresImage = 'postgres:17\\n'", "image reference"]),
+    (
+        "dev",
+        {"nginxBaseImage": "nginx@sha256:abc"},
+        {},
+        ["nginxBaseImage = 'nginx@sha256:abc'", "64 hex digits"],
+    ),
 ]
 
 

@@ -92,10 +92,10 @@ def test_the_executable_bit_is_part_of_the_content(context: Path) -> None:
 
 @pytest.fixture
 def real_checkout(tmp_path: Path) -> Path:
-    """A copy of the repository's real build inputs (Dockerfiles, .dockerignore, app, frontend)."""
+    """A copy of the repository's real build inputs (Dockerfiles, .dockerignore, app, frontend, chart)."""
     root = tmp_path / "checkout"
     skip = shutil.ignore_patterns("node_modules", "dist", "__pycache__", ".venv", "coverage")
-    for name in ("dockerfiles", "app", "frontend"):
+    for name in ("dockerfiles", "app", "frontend", "charts"):
         shutil.copytree(REPO / name, root / name, ignore=skip)
     shutil.copy2(REPO / ".dockerignore", root / ".dockerignore")
     return root

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from components.build_context import content_tag
-from components.images import BUILD_ARGS
 from tests.unit.conftest import STAGING_SECRETS
 from tests.unit.harness import (
     IMAGE,
@@ -33,7 +32,7 @@ SERVICES = ("backend", "mcp", "frontend")
 
 def _build_args(service: str, agent_engine: str = "rules") -> dict[str, str]:
     """Only the backend's content depends on the chat engine (it installs the LLM SDK for openai)."""
-    return {**BUILD_ARGS, "AGENT_ENGINE": agent_engine} if service == "backend" else dict(BUILD_ARGS)
+    return {"AGENT_ENGINE": agent_engine} if service == "backend" else {}
 
 
 def _expected_images(context: Path, registry: str, platform: str = "linux/amd64") -> dict[str, Any]:
@@ -45,6 +44,19 @@ def _expected_images(context: Path, registry: str, platform: str = "linux/amd64"
         )
         images[service] = {"repository": repository, "tag": tag, "digest": fake_digest(f"{repository}:{tag}")}
     return images
+
+
+def _expected_postgres_image(
+    context: Path, registry: str, source: str = "docker.io/library/postgres:17.6-alpine"
+) -> dict[str, Any]:
+    repository = f"{registry}/todo-postgres"
+    tag = content_tag(
+        context,
+        "dockerfiles/postgres.Dockerfile",
+        platform="linux/amd64",
+        build_args={"POSTGRES_IMAGE": source},
+    )
+    return {"repository": repository, "tag": tag, "digest": fake_digest(f"{repository}:{tag}")}
 
 
 def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(context: Path) -> None:
@@ -59,7 +71,7 @@ def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(c
         "todo:index:ChatbotRelease": 1,
         PROVIDER: 1,
         NAMESPACE: 1,
-        IMAGE: 3,
+        IMAGE: 4,  # backend, mcp, frontend, and the database image copied into the registry
         PASSWORD: 3,  # JWT key, MCP token, in-cluster DB password
         SECRET: 2,  # todo-app, todo-database (no LLM key with the rules engine)
         RELEASE: 1,
@@ -91,6 +103,7 @@ def test_dev_values_handed_to_the_chart(context: Path) -> None:
             "mode": "inCluster",
             "persistence": {"size": "1Gi", "storageClass": ""},
             "auth": {"username": "todo", "database": "todo"},
+            "image": _expected_postgres_image(context, "localhost:5000"),
         },
         "secrets": {
             "create": False,
@@ -209,7 +222,7 @@ def test_dev_outputs_say_how_to_open_the_app(context: Path) -> None:
         "todo",
         "deployed",
     )
-    assert set(outputs["images"]) == set(SERVICES)
+    assert set(outputs["images"]) == {*SERVICES, "postgres"}
     assert all("@sha256:" in ref for ref in outputs["images"].values())
 
 
@@ -222,7 +235,11 @@ def test_platform_build_on_preview_and_cache_are_wired_to_every_image(context: P
         assert inputs["build"]["platform"] == "linux/arm64"
         assert inputs["build"]["context"] == "."
         assert inputs["build"]["dockerfile"] == f"dockerfiles/{service}.Dockerfile"
-        assert inputs["build"]["cacheFrom"] == {"images": [inputs["imageName"]]}
+        # No cache source: naming the pushed tag itself only printed "not available" diagnostics.
+        assert "cacheFrom" not in inputs["build"]
+        if service == "postgres":
+            assert set(inputs["build"]["args"]) == {"POSTGRES_IMAGE"}
+            continue
         assert inputs["build"]["args"] == _build_args(service)
         assert "registry" not in inputs, "dev pushes to the local registry without credentials"
     laptop = {i.name: unwrap(i.inputs) for i in run_program("dev", context=context).of_type(IMAGE)}
@@ -279,3 +296,34 @@ def test_each_stack_file_produces_a_complete_graph(context: Path, stack_file: Pa
     assert len(run.of_type(NAMESPACE)) == len(run.of_type(PROVIDER)) == len(run.of_type(RELEASE)) == 1
     assert unwrap(run.one(PROVIDER).inputs)["context"] == config["todo-chatbot:kubeContext"]
     assert set(run.stack_outputs) >= {"namespace", "releaseName", "releaseStatus", "openCommand", "images"}
+
+
+def test_namespace_enforces_the_restricted_pod_security_standard(context: Path) -> None:
+    labels = unwrap(run_program("dev", context=context).one(NAMESPACE).inputs)["metadata"]["labels"]
+    for mode in ("enforce", "warn", "audit"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_base_image_overrides_reach_only_the_images_built_from_them(context: Path) -> None:
+    plain = {i.name: unwrap(i.inputs) for i in run_program("dev", context=context).of_type(IMAGE)}
+    run = run_program("dev", {"pythonBaseImage": "mirror.example.com/python:3.13-slim"}, context=context)
+    mirrored = {i.name: unwrap(i.inputs) for i in run.of_type(IMAGE)}
+    for name in ("images-backend", "images-mcp"):
+        assert mirrored[name]["build"]["args"]["PYTHON_IMAGE"] == "mirror.example.com/python:3.13-slim"
+        assert mirrored[name]["imageName"] != plain[name]["imageName"], (
+            "a base image is part of the content tag"
+        )
+    for name in ("images-frontend", "images-postgres"):
+        assert mirrored[name] == plain[name]
+
+
+def test_database_image_goes_through_the_stack_registry_by_digest(context: Path) -> None:
+    source = "mirror.example.com/library/postgres:17.6-alpine"
+    values = run_program("dev", {"postgresImage": source}, context=context).release_values()
+    assert as_ints(values["postgresql"]["image"]) == _expected_postgres_image(
+        context, "localhost:5000", source
+    )
+    staging = run_program("staging", secrets=STAGING_SECRETS, context=context)
+    assert "images-postgres" not in {i.name for i in staging.of_type(IMAGE)}, (
+        "external databases need no image"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,11 @@ import yaml
 from components import settings
 from tests.unit.harness import PROJECT, REPO, project_config_declarations
 
-STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
+STACK_FILES = sorted(
+    path
+    for path in REPO.glob("Pulumi.*.yaml")
+    if path.name != "Pulumi.dev.yaml"  # dev: per user
+)
 
 
 def test_project_file_runs_python_from_the_venv() -> None:
@@ -29,12 +34,12 @@ def test_every_setting_is_declared_once_with_type_description_and_default() -> N
         assert set(spec) <= {"type", "description", "default", "secret", "items"}, key
         assert spec["type"] in {"string", "integer", "boolean"}, key
         assert spec.get("description"), f"{key} has no description"
+        # The real CLI refuses to run a stack lacking a key declared without a default, secrets too.
+        assert "default" in spec, f"{key} has no default"
         if key in settings.SECRET_KEYS:
-            assert spec.get("secret") is True and "default" not in spec, f"secret {key} must have no default"
-        else:
-            assert "default" in spec, f"{key} has no default"
-            python_type = {"string": str, "integer": int, "boolean": bool}[spec["type"]]
-            assert type(spec["default"]) is python_type, f"{key}'s default is not a {spec['type']}"
+            assert spec.get("secret") is True and spec["default"] == "", f"secret {key} must default to empty"
+        python_type = {"string": str, "integer": int, "boolean": bool}[spec["type"]]
+        assert type(spec["default"]) is python_type, f"{key}'s default is not a {spec['type']}"
 
 
 def test_code_repeats_no_default() -> None:
@@ -56,5 +61,12 @@ def test_stack_files_set_only_declared_keys_and_no_plaintext_secret(stack_file: 
         assert isinstance(value, dict) or type(value) is expected_type, f"{full_key}: not a {expected_type}"
 
 
-def test_both_environments_exist() -> None:
-    assert {p.name for p in STACK_FILES} >= {"Pulumi.dev.yaml", "Pulumi.staging.yaml"}
+def test_dev_is_the_defaults_and_staging_is_committed() -> None:
+    # dev = Pulumi.yaml's defaults; its stack file is per user (salt, own secrets) and ignored by git.
+    assert {p.name for p in STACK_FILES} >= {"Pulumi.staging.yaml"}
+    tracked = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "Pulumi.*.yaml"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "Pulumi.dev.yaml" not in tracked
+    ignored = subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", "Pulumi.dev.yaml"], check=False)
+    assert ignored.returncode == 0, "Pulumi.dev.yaml must be ignored by git"
