@@ -4,6 +4,7 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
+from components.kubecontext import context_problem
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import load_settings
@@ -29,6 +30,16 @@ images = Images(
         registry_password=settings.secrets.registry_password,
     ),
 )
+
+# A preview against a cluster that does not answer skips every server-side check: say so.
+if pulumi.runtime.is_dry_run():
+    problem = context_problem(settings.cluster.kube_context)
+    if problem:
+        pulumi.log.warn(
+            f"{problem}: this preview ran without the API server's dry run, so it cannot show admission,"
+            " schema or conflict errors. Start the cluster (minikube start) or fix kubeContext"
+            f" (pulumi config set kubeContext <context> --stack {settings.stack})."
+        )
 
 cluster = Cluster(
     "cluster", ClusterArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace)

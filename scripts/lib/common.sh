@@ -12,6 +12,9 @@ mkdir -p "$CACHE_DIR"
 # Go is installed under /usr/local/go on our machines; a trimmed PATH (cron, CI) must still find it.
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH="$PATH:/usr/local/go/bin" ;; esac
 
+# Exit code of a tier that cannot run on this machine (reported SKIPPED, never ok).
+TIER_SKIPPED=77
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 # die MESSAGE: one actionable line, no stack trace.

@@ -1,0 +1,55 @@
+"""Whether the stack's kube context answers, so a preview can say when it ran without the cluster.
+
+The kubernetes provider quietly skips its server-side dry runs when the API server does not answer;
+a reviewer would then read a preview that never met the cluster. The program warns instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+PROBE_SECONDS = 3.0
+
+
+def kubeconfig_paths() -> list[Path]:
+    """The files kubectl reads: $KUBECONFIG (colon-separated) or ~/.kube/config."""
+    listed = os.environ.get("KUBECONFIG", "")
+    paths = [Path(p) for p in listed.split(os.pathsep) if p] if listed else [Path.home() / ".kube" / "config"]
+    return [path for path in paths if path.is_file()]
+
+
+def context_server(context: str) -> str | None:
+    """The API server URL of a context (first file that defines it wins, as kubectl merges)."""
+    contexts: dict[str, str | None] = {}
+    servers: dict[str, str | None] = {}
+    for path in kubeconfig_paths():
+        try:
+            config = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        for item in config.get("contexts") or []:
+            contexts.setdefault(item.get("name"), (item.get("context") or {}).get("cluster"))
+        for item in config.get("clusters") or []:
+            servers.setdefault(item.get("name"), (item.get("cluster") or {}).get("server"))
+    cluster = contexts.get(context)
+    return servers.get(cluster) if cluster else None
+
+
+def context_problem(context: str) -> str | None:
+    """Why the context cannot be reached, in one sentence; None when its API server accepts a connection."""
+    server = context_server(context)
+    if server is None:
+        files = ", ".join(str(p) for p in kubeconfig_paths()) or "no kubeconfig file found"
+        return f"kube context {context!r} is not in your kubeconfig ({files})"
+    url = urlsplit(server)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=PROBE_SECONDS):
+            return None
+    except OSError as error:
+        return f"kube context {context!r} does not answer at {server} ({error.strerror or error})"
