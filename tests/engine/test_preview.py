@@ -1,0 +1,93 @@
+"""`pulumi preview` of the committed stacks under the real engine: the CLI's own config checks, the
+program, the providers' server-side dry runs, and the checkout left exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.engine.conftest import UNREACHABLE_CONTEXT, Workspace, changes, planned
+
+# Everything the dev stack declares: 4 images, Namespace, 3 passwords, 2 Secrets, the release, the
+# four components, the explicit kubernetes provider and the default docker/random providers.
+DEV_CREATES = sorted(
+    [
+        "todo-chatbot-dev",
+        "images",
+        "images-backend",
+        "images-mcp",
+        "images-frontend",
+        "images-postgres",
+        "cluster",
+        "cluster-k8s",
+        "cluster-namespace",
+        "secrets",
+        "secrets-jwt-secret",
+        "secrets-mcp-token",
+        "secrets-db-password",
+        "secrets-app",
+        "secrets-database",
+        "release",
+        "release-chart",
+        "default_5_1_0",
+        "default_4_21_1",
+    ]
+)
+
+
+def _tracked_digest(ws: Workspace) -> dict[str, str]:
+    files = ("Pulumi.yaml", "Pulumi.staging.yaml", "requirements.txt", ".gitignore")
+    return {name: hashlib.sha256((ws.root / name).read_bytes()).hexdigest() for name in files}
+
+
+def test_dev_preview_runs_for_a_new_user_and_leaves_the_checkout_clean(workspace: Workspace) -> None:
+    before = _tracked_digest(workspace)
+    workspace.new_stack("dev")
+    preview = workspace.preview("dev")
+    assert planned(preview) == {"create": DEV_CREATES}
+    assert _tracked_digest(workspace) == before, "the CLI rewrote a committed file"
+    # dev's stack file is the user's own (salt only) and ignored by git.
+    assert "encryptionsalt" in workspace.read("Pulumi.dev.yaml")
+    assert "warning" not in preview.stderr.lower(), preview.stderr
+
+
+def test_staging_preview_with_its_secrets_set(workspace: Workspace, standins: dict[str, str]) -> None:
+    committed = workspace.read("Pulumi.staging.yaml")
+    workspace.new_stack("staging")
+    # staging builds on preview: the stand-ins replace the official bases, and the registry stays
+    # on loopback (registry.example.com must never be contacted from here).
+    workspace.set("staging", "registry", "localhost:5000/staging")
+    for key, image in standins.items():
+        workspace.set("staging", key, image)
+    workspace.set("staging", "registryPassword", "not-a-real-token", secret=True)
+    workspace.set("staging", "databaseUrl", "postgresql+psycopg://todo:pw@127.0.0.1:5432/todo", secret=True)
+    after = workspace.read("Pulumi.staging.yaml")
+    # The CLI adds lines and rewrites none: every committed line is still there, in order.
+    kept = [line for line in after.splitlines() if line in committed.splitlines()]
+    assert kept == [line for line in committed.splitlines() if line.strip()], (
+        "the CLI rewrote committed lines"
+    )
+    assert "not-a-real-token" not in after and "pw@127.0.0.1" not in after
+    assert after.count("secure: v1:") == 2
+    preview = workspace.preview("staging")
+    created = planned(preview)["create"]
+    assert {"images-backend", "images-mcp", "images-frontend", "secrets-database", "release-chart"} <= set(
+        created
+    )
+    assert "images-postgres" not in created and "secrets-db-password" not in created
+
+
+def test_preview_against_a_cluster_that_does_not_answer_says_so(workspace: Workspace) -> None:
+    workspace.new_stack("dev")
+    workspace.set("dev", "kubeContext", UNREACHABLE_CONTEXT)
+    preview = workspace.preview("dev", check=False)
+    text = preview.output
+    assert UNREACHABLE_CONTEXT in text and "does not answer" in text, text[-3000:]
+    assert "Traceback" not in text
+
+
+def test_preview_is_fast_enough_to_review(workspace: Workspace) -> None:
+    workspace.new_stack("dev")
+    cold = workspace.preview("dev")
+    warm = workspace.preview("dev")
+    assert changes(cold) == changes(warm)
+    print(f"\npreview wall time: cold {cold.seconds:.1f} s, warm {warm.seconds:.1f} s")
