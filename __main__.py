@@ -4,7 +4,7 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
-from components.kubecontext import context_problem
+from components.kubecontext import context_problem, is_minikube
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import load_settings
@@ -68,6 +68,7 @@ release = ChatbotRelease(
         provider=cluster.provider,
         images=images.references,
         database_image=images.database,
+        minikube=is_minikube(settings.cluster.kube_context),
         secret_names=SecretNames(
             app=secrets.app_secret_name,
             database=secrets.database_secret_name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -23,15 +24,33 @@ def kubeconfig_paths() -> list[Path]:
     return [path for path in paths if path.is_file()]
 
 
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        config = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def is_minikube(context: str) -> bool:
+    """Whether minikube made the context (it tags its kubeconfig entries with a context_info extension)."""
+    for path in kubeconfig_paths():
+        for item in _load(path).get("contexts") or []:
+            if item.get("name") == context:
+                extensions = (item.get("context") or {}).get("extensions") or []
+                return any(
+                    (ext.get("extension") or {}).get("provider") == "minikube.sigs.k8s.io"
+                    for ext in extensions
+                )
+    return False
+
+
 def context_server(context: str) -> str | None:
     """The API server URL of a context (first file that defines it wins, as kubectl merges)."""
     contexts: dict[str, str | None] = {}
     servers: dict[str, str | None] = {}
     for path in kubeconfig_paths():
-        try:
-            config = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue
+        config = _load(path)
         for item in config.get("contexts") or []:
             contexts.setdefault(item.get("name"), (item.get("context") or {}).get("cluster"))
         for item in config.get("clusters") or []:

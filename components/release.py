@@ -107,6 +107,8 @@ class ChatbotReleaseArgs:
     depends_on: Sequence[pulumi.Resource]
     chart_path: str = CHART_PATH
     database_image: ImageReference | None = None
+    # Whether the context is a minikube profile (`minikube service` then opens the NodePort).
+    minikube: bool = False
 
 
 class ChatbotRelease(pulumi.ComponentResource):
@@ -148,13 +150,14 @@ class ChatbotRelease(pulumi.ComponentResource):
         if settings.ingress.enabled:
             self.url = pulumi.Output.from_input(settings.ingress.url)
             self.open_command = pulumi.Output.from_input(f"open {settings.ingress.url}")
-        elif settings.frontend_service.type == "NodePort":
+        elif settings.frontend_service.type == "NodePort" and args.minikube:
             # The node IP is only known to minikube itself; `minikube service --url` prints the URL.
             self.url = pulumi.Output.from_input("")
             self.open_command = pulumi.Output.concat(
                 "minikube -p ", args.kube_context, " service ", service, " -n ", args.namespace, " --url"
             )
         else:
+            # Works on any cluster (kind, k3d, Docker Desktop, remote): a port-forward on loopback.
             self.url = pulumi.Output.from_input("")
             self.open_command = pulumi.Output.concat(
                 "kubectl --context ",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.build_context import content_tag
 from tests.unit.conftest import STAGING_SECRETS
@@ -213,7 +214,22 @@ def test_release_waits_for_images_and_secrets(context: Path) -> None:
         assert namespace in secret.dependencies
 
 
-def test_dev_outputs_say_how_to_open_the_app(context: Path) -> None:
+def _kubeconfig(path: Path, context: str, *, minikube: bool) -> Path:
+    extensions = (
+        [{"name": "context_info", "extension": {"provider": "minikube.sigs.k8s.io"}}] if minikube else []
+    )
+    path.write_text(
+        yaml.safe_dump(
+            {"contexts": [{"name": context, "context": {"cluster": context, "extensions": extensions}}]}
+        )
+    )
+    return path
+
+
+def test_dev_outputs_say_how_to_open_the_app(
+    context: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "kubeconfig", "minikube", minikube=True)))
     outputs = run_program("dev", context=context).stack_outputs
     assert outputs["openCommand"] == "minikube -p minikube service todo-todo-chatbot-frontend -n todo --url"
     assert int(outputs["nodePort"]) == 30080
@@ -224,6 +240,18 @@ def test_dev_outputs_say_how_to_open_the_app(context: Path) -> None:
     )
     assert set(outputs["images"]) == {*SERVICES, "postgres"}
     assert all("@sha256:" in ref for ref in outputs["images"].values())
+
+
+@pytest.mark.parametrize("kube_context", ["kind-todo", "minikube"])
+def test_a_cluster_that_is_not_minikube_gets_a_port_forward_to_open_the_app(
+    context: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kube_context: str
+) -> None:
+    # A context named "minikube" that minikube did not make (no context_info) is not one either.
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "kubeconfig", kube_context, minikube=False)))
+    outputs = run_program("dev", {"kubeContext": kube_context}, context=context).stack_outputs
+    assert outputs["openCommand"] == (
+        f"kubectl --context {kube_context} -n todo port-forward service/todo-todo-chatbot-frontend 8080:8080"
+    )
 
 
 def test_platform_build_on_preview_and_cache_are_wired_to_every_image(context: Path) -> None:
