@@ -32,7 +32,7 @@ scheme=${backend_url%%://*}
 hostport=${backend_url#*://}
 host=${hostport%:*}
 port=${hostport##*:}
-[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || fail "TODO_BACKEND_URL='$backend_url' has port $port; use a port from 1 to 65535"
+{ [ "$port" -ge 1 ] && [ "$port" -le 65535 ]; } || fail "TODO_BACKEND_URL='$backend_url' has port $port; use a port from 1 to 65535"
 
 printf '%s\n' "$listen" | grep -Eq '^([0-9.]{7,15}:)?[0-9]{1,5}$' \
     || fail "FRONTEND_LISTEN='$listen' is not PORT or IPv4:PORT, e.g. 8080 or 127.0.0.1:15680"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ensure_helm: puts the pinned Helm v3 CLI on PATH. Sourced after scripts/lib/common.sh.
 # Uses a helm already on PATH when it is the pinned version; otherwise builds the official CLI
 # from source with `go install` (the Go module proxy is reachable where container registries and

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'app': the backend, MCP server and chat agent against a REAL PostgreSQL that the tests start
 # themselves on loopback (tests/support/postgres.py; Debian's postgresql package provides the server).
 tier_app() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'chart': the Helm chart charts/todo-chatbot rendered for every ci/ scenario and checked:
 # helm lint --strict, Kubernetes schemas (1.30 and newest, offline), checkov's Kubernetes checks,
 # wiring and values-schema tests (tests/chart). Builds helm from source when it is not on PATH.

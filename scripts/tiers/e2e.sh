@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'e2e': the Helm chart's RENDERED manifests run as real containers on a real Docker engine
 # (no cluster here), against a real PostgreSQL container; the scenario goes through the frontend.
 # How the manifests become containers: tests/e2e/kube2docker.py; what is and is not proven:
@@ -10,8 +11,10 @@ source "$REPO_ROOT/tests/e2e/images.sh"
 _e2e_cleanup() {
   local run_id="$1" ids
   ids="$(dkr ps --all --quiet --filter "label=io.todo-chatbot.e2e=$run_id" 2>/dev/null || true)"
+  # shellcheck disable=SC2086  # one word per container id
   [ -z "$ids" ] || dkr rm --force --volumes $ids >/dev/null 2>&1 || true
   ids="$(dkr network ls --quiet --filter "label=io.todo-chatbot.e2e=$run_id" 2>/dev/null || true)"
+  # shellcheck disable=SC2086  # one word per network id
   [ -z "$ids" ] || dkr network rm $ids >/dev/null 2>&1 || true
 }
 

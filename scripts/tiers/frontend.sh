@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'frontend': the web app's typecheck, component tests, production build and bundle budget, then
 # the browser scenario: Debian's chromium -> Debian's nginx with frontend/nginx/ -> the real backend stack.
 # Every step ends in `|| die`: scripts/test runs tiers inside an `if`, where bash ignores `set -e`.

@@ -1,16 +1,24 @@
+# shellcheck shell=bash
 # Tier 'lint': ruff and mypy on all Python (more linters join as their layers land).
 tier_lint() {
   ensure_venv
-  cd "$REPO_ROOT"
+  cd "$REPO_ROOT" || return 1
   say "ruff check"
   "$VENV/bin/ruff" check .
   say "ruff format --check"
   "$VENV/bin/ruff" format --check .
   say "mypy"
   "$VENV/bin/mypy"
-  say "shellcheck scripts/up scripts/down"
+  say "shellcheck on every shell file (by extension or shebang; settings in .shellcheckrc)"
   apt_install shellcheck
-  shellcheck -x scripts/up scripts/down
+  local shell_files=() file
+  while IFS= read -r file; do
+    case "$file" in
+      *.sh) shell_files+=("$file") ;;
+      *) [ -f "$file" ] && head -n1 "$file" | grep -qE '^#!.*\b(ba)?sh\b' && shell_files+=("$file") ;;
+    esac
+  done < <(git ls-files --cached --others --exclude-standard)
+  shellcheck -x "${shell_files[@]}"
   say "frontend typecheck (tsc strict)"
   [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (see the output above)."

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tier 'unit': the Pulumi program under Pulumi's mocks (no CLI, no cluster), the content tags,
 # the project and stack files, scripts/up's prerequisite checks, and the program-to-chart
 # contract (values.schema.json + real `helm template`). Budget: 2 minutes once helm is cached.

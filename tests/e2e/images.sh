@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Images for the e2e tier. Sourced by scripts/tiers/e2e.sh after scripts/lib/docker.sh.
 #
 #   e2e_start_registry     a registry of the tier's own on $E2E_REGISTRY_ADDR (the shared
@@ -61,7 +62,7 @@ e2e_build_images() {
 e2e_build_postgres() {
   ensure_standin_bases
   local tag
-  tag="$(cat "$E2E_DIR/postgres.Dockerfile" | sha256sum | cut -c1-12)"
+  tag="$(sha256sum <"$E2E_DIR/postgres.Dockerfile" | cut -c1-12)"
   export TODO_E2E_POSTGRES_IMAGE="todo-e2e/postgres:17-$tag"
   dkr image inspect "$TODO_E2E_POSTGRES_IMAGE" >/dev/null 2>&1 && return 0
   say "e2e: building the stand-in PostgreSQL 17 image (once; about a minute)"
