@@ -17,6 +17,9 @@ const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
 const STACK_MODULE = join(REPO_ROOT, "tests", "support", "stack.py");
 // An already running backend (e.g. `todo-api` during development) instead of starting the stack.
 const EXISTING_BACKEND = process.env.E2E_BACKEND_URL ?? "";
+// A deployed frontend (the live tier: the cluster's frontend Service through a port-forward):
+// the scenario drives it and starts nothing but the browser.
+const DEPLOYED_FRONTEND = process.env.E2E_FRONTEND_URL ?? "";
 
 type Managed = { name: string; child: ChildProcess; output: string[] };
 
@@ -69,6 +72,11 @@ export type Environment = {
 /** Checks what the scenario needs and names the missing piece and how to get it. */
 function preflight(): void {
   const missing: string[] = [];
+  if (DEPLOYED_FRONTEND) {
+    if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+    if (missing.length) throw new Error(`the browser scenario cannot start; missing:\n  - ${missing.join("\n  - ")}`);
+    return;
+  }
   if (!EXISTING_BACKEND && !existsSync(STACK_MODULE))
     missing.push(`${STACK_MODULE} (the backend launcher is not there yet: waiting for tests/support/stack.py)`);
   if (!EXISTING_BACKEND && !existsSync(PYTHON)) missing.push(`${PYTHON} (run scripts/test frontend, or create the venv with ensure_venv)`);
@@ -78,8 +86,40 @@ function preflight(): void {
   if (missing.length) throw new Error(`the browser scenario cannot start; missing:\n  - ${missing.join("\n  - ")}`);
 }
 
+function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Playwright gives every launch a fresh temporary --user-data-dir; these flags keep chromium offline.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+async function deployedEnvironment(baseUrl: string): Promise<Environment> {
+  const me = await fetch(`${baseUrl}/api/auth/me`).catch((error: unknown) => {
+    throw new Error(`the deployed frontend at ${baseUrl} does not answer (E2E_FRONTEND_URL): ${String(error)}`);
+  });
+  if (me.status !== 401) throw new Error(`${baseUrl}/api/auth/me answered ${me.status}, not 401: is the backend behind it up?`);
+  const browser = await launchBrowser();
+  return {
+    baseUrl,
+    browser,
+    logs: () => `deployed frontend at ${baseUrl} (read the pods' logs with kubectl logs)`,
+    stop: () => browser.close(),
+  };
+}
+
 export async function startEnvironment(): Promise<Environment> {
   preflight();
+  if (DEPLOYED_FRONTEND) return deployedEnvironment(DEPLOYED_FRONTEND.replace(/\/$/, ""));
   const work = mkdtempSync(join(tmpdir(), "todo-frontend-e2e-"));
   const stackJson = join(work, "stack.json");
   let stack: Managed | null = null;
@@ -144,20 +184,7 @@ export async function startEnvironment(): Promise<Environment> {
       nginx,
     );
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // Playwright gives every launch a fresh temporary --user-data-dir; these flags keep chromium offline.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
     const logs = () =>
       [stack, nginx]
         .filter((managed): managed is Managed => managed !== null)

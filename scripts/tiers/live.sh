@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Tier 'live': scripts/up for real against the single-node cluster of `scripts/cluster` (built from
+# upstream sources), then the app through the frontend in a browser, Pod Security enforced by the
+# API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test
+# and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
+# cluster's binaries are not built.
+source "$REPO_ROOT/scripts/lib/docker.sh"
+source "$REPO_ROOT/scripts/lib/engine.sh"
+source "$REPO_ROOT/scripts/lib/kube.sh"
+source "$REPO_ROOT/scripts/lib/helm.sh"
+
+LIVE_POSTGRES_RECIPE="$REPO_ROOT/tests/live/standins"
+
+# _live_postgres_image: the stand-in for the official postgres image (Debian's PostgreSQL 17 behind
+# the official image's entrypoint contract), named by a hash of its recipe.
+_live_postgres_image() {
+  local name
+  name="todo-standin/postgres:17-$(cat "$LIVE_POSTGRES_RECIPE"/* | sha256sum | cut -c1-12)"
+  if ! dkr image inspect "$name" >/dev/null 2>&1; then
+    say "building the PostgreSQL stand-in $name (Debian trixie postgresql-17)"
+    dkr build -q --build-arg "BASE_IMAGE=$STANDIN_PYTHON_IMAGE" -t "$name" \
+      -f "$LIVE_POSTGRES_RECIPE/postgres.Dockerfile" "$LIVE_POSTGRES_RECIPE" >/dev/null \
+      || die "building the PostgreSQL stand-in failed (dkr build -f $LIVE_POSTGRES_RECIPE/postgres.Dockerfile $LIVE_POSTGRES_RECIPE)."
+  fi
+  printf '%s\n' "$name"
+}
+
+tier_live() {
+  local missing component
+  missing="$(engine_missing)"
+  for component in "${KUBE_COMPONENTS[@]}"; do
+    [ -x "$KUBE_BIN/$component" ] || { missing+="${missing:+$'\n'}Kubernetes $KUBE_VERSION ($component) is not built; build it: scripts/cluster build"; break; }
+  done
+  if [ -n "$missing" ]; then
+    printf 'live tier skipped: %s\n' "$missing" | sed '2,$s/^/live tier skipped: /' >&2
+    return "$TIER_SKIPPED"
+  fi
+  ensure_venv
+  ensure_engine_env
+  ensure_helm
+  apt_install chromium fonts-liberation2
+  ensure_dockerd
+  ensure_standin_bases
+  ensure_registry
+  kube_up
+  trap stop_registry EXIT
+  (cd "$REPO_ROOT/frontend" && [ -d node_modules ] || npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
+    || die "npm ci failed in frontend/ (the browser scenario needs playwright-core)."
+  TODO_LIVE_POSTGRES_IMAGE="$(_live_postgres_image)"
+  export TODO_LIVE_POSTGRES_IMAGE TODO_LIVE_KUBECONFIG="$KUBE_KUBECONFIG" TODO_LIVE_CONTEXT="$KUBE_CONTEXT"
+  export TODO_STANDIN_PYTHON_IMAGE="$STANDIN_PYTHON_IMAGE" TODO_STANDIN_NODE_IMAGE="$STANDIN_NODE_IMAGE"
+  export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE" TODO_LIVE_METRICS="$CACHE_DIR/live-metrics.json"
+  run_pytest tests/live
+}
