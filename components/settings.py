@@ -410,6 +410,15 @@ def load_settings(config: pulumi.Config, stack: str, full_config: Mapping[str, o
     )
 
     # Secret values are checked here but never shown; only their presence and shape are reported.
+    for key in SECRET_KEYS:
+        if read.raw(key) and not pulumi.runtime.is_config_secret(f"{PROJECT}:{key}"):
+            read.fail(
+                key,
+                read.raw(key),
+                "is stored in plaintext in the stack file, and secrets must be encrypted"
+                " (if that file was committed, purge the value from git history too)",
+                secret=True,
+            )
     registry_password = read.raw("registryPassword")
     if registry_username and not registry_password:
         read.fail(

@@ -16,6 +16,11 @@ PULUMI_CLI_VERSION="v3.274.1"
 # The language host is its own module, which the proxy does not serve: its source comes from this
 # pulumi/pulumi tag (the newest tag the upstream snapshot has), compiled against the CLI's pkg/sdk.
 PULUMI_LANGUAGE_HOST_TAG="v3.259.0"
+# The kubernetes provider's source snapshots lack its schema.json (too big for the mirror), but the
+# Go module proxy serves the provider module at exactly one commit: the v4.25.0 tag's (f47bc2d6f199),
+# complete. So the provider is built from that module and the SDK pin is 4.25.0, an exact pair.
+KUBERNETES_PROVIDER_MODULE="github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199"
+KUBERNETES_PROVIDER_MODULE_TAG="v4.25.0"
 ENGINE_DIR="$TOOLS_DIR/engine"
 ENGINE_BIN="$ENGINE_DIR/bin"
 ENGINE_LOGS="$ENGINE_DIR/logs"
@@ -39,7 +44,7 @@ _engine_want() {
     pulumi-resource-docker) echo "docker v$(provider_version docker)" ;;
   esac
 }
-ENGINE_TOOLS=(pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-random pulumi-resource-docker)
+ENGINE_TOOLS=(pulumi pulumi-language-python pulumi-resource-random pulumi-resource-docker pulumi-resource-kubernetes)
 
 _engine_have() {
   local tool="$1" stamp
@@ -60,7 +65,7 @@ _engine_build_hint() {
   case "$1" in
     pulumi) echo "scripts/engine build   (needs Go and the Go module proxy)" ;;
     pulumi-language-python) echo "PULUMI_SRC=<clone of github.com/pulumi/pulumi> scripts/engine build" ;;
-    pulumi-resource-kubernetes) echo "PULUMI_KUBERNETES_SRC=<clone of github.com/pulumi/pulumi-kubernetes> scripts/engine build" ;;
+    pulumi-resource-kubernetes) echo "scripts/engine build   (from the Go module proxy)" ;;
     pulumi-resource-random) echo "PULUMI_RANDOM_SRC=<clone of github.com/pulumi/pulumi-random> scripts/engine build" ;;
     pulumi-resource-docker) echo "PULUMI_DOCKER_SRC=<clone of github.com/pulumi/pulumi-docker> TF_PROVIDER_DOCKER_SRC=<clone of github.com/kreuzwerker/terraform-provider-docker> scripts/engine build" ;;
   esac
@@ -92,13 +97,19 @@ _src_dir() {
   return 0
 }
 
-# _export_tag REPO TAG DEST: the tagged source tree, as `git archive` gives it (no work tree needed).
+# _export_tag REPO TAG DEST PATH...: those paths of the tagged tree, as `git archive` gives them (no
+# work tree needed; only what the build reads, since a partial mirror may lack unrelated big files).
 _export_tag() {
   local repo="$1" tag="$2" dest="$3"
+  shift 3
   git -C "$repo" rev-parse -q --verify "refs/tags/$tag^{commit}" >/dev/null \
     || die "$repo has no tag $tag; fetch the upstream tags (git -C $repo fetch --tags) and run again."
-  rm -rf "$dest" && mkdir -p "$dest"
-  git -C "$repo" archive "$tag" | tar -x -C "$dest"
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  git -C "$repo" archive --format=tar -o "$dest.tar" "$tag" -- "$@" \
+    || die "git archive $tag of $repo failed (see above): the clone lacks objects of $*; fetch them (git -C $repo fetch origin tag $tag)."
+  tar -x -C "$dest" -f "$dest.tar"
+  rm -f "$dest.tar"
 }
 
 # _timed NAME CMD...: runs CMD with its output in the tool's log; records wall time and peak memory.
@@ -140,9 +151,8 @@ _build_cli() {
 _build_language_host() {
   local repo work sdk
   repo="$(_src_dir PULUMI_SRC pulumi/pulumi)"
-  [ -n "$repo" ] || { warn "skipping pulumi-language-python: $(_engine_build_hint pulumi-language-python)"; return 1; }
   work="$ENGINE_DIR/work/language-host"
-  _export_tag "$repo" "$PULUMI_LANGUAGE_HOST_TAG" "$work"
+  _export_tag "$repo" "$PULUMI_LANGUAGE_HOST_TAG" "$work" sdk/python/cmd/pulumi-language-python
   # The host's go.mod points pkg and sdk at the repository's own folders; use the CLI's modules.
   (cd "$work/sdk/python/cmd/pulumi-language-python" \
     && go mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
@@ -156,14 +166,16 @@ _build_language_host() {
   _stamp pulumi-language-python "source $(git -C "$repo" rev-parse "$PULUMI_LANGUAGE_HOST_TAG^{commit}")"
 }
 
-# _build_provider NAME MODULE_PATH REPO [GOFLAGS...]: a provider at the tag v<pin>; its generate
-# step writes schema-embed.json (the committed schema with the version set) before the build.
+# _build_provider NAME MODULE_PATH REPO PATHS [GOFLAGS...]: a provider at the tag v<pin> (PATHS: the
+# space-separated parts of the tree it builds from); its generate step writes schema-embed.json (the
+# committed schema with the version set) before the build.
 _build_provider() {
-  local name="$1" module="$2" repo="$3" version work
-  shift 3
+  local name="$1" module="$2" repo="$3" paths version work
+  read -r -a paths <<<"$4"
+  shift 4
   version="$(provider_version "$name")"
   work="$ENGINE_DIR/work/pulumi-$name"
-  _export_tag "$repo" "v$version" "$work"
+  _export_tag "$repo" "v$version" "$work" "${paths[@]}"
   if [ "$name" = docker ]; then _prepare_docker_upstream "$work"; fi
   _timed "pulumi-resource-$name" bash -c "cd '$work/provider' \
     && VERSION='$version' go generate ./cmd/pulumi-resource-$name \
@@ -171,6 +183,28 @@ _build_provider() {
        -ldflags '-s -w -X $module/pkg/version.Version=$version' ./cmd/pulumi-resource-$name"
   rm -rf "$work"
   _stamp "pulumi-resource-$name" "source $(git -C "$repo" rev-parse "v$version^{commit}")"
+}
+
+# The kubernetes provider from the proxy's module of the pinned tag (see KUBERNETES_PROVIDER_MODULE).
+_build_kubernetes_provider() {
+  local version src work
+  version="$(provider_version kubernetes)"
+  [ "v$version" = "$KUBERNETES_PROVIDER_MODULE_TAG" ] \
+    || die "requirements.txt pins pulumi-kubernetes==$version, but the only provider source at hand is $KUBERNETES_PROVIDER_MODULE_TAG ($KUBERNETES_PROVIDER_MODULE); pin pulumi-kubernetes==${KUBERNETES_PROVIDER_MODULE_TAG#v}."
+  src="$(_gomod_dir "$KUBERNETES_PROVIDER_MODULE")"
+  work="$ENGINE_DIR/work/pulumi-kubernetes"
+  rm -rf "$work"
+  cp -r "$src" "$work"
+  chmod -R u+w "$work"
+  # go.mod points the sdk at ../sdk (outside the module zip); the proxy serves it at the same tag.
+  (cd "$work" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$version")
+  _timed pulumi-resource-kubernetes bash -c "cd '$work' \
+    && VERSION='$version' go generate ./cmd/pulumi-resource-kubernetes \
+    && CGO_ENABLED=0 go build -mod=mod -o '$ENGINE_BIN/pulumi-resource-kubernetes' \
+       -ldflags '-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version' ./cmd/pulumi-resource-kubernetes"
+  rm -rf "$work"
+  _stamp pulumi-resource-kubernetes "source $KUBERNETES_PROVIDER_MODULE (= tag $KUBERNETES_PROVIDER_MODULE_TAG)"
 }
 
 # pulumi-docker's ../upstream is a git submodule (terraform-provider-docker at a pinned commit)
@@ -190,30 +224,42 @@ _prepare_docker_upstream() {
   done
 }
 
-# build_engine: builds each missing tool, in the order the tier needs them; prints what it skipped.
+# _engine_source TOOL: the source repository a tool builds from ("-" for the CLI: the Go proxy).
+_engine_source() {
+  case "$1" in
+    pulumi | pulumi-resource-kubernetes) echo - ;;
+    pulumi-language-python) _src_dir PULUMI_SRC pulumi/pulumi ;;
+    pulumi-resource-random) _src_dir PULUMI_RANDOM_SRC pulumi/pulumi-random ;;
+    pulumi-resource-docker)
+      [ -n "$(_src_dir TF_PROVIDER_DOCKER_SRC kreuzwerker/terraform-provider-docker)" ] \
+        && _src_dir PULUMI_DOCKER_SRC pulumi/pulumi-docker ;;
+  esac
+}
+
+# build_engine: builds each missing tool whose source is at hand (never inside `||` or `if`, where
+# bash would ignore `set -e` in the build steps); names the ones it could not build.
 build_engine() {
   have go || die "Go is not installed; install Go 1.25+ (https://go.dev/doc/install) and run again."
   apt_install jq time patch git
   mkdir -p "$ENGINE_BIN" "$ENGINE_LOGS" "$ENGINE_DIR/work"
-  local repo skipped=0
-  _engine_have pulumi || _build_cli
-  _engine_have pulumi-language-python || _build_language_host || skipped=1
-  if ! _engine_have pulumi-resource-random; then
-    repo="$(_src_dir PULUMI_RANDOM_SRC pulumi/pulumi-random)"
-    if [ -n "$repo" ]; then _build_provider random github.com/pulumi/pulumi-random/provider/v4 "$repo"
-    else warn "skipping pulumi-resource-random: $(_engine_build_hint pulumi-resource-random)"; skipped=1; fi
-  fi
-  if ! _engine_have pulumi-resource-docker; then
-    repo="$(_src_dir PULUMI_DOCKER_SRC pulumi/pulumi-docker)"
-    if [ -n "$repo" ]; then _build_provider docker github.com/pulumi/pulumi-docker/provider/v5 "$repo" -tags no_compose
-    else warn "skipping pulumi-resource-docker: $(_engine_build_hint pulumi-resource-docker)"; skipped=1; fi
-  fi
-  if ! _engine_have pulumi-resource-kubernetes; then
-    repo="$(_src_dir PULUMI_KUBERNETES_SRC pulumi/pulumi-kubernetes)"
-    if [ -n "$repo" ]; then _build_provider kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 "$repo"
-    else warn "skipping pulumi-resource-kubernetes: $(_engine_build_hint pulumi-resource-kubernetes)"; skipped=1; fi
-  fi
+  local tool repo skipped=()
+  for tool in "${ENGINE_TOOLS[@]}"; do
+    if _engine_have "$tool"; then continue; fi
+    repo="$(_engine_source "$tool")"
+    if [ -z "$repo" ]; then
+      warn "cannot build $tool: its source is missing. $(_engine_build_hint "$tool")"
+      skipped+=("$tool")
+      continue
+    fi
+    case "$tool" in
+      pulumi) _build_cli ;;
+      pulumi-language-python) _build_language_host ;;
+      pulumi-resource-random) _build_provider random github.com/pulumi/pulumi-random/provider/v4 "$repo" "provider" ;;
+      pulumi-resource-docker) _build_provider docker github.com/pulumi/pulumi-docker/provider/v5 "$repo" "provider patches" -tags no_compose ;;
+      pulumi-resource-kubernetes) _build_kubernetes_provider ;;
+    esac
+  done
   rm -rf "$ENGINE_DIR/work"
-  [ "$skipped" -eq 0 ] || die "some tools were not built (their sources are missing; see the lines above)."
+  [ ${#skipped[@]} -eq 0 ] || die "not built (sources missing): ${skipped[*]}; see the lines above."
   say "engine tools ready in $ENGINE_BIN (build times: $ENGINE_LOGS/times.txt)"
 }

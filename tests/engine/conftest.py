@@ -66,7 +66,7 @@ class Workspace:
     def pulumi(self, *args: str, check: bool = True, timeout: float = 900, **env: str) -> Result:
         start = time.monotonic()
         done = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
+            ["pulumi", "--non-interactive", *args],
             cwd=self.root,
             env={**self.env, **env},
             capture_output=True,
@@ -87,7 +87,8 @@ class Workspace:
 
     def set(self, stack: str, key: str, value: str, *, secret: bool = False) -> None:
         flags = ["--secret"] if secret else ["--plaintext"]
-        self.pulumi("config", "set", *flags, key, value, "--stack", stack)
+        # `--` first: a value like -1 is a value, not a flag.
+        self.pulumi("config", "set", *flags, "--stack", stack, "--", key, value)
 
     def preview(self, stack: str, *args: str, check: bool = True) -> Result:
         return self.pulumi("preview", "--stack", stack, "--json", *args, check=check)

@@ -91,6 +91,15 @@ CASES = [
     ("staging", {}, {"registryPassword": "x"}, ["has 1 invalid setting(s)", "databaseUrl = (not set)"]),
     (
         "dev",
+        {"agentEngine": "openai", "openaiApiKey": "sk-in-plain-text"},
+        {},
+        [
+            "openaiApiKey = (hidden: secret): is stored in plaintext",
+            "pulumi config set --secret openaiApiKey",
+        ],
+    ),
+    (
+        "dev",
         {"pythonBaseImage": "http://mirror/python"},
         {},
         ["pythonBaseImage = 'http://mirror/python'", "image reference"],

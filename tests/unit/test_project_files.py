@@ -37,7 +37,9 @@ def test_every_setting_is_declared_once_with_type_description_and_default() -> N
         # The real CLI refuses to run a stack lacking a key declared without a default, secrets too.
         assert "default" in spec, f"{key} has no default"
         if key in settings.SECRET_KEYS:
-            assert spec.get("secret") is True and spec["default"] == "", f"secret {key} must default to empty"
+            # Not `secret: true`: the CLI then rejects its own plaintext default (the program enforces it).
+            assert "secret" not in spec and spec["default"] == "", f"secret {key} must default to empty"
+            assert spec["description"].startswith("SECRET.") and "--secret" in spec["description"], key
         python_type = {"string": str, "integer": int, "boolean": bool}[spec["type"]]
         assert type(spec["default"]) is python_type, f"{key}'s default is not a {spec['type']}"
 
@@ -57,8 +59,12 @@ def test_stack_files_set_only_declared_keys_and_no_plaintext_secret(stack_file: 
         assert namespace == PROJECT and key in declared, f"{stack_file.name}: unknown key {full_key}"
         if key in settings.SECRET_KEYS:
             assert isinstance(value, dict) and set(value) == {"secure"}, f"{full_key} is not encrypted"
-        expected_type = {"string": str, "integer": int, "boolean": bool}[declared[key]["type"]]
-        assert isinstance(value, dict) or type(value) is expected_type, f"{full_key}: not a {expected_type}"
+        # The CLI's own form (every value a string): its first save of the file adds lines, rewrites none.
+        assert isinstance(value, dict | str), f"{full_key}: write it as a quoted string, as the CLI does"
+        if isinstance(value, str) and declared[key]["type"] == "integer":
+            assert value.isdigit(), f"{full_key}: not a whole number"
+        if isinstance(value, str) and declared[key]["type"] == "boolean":
+            assert value in ("true", "false"), f"{full_key}: not true or false"
 
 
 def test_dev_is_the_defaults_and_staging_is_committed() -> None:

@@ -91,4 +91,7 @@ def test_down_without_pulumi_says_so(tmp_path: Path) -> None:
 def test_down_rejects_unknown_options(tmp_path: Path) -> None:
     result = _run("down", _bin(tmp_path), "--delete-everything")
     assert result.returncode == 1
-    assert "unknown option '--delete-everything'; usage: scripts/down [--delete-cluster | --context CONTEXT]" in result.stderr
+    assert (
+        "unknown option '--delete-everything'; usage: scripts/down [--delete-cluster | --context CONTEXT]"
+        in result.stderr
+    )
