@@ -334,7 +334,7 @@ _kube_start() {
   local name="$1"; shift
   [ -n "$(_kube_pid "$name")" ] && return 0
   mkdir -p "$KUBE_RUN" "$KUBE_CLUSTER_LOGS"
-  setsid "$@" >"$KUBE_CLUSTER_LOGS/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$KUBE_CLUSTER_LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$KUBE_RUN/$name.pid"
 }
 
@@ -365,12 +365,19 @@ _kube_wait() {
   done
 }
 
+# _kube_write FILE: stdin into FILE only when it differs (kube-proxy exits when its config changes).
+_kube_write() {
+  local tmp="$1.tmp"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 # _kube_configs: containerd, CNI, kubelet and kube-proxy configuration files.
 _kube_configs() {
   local c="$KUBE_STATE/config"
   mkdir -p "$c" "$KUBE_STATE/cni/net.d" "$KUBE_STATE/containerd/certs.d" "$KUBE_RUN/containerd"
   # A separate containerd for the kubelet: own root, state, sockets; the Docker daemon's is untouched.
-  cat >"$c/containerd.toml" <<CFG
+  _kube_write "$c/containerd.toml" <<CFG
 version = 2
 root = "$KUBE_STATE/containerd/root"
 state = "$KUBE_RUN/containerd/state"
@@ -386,6 +393,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # Root here lacks CAP_SYS_RESOURCE, so runc cannot lower a container's oom_score_adj below
+  # containerd's own (the kubelet asks -998 for sandboxes); clamp instead of failing every pod.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -403,13 +413,13 @@ CFG
   local reg
   for reg in 127.0.0.1:5000 localhost:5000; do
     mkdir -p "$KUBE_STATE/containerd/certs.d/$reg"
-    cat >"$KUBE_STATE/containerd/certs.d/$reg/hosts.toml" <<CFG
+    _kube_write "$KUBE_STATE/containerd/certs.d/$reg/hosts.toml" <<CFG
 server = "http://$reg"
 [host."http://$reg"]
   capabilities = ["pull", "resolve"]
 CFG
   done
-  cat >"$KUBE_STATE/cni/net.d/10-todo-pods.conflist" <<CFG
+  _kube_write "$KUBE_STATE/cni/net.d/10-todo-pods.conflist" <<CFG
 {
   "cniVersion": "1.0.0",
   "name": "todo-pods",
@@ -426,10 +436,10 @@ CFG
   ]
 }
 CFG
-  printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$KUBE_CONTAINERD_SOCK" "$KUBE_CONTAINERD_SOCK" >"$c/crictl.yaml"
+  printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$KUBE_CONTAINERD_SOCK" "$KUBE_CONTAINERD_SOCK" | _kube_write "$c/crictl.yaml"
   # Pods with dnsPolicy Default get this file: the cluster DNS only, never a resolver off the machine.
-  printf 'nameserver %s\n' "$KUBE_DNS_IP" >"$c/resolv.conf"
-  cat >"$c/kubelet.yaml" <<CFG
+  printf 'nameserver %s\n' "$KUBE_DNS_IP" | _kube_write "$c/resolv.conf"
+  _kube_write "$c/kubelet.yaml" <<CFG
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $KUBE_BRIDGE_IP
@@ -458,7 +468,7 @@ serializeImagePulls: false
 rotateCertificates: false
 serverTLSBootstrap: false
 CFG
-  cat >"$c/kube-proxy.yaml" <<CFG
+  _kube_write "$c/kube-proxy.yaml" <<CFG
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -736,7 +746,9 @@ msg = data[2:]
 rcode, ancount = msg[3] & 0xF, struct.unpack(">H", msg[6:8])[0]
 i = len(q)
 for _ in range(ancount):
-    i += 2  # compressed name pointer (CoreDNS compresses answers to the question)
+    while msg[i] != 0 and msg[i] & 0xC0 != 0xC0:  # the owner name: labels, then 0 or a pointer
+        i += 1 + msg[i]
+    i += 2 if msg[i] & 0xC0 == 0xC0 else 1
     rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", msg[i:i + 10])
     i += 10
     if rtype == 1:
@@ -810,6 +822,8 @@ kube_up() {
   _kube_require_built
   apt_install containerd runc containernetworking-plugins iptables socat conntrack inotify-tools iproute2 python3
   _kube_preflight
+  # A fresh cluster starts fresh logs; a rerun of `up` appends to the running cluster's.
+  [ -d "$KUBE_STATE" ] || rm -f "$L"/*.log
   mkdir -p "$KUBE_STATE" "$KUBE_RUN" "$L"
   chmod 0700 "$KUBE_STATE"
   _kube_sysctls_set
