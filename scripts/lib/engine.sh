@@ -16,6 +16,9 @@ PULUMI_CLI_VERSION="v3.274.1"
 # The language host is its own module, which the proxy does not serve: its source comes from this
 # pulumi/pulumi tag (the newest tag the upstream snapshot has), compiled against the CLI's pkg/sdk.
 PULUMI_LANGUAGE_HOST_TAG="v3.259.0"
+# The random and docker providers are built from their tags; the pins (requirements.txt) are the newest
+# tags whose whole dependency graph the Go module proxy serves (random 4.18.4, docker 4.11.1: newer
+# tags need pulumi-yaml and pulumi-dotnet versions the proxy refuses with 403).
 # The kubernetes provider's source snapshots lack its schema.json (too big for the mirror), but the
 # Go module proxy serves the provider module at exactly one commit: the v4.25.0 tag's (f47bc2d6f199),
 # complete. So the provider is built from that module and the SDK pin is 4.25.0, an exact pair.
@@ -166,20 +169,20 @@ _build_language_host() {
   _stamp pulumi-language-python "source $(git -C "$repo" rev-parse "$PULUMI_LANGUAGE_HOST_TAG^{commit}")"
 }
 
-# _build_provider NAME MODULE_PATH REPO PATHS [GOFLAGS...]: a provider at the tag v<pin> (PATHS: the
-# space-separated parts of the tree it builds from); its generate step writes schema-embed.json (the
-# committed schema with the version set) before the build.
+# _build_provider NAME REPO PATHS: a bridged provider at the tag v<pin> (PATHS: the space-separated
+# parts of the tree it builds from); its generate step writes schema-embed.json (the committed schema
+# with the version set) before the build, and the version goes where its Makefile puts it.
 _build_provider() {
-  local name="$1" module="$2" repo="$3" paths version work
-  read -r -a paths <<<"$4"
-  shift 4
+  local name="$1" repo="$2" paths version work module
+  read -r -a paths <<<"$3"
   version="$(provider_version "$name")"
   work="$ENGINE_DIR/work/pulumi-$name"
   _export_tag "$repo" "v$version" "$work" "${paths[@]}"
   if [ "$name" = docker ]; then _prepare_docker_upstream "$work"; fi
+  module="$(cd "$work/provider" && go mod edit -json | jq -r .Module.Path)"
   _timed "pulumi-resource-$name" bash -c "cd '$work/provider' \
     && VERSION='$version' go generate ./cmd/pulumi-resource-$name \
-    && CGO_ENABLED=0 go build $* -o '$ENGINE_BIN/pulumi-resource-$name' \
+    && CGO_ENABLED=0 go build -o '$ENGINE_BIN/pulumi-resource-$name' \
        -ldflags '-s -w -X $module/pkg/version.Version=$version' ./cmd/pulumi-resource-$name"
   rm -rf "$work"
   _stamp "pulumi-resource-$name" "source $(git -C "$repo" rev-parse "v$version^{commit}")"
@@ -254,8 +257,8 @@ build_engine() {
     case "$tool" in
       pulumi) _build_cli ;;
       pulumi-language-python) _build_language_host ;;
-      pulumi-resource-random) _build_provider random github.com/pulumi/pulumi-random/provider/v4 "$repo" "provider" ;;
-      pulumi-resource-docker) _build_provider docker github.com/pulumi/pulumi-docker/provider/v5 "$repo" "provider patches" -tags no_compose ;;
+      pulumi-resource-random) _build_provider random "$repo" "provider" ;;
+      pulumi-resource-docker) _build_provider docker "$repo" "provider patches" ;;
       pulumi-resource-kubernetes) _build_kubernetes_provider ;;
     esac
   done

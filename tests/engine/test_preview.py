@@ -28,8 +28,8 @@ DEV_CREATES = sorted(
         "secrets-database",
         "release",
         "release-chart",
-        "default_5_1_0",
-        "default_4_21_1",
+        "default_4_11_1",
+        "default_4_18_4",
     ]
 )
 
