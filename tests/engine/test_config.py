@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import Workspace
+from tests.support.pulumi_cli import Workspace
 from tests.unit.test_config_errors import CASES
 
 

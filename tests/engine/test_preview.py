@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.engine.conftest import UNREACHABLE_CONTEXT, Workspace, changes, planned
+from tests.support.pulumi_cli import UNREACHABLE_CONTEXT, Workspace, changes, planned
 
 # Everything the dev stack declares: 4 images, Namespace, 3 passwords, 2 Secrets, the release, the
 # four components, the explicit kubernetes provider and the default docker/random providers.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.engine.conftest import Workspace, changes, planned
+from tests.support.pulumi_cli import Workspace, changes, planned
 
 RELEASE_URN = (
     "urn:pulumi:dev::todo-chatbot::todo:index:ChatbotRelease$kubernetes:helm.sh/v3:Release::release-chart"

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import copy_project
+from tests.support.pulumi_cli import copy_project
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "todo"
