@@ -236,6 +236,9 @@ KUBE_CONTAINERD_SOCK="$KUBE_RUN/containerd/containerd.sock"
 KUBE_ETCD_BIN="$KUBE_TOOLS/etcd-$ETCD_DEB_VERSION/usr/bin/etcd"
 KUBE_CRICTL="$KUBE_TOOLS/$CRICTL_VERSION-crictl/crictl"
 KUBE_HOSTPATH_DIR="/tmp/hostpath_pv"
+# Paths outside the state directory that the kubelet and libcni hard-code; `down` removes the ones
+# that did not exist before `up` (recorded in $KUBE_STATE/created-paths) and our entries in the others.
+KUBE_HOST_PATHS=(/var/lib/kubelet /var/lib/cni /var/log/containers /var/log/pods /run/netns "$KUBE_HOSTPATH_DIR")
 # Started in this order, stopped in reverse; kube-pv-perms is explained at _kube_pv_perms.
 KUBE_PROCS=(etcd kube-apiserver api-bridge kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-pv-perms)
 # Kernel settings the cluster needs; their previous values are restored by `down`. kubelet
@@ -316,13 +319,20 @@ _kube_pki() {
   touch "$KUBE_PKI/.done"
 }
 
+# _kube_alive PID: the process exists and is not a zombie (our components are reparented to
+# PID 1 once `up` exits, which may reap them late).
+_kube_alive() {
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)"
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # _kube_pid NAME: the PID of a running component started by `up`, or nothing.
 _kube_pid() {
   local f="$KUBE_RUN/$1.pid" pid
   [ -f "$f" ] || return 0
   pid="$(cat "$f")"
-  # A zombie (state Z) is gone for our purposes.
-  if [ -n "$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] && [ -d "/proc/$pid" ]; then
+  if [ -n "$pid" ] && _kube_alive "$pid"; then
     printf '%s\n' "$pid"
   fi
   return 0
@@ -338,19 +348,18 @@ _kube_start() {
   echo $! >"$KUBE_RUN/$name.pid"
 }
 
-# _kube_stop NAME: TERM, then KILL after 20 s; waits until the process is gone.
+# _kube_stop NAME: TERM, then KILL after 10 s; waits until the process is gone.
 _kube_stop() {
   local name="$1" pid i
   pid="$(_kube_pid "$name")"
   if [ -n "$pid" ]; then
     # setsid made each component its own process group: pipelines and relay children go too.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 100); do
-      [ -d "/proc/$pid" ] || break
-      [ "$i" -lt 100 ] || kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.2
+    for i in $(seq 200); do
+      _kube_alive "$pid" || break
+      [ "$i" -ne 100 ] || kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.1
     done
-    for i in $(seq 25); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
   fi
   rm -f "$KUBE_RUN/$name.pid"
 }
@@ -465,6 +474,7 @@ imageServiceEndpoint: unix://$KUBE_CONTAINERD_SOCK
 podCIDR: $KUBE_POD_CIDR
 maxPods: 110
 serializeImagePulls: false
+podLogsDir: $KUBE_STATE/pod-logs
 rotateCertificates: false
 serverTLSBootstrap: false
 CFG
@@ -509,6 +519,29 @@ _kube_preflight() {
       die "TCP port $port is already in use ($(ss -Hltnp "sport = :$port" | awk '{print $NF}' | head -n1)); stop that process or run scripts/cluster down."
     fi
   done
+}
+
+# _kube_note_paths: records which of KUBE_HOST_PATHS do not exist yet (once per cluster).
+_kube_note_paths() {
+  [ -f "$KUBE_STATE/created-paths" ] && return 0
+  local p
+  for p in "${KUBE_HOST_PATHS[@]}"; do
+    [ -e "$p" ] || printf '%s\n' "$p"
+  done >"$KUBE_STATE/created-paths"
+}
+
+# _kube_host_paths_clean: our entries in the hard-coded paths, and the paths `up` created.
+_kube_host_paths_clean() {
+  local p
+  find /var/log/containers -maxdepth 1 -lname "$KUBE_STATE/*" -delete 2>/dev/null || true
+  rm -f /var/lib/cni/results/todo-pods-* 2>/dev/null || true
+  [ -f "$KUBE_STATE/created-paths" ] || return 0
+  while read -r p; do
+    case "$p" in
+      /run/netns) umount /run/netns 2>/dev/null || true; rmdir /run/netns 2>/dev/null || true ;;
+      /*) rm -rf "$p" ;;
+    esac
+  done <"$KUBE_STATE/created-paths"
 }
 
 # _kube_sysctls_set: records the previous values once, then sets what the cluster needs.
@@ -557,7 +590,8 @@ _kube_net_up() {
 }
 
 # _kube_guard: (re)puts TODO-CLUSTER-FWD first in FORWARD: bridge-to-bridge accepted (also when
-# Docker sets FORWARD's policy to DROP), anything else into or out of the bridge dropped.
+# Docker sets FORWARD's policy to DROP), anything else into or out of the bridge dropped; and
+# TODO-CLUSTER-IN first in INPUT.
 _kube_guard() {
   iptables -N TODO-CLUSTER-FWD 2>/dev/null || iptables -F TODO-CLUSTER-FWD
   iptables -A TODO-CLUSTER-FWD -i "$KUBE_BRIDGE" -o "$KUBE_BRIDGE" -j ACCEPT
@@ -565,6 +599,14 @@ _kube_guard() {
   iptables -A TODO-CLUSTER-FWD -o "$KUBE_BRIDGE" -j DROP
   while iptables -D FORWARD -j TODO-CLUSTER-FWD 2>/dev/null; do :; done
   iptables -I FORWARD 1 -j TODO-CLUSTER-FWD
+  # Pods reach the machine itself only at the API relay; replies to the host's own connections
+  # (probes, port-forward) pass, the machine's other listeners stay out of reach.
+  iptables -N TODO-CLUSTER-IN 2>/dev/null || iptables -F TODO-CLUSTER-IN
+  iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -d "$KUBE_BRIDGE_IP" -p tcp --dport "$KUBE_API_PORT" -j ACCEPT
+  iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -j DROP
+  while iptables -D INPUT -j TODO-CLUSTER-IN 2>/dev/null; do :; done
+  iptables -I INPUT 1 -j TODO-CLUSTER-IN
 }
 
 # _kube_iptables_clean: removes the chains kube-proxy, the kubelet and the CNI plugins created
@@ -762,7 +804,9 @@ PY
 _kube_check_dns() {
   local port pf ok=1 log="$KUBE_CLUSTER_LOGS/port-forward-dns.log" i
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  kctl -n kube-system port-forward --address 127.0.0.1 svc/kube-dns "$port:53" >"$log" 2>&1 &
+  # The binary itself, not the kctl function: $! must be kubectl's PID for the kill below.
+  "$KUBE_BIN/kubectl" --kubeconfig "$KUBE_KUBECONFIG" -n kube-system port-forward --address 127.0.0.1 \
+    svc/kube-dns "$port:53" >"$log" 2>&1 &
   pf=$!
   for i in $(seq 30); do
     grep -q Forwarding "$log" && break
@@ -778,8 +822,7 @@ _kube_check_dns() {
 # which a non-root pod (PostgreSQL as UID 10001) cannot write and fsGroup does not change for
 # host paths; this watcher makes new volume directories 0777, as Minikube's provisioner does.
 _kube_pv_perms() {
-  # Remember whether we made the directory, so `down` removes it (and the volumes) only then.
-  [ -d "$KUBE_HOSTPATH_DIR" ] || { mkdir -p "$KUBE_HOSTPATH_DIR"; touch "$KUBE_STATE/hostpath.ours"; }
+  mkdir -p "$KUBE_HOSTPATH_DIR"
   find "$KUBE_HOSTPATH_DIR" -mindepth 1 -maxdepth 1 -type d -exec chmod 0777 {} +
   # shellcheck disable=SC2016 # $1 and $d belong to the inner shell.
   _kube_start kube-pv-perms bash -c 'inotifywait -m -q -e create -e moved_to --format "%w%f" "$1" | while read -r d; do [ -d "$d" ] && chmod 0777 "$d"; done' _ "$KUBE_HOSTPATH_DIR"
@@ -827,6 +870,7 @@ kube_up() {
   mkdir -p "$KUBE_STATE" "$KUBE_RUN" "$L"
   chmod 0700 "$KUBE_STATE"
   _kube_sysctls_set
+  _kube_note_paths
   _kube_pki
   _kube_configs
   _kube_net_up
@@ -953,7 +997,7 @@ kube_down() {
   _kube_net_down
   _kube_cgroups_clean
   _kube_sysctls_restore
-  [ -f "$KUBE_STATE/hostpath.ours" ] && rm -rf "$KUBE_HOSTPATH_DIR"
+  _kube_host_paths_clean
   rm -rf "$KUBE_STATE" "$KUBE_RUN"
   say "cluster down in $((SECONDS - start)) s"
 }
