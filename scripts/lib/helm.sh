@@ -2,10 +2,11 @@
 # ensure_helm: puts the pinned Helm v3 CLI on PATH. Sourced after scripts/lib/common.sh.
 # Uses a helm already on PATH when it is the pinned version; otherwise builds the official CLI
 # from source with `go install` (the Go module proxy is reachable where container registries and
-# release downloads are not) into $CACHE_DIR/bin, so later runs reuse the binary.
+# release downloads are not) into $TOOLS_DIR/helm-<version>, so later runs and fresh clones reuse the binary.
 
 HELM_VERSION="v3.22.0"
-HELM_BIN_DIR="$CACHE_DIR/bin"
+# Outside the repository (TOOLS_DIR), so a fresh clone (CI) reuses the build.
+HELM_BIN_DIR="$TOOLS_DIR/helm-$HELM_VERSION"
 
 _helm_version_of() { "$1" version --template '{{.Version}}' 2>/dev/null || true; }
 
