@@ -26,6 +26,10 @@ KUBERNETES_PROVIDER_MODULE="github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0
 KUBERNETES_PROVIDER_MODULE_TAG="v4.25.0"
 ENGINE_DIR="$TOOLS_DIR/engine"
 ENGINE_BIN="$ENGINE_DIR/bin"
+# Providers stay off PATH (the CLI warns about every "ambient" plugin found there) and are installed
+# as regular plugins of ENGINE_HOME, the PULUMI_HOME of everything that uses this engine.
+ENGINE_PROVIDERS="$ENGINE_DIR/providers"
+ENGINE_HOME="$ENGINE_DIR/home"
 ENGINE_LOGS="$ENGINE_DIR/logs"
 
 # provider_version NAME: the provider version = the Python SDK pin in requirements.txt (one source).
@@ -49,10 +53,37 @@ _engine_want() {
 }
 ENGINE_TOOLS=(pulumi pulumi-language-python pulumi-resource-random pulumi-resource-docker pulumi-resource-kubernetes)
 
+# _engine_path TOOL: where a built tool lives (providers apart from the CLI and language host).
+_engine_path() {
+  case "$1" in
+    pulumi-resource-*) printf '%s/%s\n' "$ENGINE_PROVIDERS" "$1" ;;
+    *) printf '%s/%s\n' "$ENGINE_BIN" "$1" ;;
+  esac
+}
+
 _engine_have() {
   local tool="$1" stamp
   stamp="$(_engine_stamp "$tool")"
-  [ -x "$ENGINE_BIN/$tool" ] && [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$(_engine_want "$tool")" ]
+  [ -x "$(_engine_path "$tool")" ] && [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$(_engine_want "$tool")" ] \
+    && _plugin_installed "$tool"
+}
+
+# _plugin_installed TOOL: a provider is usable once installed as a plugin of ENGINE_HOME.
+_plugin_installed() {
+  local tool="$1" name
+  case "$tool" in pulumi-resource-*) ;; *) return 0 ;; esac
+  name="${tool#pulumi-resource-}"
+  [ -x "$ENGINE_HOME/plugins/resource-$name-v$(provider_version "$name")/$tool" ]
+}
+
+# _install_plugin TOOL: registers a built provider under exactly the version it was built as.
+_install_plugin() {
+  local tool="$1" name version
+  name="${tool#pulumi-resource-}"
+  version="$(provider_version "$name")"
+  PULUMI_HOME="$ENGINE_HOME" "$ENGINE_BIN/pulumi" plugin install resource "$name" "$version" \
+    --file "$ENGINE_PROVIDERS/$tool" >/dev/null \
+    || die "pulumi plugin install resource $name $version --file $ENGINE_PROVIDERS/$tool failed (see above)."
 }
 
 # engine_missing: one line per tool that is absent or built for another pin; silent when complete.
@@ -81,7 +112,7 @@ ensure_engine_env() {
   missing="$(engine_missing)"
   [ -z "$missing" ] || die "the Pulumi engine is incomplete:
 $missing"
-  export PATH="$ENGINE_BIN:$PATH"
+  export PATH="$ENGINE_BIN:$PATH" PULUMI_HOME="$ENGINE_HOME"
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 }
@@ -182,7 +213,7 @@ _build_provider() {
   module="$(cd "$work/provider" && go mod edit -json | jq -r .Module.Path)"
   _timed "pulumi-resource-$name" bash -c "cd '$work/provider' \
     && VERSION='$version' go generate ./cmd/pulumi-resource-$name \
-    && CGO_ENABLED=0 go build -o '$ENGINE_BIN/pulumi-resource-$name' \
+    && CGO_ENABLED=0 go build -o '$ENGINE_PROVIDERS/pulumi-resource-$name' \
        -ldflags '-s -w -X $module/pkg/version.Version=$version' ./cmd/pulumi-resource-$name"
   rm -rf "$work"
   _stamp "pulumi-resource-$name" "source $(git -C "$repo" rev-parse "v$version^{commit}")"
@@ -204,7 +235,7 @@ _build_kubernetes_provider() {
     -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$version")
   _timed pulumi-resource-kubernetes bash -c "cd '$work' \
     && VERSION='$version' go generate ./cmd/pulumi-resource-kubernetes \
-    && CGO_ENABLED=0 go build -mod=mod -o '$ENGINE_BIN/pulumi-resource-kubernetes' \
+    && CGO_ENABLED=0 go build -mod=mod -o '$ENGINE_PROVIDERS/pulumi-resource-kubernetes' \
        -ldflags '-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version' ./cmd/pulumi-resource-kubernetes"
   rm -rf "$work"
   _stamp pulumi-resource-kubernetes "source $KUBERNETES_PROVIDER_MODULE (= tag $KUBERNETES_PROVIDER_MODULE_TAG)"
@@ -244,10 +275,15 @@ _engine_source() {
 build_engine() {
   have go || die "Go is not installed; install Go 1.25+ (https://go.dev/doc/install) and run again."
   apt_install jq time patch git
-  mkdir -p "$ENGINE_BIN" "$ENGINE_LOGS" "$ENGINE_DIR/work"
+  mkdir -p "$ENGINE_BIN" "$ENGINE_PROVIDERS" "$ENGINE_HOME" "$ENGINE_LOGS" "$ENGINE_DIR/work"
   local tool repo skipped=()
   for tool in "${ENGINE_TOOLS[@]}"; do
     if _engine_have "$tool"; then continue; fi
+    # Built already, only not registered as a plugin yet.
+    if [ -x "$(_engine_path "$tool")" ] && [ "$(head -n1 "$(_engine_stamp "$tool")" 2>/dev/null)" = "$(_engine_want "$tool")" ]; then
+      _install_plugin "$tool"
+      continue
+    fi
     repo="$(_engine_source "$tool")"
     if [ -z "$repo" ]; then
       warn "cannot build $tool: its source is missing. $(_engine_build_hint "$tool")"
@@ -261,6 +297,7 @@ build_engine() {
       pulumi-resource-docker) _build_provider docker "$repo" "provider patches" ;;
       pulumi-resource-kubernetes) _build_kubernetes_provider ;;
     esac
+    case "$tool" in pulumi-resource-*) _install_plugin "$tool" ;; esac
   done
   rm -rf "$ENGINE_DIR/work"
   [ ${#skipped[@]} -eq 0 ] || die "not built (sources missing): ${skipped[*]}; see the lines above."

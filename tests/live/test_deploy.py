@@ -206,7 +206,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     env = {
         **os.environ,
         "KUBECONFIG": _env("TODO_LIVE_KUBECONFIG"),
-        "PULUMI_HOME": str(tmp / "home"),
+        "PULUMI_HOME": os.environ.get("PULUMI_HOME") or str(tmp / "home"),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
         "NO_COLOR": "1",

@@ -129,7 +129,8 @@ def make_workspace(tmp: Path, kubeconfig: Path) -> Workspace:
     env = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
-        "PULUMI_HOME": str(tmp / "home"),
+        # The engine's home (scripts/lib/engine.sh) holds the providers installed as plugins.
+        "PULUMI_HOME": os.environ.get("PULUMI_HOME") or str(tmp / "home"),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
