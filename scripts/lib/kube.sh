@@ -7,9 +7,22 @@
 #   kube_down      stops all of it and removes everything the cluster added to the machine
 #   kube_status    reports the components and their PIDs
 #
-# Built artefacts live under $KUBE_TOOLS (outside the repository, reused by fresh clones);
-# runtime state under $KUBE_STATE (certs, etcd data, containerd root, kubelet root, logs) and
-# $KUBE_RUN (sockets, pid files); `down` deletes both.
+# Where things are:
+#   $KUBE_TOOLS = $TOOLS_DIR/kubernetes   binaries and images (outside the repository, reused by
+#                                         fresh clones); build logs in $TOOLS_DIR/logs
+#   $KUBE_STATE = /var/lib/todo-cluster   PKI, kubeconfigs, etcd data, containerd and kubelet roots
+#   $KUBE_RUN   = /run/todo-cluster       sockets, pid files
+#   $TOOLS_DIR/logs/cluster/NAME.log      each component's output (kept after `down`)
+# Clients: kubeconfig $KUBE_KUBECONFIG, context todo-local (admin, system:masters).
+# Listeners: 127.0.0.1 (etcd 23790/23800, API server 6443, controller-manager 10257, scheduler
+# 10259, kubelet healthz 10248, kube-proxy 10249/10256, containerd streaming) and the bridge
+# address 10.244.0.1 (kubelet 10250, the API relay 6443). Nothing else.
+# Images: the kubelet's containerd pulls 127.0.0.1:5000/... and localhost:5000/... over plain HTTP
+# (by digest or tag); the pause and CoreDNS images are imported at `up`, never pulled.
+# `down` removes: the processes (by PID), pod sandboxes (CRI, so CNI tears their network down),
+# leftover shims, mounts under the cluster's directories, the bridge and veths, the routes, the
+# KUBE-*/CNI-*/TODO-CLUSTER-* iptables and ip6tables chains, the kubepods cgroups, the kernel
+# settings (restored), the hard-coded host paths `up` created, both directories above.
 
 # Pinned versions: the only place they are named.
 KUBE_VERSION="v1.34.2"
@@ -309,6 +322,9 @@ _kube_pki() {
   _kube_cert proxy system:kube-proxy "" clientAuth ""
   _kube_cert kubelet "system:node:$KUBE_NODE" system:nodes clientAuth ""
   _kube_cert kubelet-serving "$KUBE_NODE" "" serverAuth "DNS:$KUBE_NODE,IP:$KUBE_BRIDGE_IP"
+  # The front-proxy pair (as kubeadm's): delegated authentication in the controller-manager and
+  # scheduler reads its CA, and aggregated APIs (metrics-server) would need it.
+  _kube_cert front-proxy-client front-proxy-client "" clientAuth ""
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KUBE_PKI/sa.key" 2>/dev/null
   openssl pkey -in "$KUBE_PKI/sa.key" -pubout -out "$KUBE_PKI/sa.pub" 2>/dev/null
   _kube_kubeconfig admin todo-admin
@@ -897,6 +913,10 @@ kube_up() {
     --authorization-mode=Node,RBAC \
     --enable-admission-plugins=NodeRestriction,PodSecurity \
     --enable-aggregator-routing=true \
+    --requestheader-client-ca-file="$KUBE_PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$KUBE_PKI/front-proxy-client.crt" --proxy-client-key-file="$KUBE_PKI/front-proxy-client.key" \
     --allow-privileged=false --profiling=false
   _kube_wait 120 kube-apiserver "$L/kube-apiserver.log" kctl get --raw /readyz
 
