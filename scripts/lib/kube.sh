@@ -521,12 +521,13 @@ _kube_preflight() {
     [ -d "/sys/fs/cgroup/$c" ] || [ -f /sys/fs/cgroup/cgroup.controllers ] \
       || die "cgroup controller $c is not mounted at /sys/fs/cgroup/$c; the kubelet needs it."
   done
-  # The pod and service ranges must be free: never shadow a route the machine already has.
-  local r
+  # The pod and service ranges must be free: no route inside or around them (but the default
+  # route and our own) and no address in them, so we never shadow the machine's own networks.
+  local r found
   for r in "$KUBE_POD_CIDR" "$KUBE_SERVICE_CIDR"; do
-    if ip -4 route show root "${r%.*}.0/16" | grep -v -e "$KUBE_BRIDGE" -e '^blackhole' | grep -q .; then
-      die "the machine already routes part of ${r%.*}.0/16 ($(ip -4 route show root "${r%.*}.0/16" | head -n1)); change KUBE_POD_CIDR/KUBE_SERVICE_CIDR in scripts/lib/kube.sh."
-    fi
+    found="$( { ip -4 route show root "$r"; ip -4 route show match "$r"; } | grep -v -e '^default' -e "dev $KUBE_BRIDGE" -e '^blackhole' || true)"
+    found+="$(ip -4 -o addr show | grep -v " $KUBE_BRIDGE " | awk '{print $4}' | grep -F "${r%.*}." || true)"
+    [ -z "$found" ] || die "the machine already uses part of $r ($(printf '%s' "$found" | head -n1)); change KUBE_POD_CIDR/KUBE_SERVICE_CIDR in scripts/lib/kube.sh."
   done
   local port
   for port in 23790 23800 "$KUBE_API_PORT" 10257 10259 10248 10249 10256; do
