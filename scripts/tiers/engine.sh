@@ -29,6 +29,7 @@ tier_engine() {
   ensure_standin_bases
   ensure_registry
   kube_up
+  export PATH="$KUBE_BIN:$PATH"
   # Only the registry is this tier's to stop; the cluster stays up for the live tier and reruns.
   trap stop_registry EXIT
   export TODO_ENGINE_KUBECONFIG="$KUBE_KUBECONFIG" TODO_ENGINE_REGISTRY="$REGISTRY_ADDR"

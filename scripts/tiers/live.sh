@@ -43,6 +43,7 @@ tier_live() {
   ensure_standin_bases
   ensure_registry
   kube_up
+  export PATH="$KUBE_BIN:$PATH"
   trap stop_registry EXIT
   (cd "$REPO_ROOT/frontend" && [ -d node_modules ] || npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (the browser scenario needs playwright-core)."
