@@ -88,7 +88,12 @@ CASES = [
             "pulumi config set --secret databaseUrl <value> --stack staging",
         ],
     ),
-    ("staging", {}, {"registryPassword": "x"}, ["has 1 invalid setting(s)", "databaseUrl = (not set)"]),
+    (
+        "staging",
+        {},
+        {"registryPassword": "fake-token-x1"},
+        ["has 1 invalid setting(s)", "databaseUrl = (not set)"],
+    ),
     (
         "dev",
         {"agentEngine": "openai", "openaiApiKey": "sk-in-plain-text"},
