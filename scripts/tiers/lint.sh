@@ -32,5 +32,6 @@ tier_lint() {
     helm lint --strict charts/todo-chatbot --values "$values_file"
   done
   say "hadolint (Dockerfiles: the images, the naive benchmark one, the test stand-ins)"
-  "$VENV/bin/hadolint" --no-color dockerfiles/*.Dockerfile bench/images/*.Dockerfile tests/images/standins/*.Dockerfile tests/e2e/*.Dockerfile
+  "$VENV/bin/hadolint" --no-color dockerfiles/*.Dockerfile bench/images/*.Dockerfile tests/images/standins/*.Dockerfile \
+    tests/e2e/*.Dockerfile tests/live/standins/*.Dockerfile
 }
