@@ -3,6 +3,9 @@ secrets, required keys) and the program's messages agree, and a user sees one cl
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+
 import pytest
 
 from tests.support.pulumi_cli import Workspace
@@ -10,11 +13,22 @@ from tests.unit.test_config_errors import CASES
 
 
 @pytest.fixture(scope="module")
-def stacks(module_workspace: Workspace) -> Workspace:
-    module_workspace.new_stack("dev")
-    module_workspace.new_stack("staging")
-    module_workspace.pulumi("stack", "select", "dev")
-    return module_workspace
+def stacks(module_workspace: Workspace, standins: dict[str, str]) -> Iterator[Workspace]:
+    ws = module_workspace
+    ws.new_stack("dev")
+    ws.new_stack("staging")
+    # Should anything build, it builds from local stand-ins (never a pull from Docker Hub) into the
+    # local registry, and anything created lands in a namespace of its own.
+    namespace = f"engine-config-{secrets.token_hex(3)}"
+    for stack in ("dev", "staging"):
+        for key, image in standins.items():
+            ws.set(stack, key, image)
+        ws.set(stack, "namespace", namespace)
+    ws.set("staging", "registry", "localhost:5000/staging")
+    ws.pulumi("stack", "select", "dev")
+    yield ws
+    for stack in ("dev", "staging"):
+        ws.pulumi("destroy", "--yes", "--stack", stack, timeout=600)
 
 
 def _cli_value(value: object) -> str:
@@ -77,3 +91,14 @@ def test_a_plaintext_value_for_a_secret_key_is_refused(stacks: Workspace) -> Non
     assert preview.returncode != 0
     assert "todo-chatbot:databaseUrl = (hidden: secret): is stored in plaintext" in preview.output
     assert "pulumi config set --secret databaseUrl" in preview.output and "hunter2" not in preview.output
+
+
+def test_an_unreachable_registry_stops_up_before_any_build(stacks: Workspace) -> None:
+    stacks.set("dev", "registry", "127.0.0.1:9")
+    try:
+        up = stacks.pulumi("up", "--yes", "--stack", "dev", check=False)
+    finally:
+        stacks.pulumi("config", "rm", "registry", "--stack", "dev")
+    assert up.returncode != 0
+    assert "registry 127.0.0.1:9 does not answer" in up.output and "pulumi config set registry" in up.output
+    assert "Traceback" not in up.output and "images-backend" not in up.output, up.output[-3000:]

@@ -139,6 +139,7 @@ def make_workspace(tmp: Path, kubeconfig: Path) -> Workspace:
         "NO_COLOR": "1",
     }
     env.pop("PULUMI_ACCESS_TOKEN", None)
+    env.pop("TODO_PREFLIGHT", None)  # the real program always checks the registry and the cluster
     return Workspace(root=root, env=env)
 
 

@@ -209,6 +209,20 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
+@contextlib.contextmanager
+def _no_preflight() -> Iterator[None]:
+    """The program's network preflights (registry, kube context) have nothing to reach under mocks."""
+    old = os.environ.get("TODO_PREFLIGHT")
+    os.environ["TODO_PREFLIGHT"] = "off"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TODO_PREFLIGHT"]
+        else:
+            os.environ["TODO_PREFLIGHT"] = old
+
+
 def run_program(
     stack: str,
     overrides: Mapping[str, object] | None = None,
@@ -240,6 +254,6 @@ def run_program(
     def program() -> None:
         runpy.run_path(str(MAIN), run_name="__main__")
 
-    with _cwd(context):
+    with _cwd(context), _no_preflight():
         _sync_await(run_in_stack(program))
     return run
