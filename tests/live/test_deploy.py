@@ -409,8 +409,27 @@ def test_a_killed_backend_pod_loses_nothing(deployment: Deployment) -> None:
                 time.sleep(0.5)
         METRICS["killed_backend_to_serving_s"] = round(time.monotonic() - start, 1)
         assert "buy milk" in reply["reply"]
+        # Then the replacement pod alone serves the same conversation from PostgreSQL.
+        while set(deployment.pods().get("backend", {})) in (set(), {pod}) or not _ready(
+            deployment, "backend"
+        ):
+            assert time.monotonic() - start < 180, "no replacement backend pod became ready within 3 minutes"
+            time.sleep(0.5)
+        METRICS["killed_backend_replacement_ready_s"] = round(time.monotonic() - start, 1)
+        reply = user.chat("what's left?", first["conversation_id"])
+        assert "buy milk" in reply["reply"]
         conversation = user.call("GET", f"/api/conversations/{first['conversation_id']}")
-        assert len(conversation["messages"]) == 4
+        assert len(conversation["messages"]) == 6
+
+
+def _ready(deployment: Deployment, component: str) -> bool:
+    """Every pod of the component is Ready (a terminating one has left the list)."""
+    listed = deployment.json("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/component={component}")
+    pods = [p for p in listed["items"] if not p["metadata"].get("deletionTimestamp")]
+    return bool(pods) and all(
+        any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+        for p in pods
+    )
 
 
 def test_a_restarted_database_keeps_the_data(deployment: Deployment) -> None:
