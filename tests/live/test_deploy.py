@@ -368,8 +368,10 @@ def test_a_second_up_changes_nothing_and_rolls_nothing(deployment: Deployment) -
 
 def test_a_one_line_change_rolls_only_that_deployment(deployment: Deployment) -> None:
     before = deployment.pods()
-    source = deployment.root / "frontend/src/main.tsx"
-    source.write_text(source.read_text() + "\n// live tier: a one-line change\n")
+    # A file the image carries byte for byte (a comment in main.tsx would be minified away: a new
+    # tag, the same digest, and rightly no roll).
+    source = deployment.root / "frontend/nginx/security-headers.conf"
+    source.write_text(source.read_text() + "# live tier: a one-line change\n")
     steps = json.loads(deployment.pulumi("preview", "--json").stdout)["steps"]
     retagged = {
         step["urn"].rsplit("::", 1)[1]
