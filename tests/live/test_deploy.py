@@ -106,11 +106,11 @@ class Deployment:
         return json.loads(self.kubectl(*args, "-o", "json"))
 
     def pods(self) -> dict[str, dict[str, str]]:
-        """Running pods of the release by component: {component: {pod name: uid}}."""
+        """Running pods of the release by component, terminating ones left out: {component: {name: uid}}."""
         listed = self.json("-n", NAMESPACE, "get", "pods")
         by_component: dict[str, dict[str, str]] = {}
         for pod in listed["items"]:
-            if pod["status"].get("phase") != "Running":
+            if pod["status"].get("phase") != "Running" or pod["metadata"].get("deletionTimestamp"):
                 continue
             component = pod["metadata"]["labels"].get("app.kubernetes.io/component", "")
             by_component.setdefault(component, {})[pod["metadata"]["name"]] = pod["metadata"]["uid"]
