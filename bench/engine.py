@@ -12,6 +12,7 @@ Prints a Markdown table (docs/benchmarks.md "Engine").
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -22,7 +23,6 @@ from pathlib import Path
 from tests.support.pulumi_cli import Result, Workspace, make_workspace, write_kubeconfig
 
 TOOLS_DIR = Path(os.environ.get("TODO_TOOLS_DIR", Path.home() / ".cache" / "todo-chatbot"))
-GLOG_TIME = re.compile(r"^[IWE]\d{4} (\d\d:\d\d:\d\d\.\d{6})")
 
 
 def build_times() -> list[tuple[str, float, float]]:
@@ -41,22 +41,32 @@ def build_times() -> list[tuple[str, float, float]]:
     return [(tool, wall, rss) for tool, (wall, rss) in found.items()]
 
 
-def _stamp(line: str) -> datetime | None:
-    match = GLOG_TIME.match(line)
-    return datetime.strptime(match[1], "%H:%M:%S.%f") if match else None
+def _events(result: Result) -> list[tuple[datetime, str]]:
+    """The CLI's verbose log (JSON lines with a time and a message)."""
+    events = []
+    for line in result.stderr.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "time" in record:
+            events.append(
+                (datetime.fromisoformat(record["time"].replace("Z", "+00:00")), str(record.get("msg", "")))
+            )
+    return events
 
 
 def program_share(result: Result) -> float:
-    """Seconds from the language host's launch to the program's last RegisterResource."""
-    lines = result.stderr.splitlines()
-    start = next(
-        (_stamp(line) for line in lines if "pulumi-language-python" in line and "aunching" in line), None
-    )
-    registrations = [_stamp(line) for line in lines if "RegisterResource" in line]
-    end = next((stamp for stamp in reversed(registrations) if stamp), None)
-    if start is None or end is None:
-        raise SystemExit("the verbose log has no language host launch or RegisterResource line")
-    return (end - start).total_seconds()
+    """Seconds from the launch of the language host that runs the program (the last launch) to the
+    program's last registration (the stack's outputs)."""
+    events = _events(result)
+    launches = [t for t, msg in events if "Launching plugin 'python'" in msg]
+    ends = [
+        t for t, msg in events if "RegisterResourceOutputs received" in msg and "pulumi:pulumi:Stack" in msg
+    ]
+    if not launches or not ends:
+        raise SystemExit("the verbose log has no language host launch or final RegisterResourceOutputs")
+    return (ends[-1] - launches[-1]).total_seconds()
 
 
 def preview(ws: Workspace) -> Result:
