@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.pulumi_cli import Workspace, changes
+from tests.support.pulumi_cli import Workspace, changes, retagged
 
 RELEASE_URN = (
     "urn:pulumi:dev::todo-chatbot::todo:index:ChatbotRelease$kubernetes:helm.sh/v3:Release::release-chart"
@@ -123,13 +123,6 @@ def test_a_change_in_one_service_retags_only_its_image(deployed: Deployed) -> No
         steps = ws.preview("dev", "--exclude", RELEASE_URN).json()["steps"]
     finally:
         source.write_text(original)
-    retagged = {
-        step["urn"].rsplit("::", 1)[1]
-        for step in steps
-        if step["op"] != "same"
-        and step.get("oldState", {}).get("inputs", {}).get("imageName")
-        != step.get("newState", {}).get("inputs", {}).get("imageName")
-    }
-    assert retagged == {"images-frontend"}, steps
+    assert retagged(steps) == {"images-frontend"}, steps
     # pulumi-docker hashes the whole shared build context, so it also plans a (cached, byte-identical)
     # rebuild of the other images: their tags and digests stay, so the release changes one image only.

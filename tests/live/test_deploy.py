@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.pulumi_cli import copy_project
+from tests.support.pulumi_cli import copy_project, retagged
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "todo"
@@ -373,14 +373,7 @@ def test_a_one_line_change_rolls_only_that_deployment(deployment: Deployment) ->
     source = deployment.root / "frontend/nginx/security-headers.conf"
     source.write_text(source.read_text() + "# live tier: a one-line change\n")
     steps = json.loads(deployment.pulumi("preview", "--json").stdout)["steps"]
-    retagged = {
-        step["urn"].rsplit("::", 1)[1]
-        for step in steps
-        if step["op"] != "same"
-        and step.get("oldState", {}).get("inputs", {}).get("imageName")
-        != step.get("newState", {}).get("inputs", {}).get("imageName")
-    }
-    assert retagged == {"images-frontend"}, retagged
+    assert retagged(steps) == {"images-frontend"}, steps
     assert any(s["op"] == "update" and s["urn"].endswith("::release-chart") for s in steps), (
         "no release update"
     )

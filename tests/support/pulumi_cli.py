@@ -155,3 +155,14 @@ def changes(preview: Result) -> dict[str, int]:
     """The preview's change summary, e.g. {"create": 16} or {"same": 15, "update": 1}."""
     summary: dict[str, int] = preview.json().get("changeSummary", {})
     return summary
+
+
+def retagged(steps: list[dict[str, Any]]) -> set[str]:
+    """Names of the resources whose `imageName` (the content tag) a preview's steps change."""
+    return {
+        step["urn"].rsplit("::", 1)[1]
+        for step in steps
+        if step["op"] != "same"
+        and step.get("oldState", {}).get("inputs", {}).get("imageName")
+        != step.get("newState", {}).get("inputs", {}).get("imageName")
+    }
