@@ -366,6 +366,33 @@ def test_a_second_up_changes_nothing_and_rolls_nothing(deployment: Deployment) -
     assert deployment.pods() == before
 
 
+def test_a_refresh_then_preview_still_changes_nothing(deployment: Deployment) -> None:
+    # pulumi-kubernetes#2660: a Helm Release once showed a diff after every refresh.
+    deployment.pulumi("refresh", "--yes")
+    preview = deployment.pulumi("preview", "--json")
+    assert set(json.loads(preview.stdout).get("changeSummary", {})) == {"same"}, preview.stdout[-3000:]
+
+
+def test_a_change_in_the_local_chart_reaches_the_release(deployment: Deployment) -> None:
+    # pulumi-kubernetes#2118: template changes of a local chart were once not picked up.
+    before = deployment.pods()
+    notes = deployment.root / "charts/todo-chatbot/templates/NOTES.txt"
+    notes.write_text(notes.read_text() + "\nlive-tier chart change marker\n")
+    steps = json.loads(deployment.pulumi("preview", "--json").stdout)["steps"]
+    changed = {s["urn"].rsplit("::", 1)[1] for s in steps if s["op"] != "same"}
+    assert "release-chart" in changed and not retagged(steps), changed
+    deployment.up()
+    shown = subprocess.run(
+        ["helm", "get", "notes", RELEASE, "-n", NAMESPACE, "--kube-context", deployment.context],
+        env=deployment.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "live-tier chart change marker" in shown
+    assert deployment.pods() == before, "a NOTES change rolled pods"
+
+
 def test_a_one_line_change_rolls_only_that_deployment(deployment: Deployment) -> None:
     before = deployment.pods()
     # A file the image carries byte for byte (a comment in main.tsx would be minified away: a new
