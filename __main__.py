@@ -1,44 +1,20 @@
 """Todo Chatbot stack: build and push the three images, create the Secrets, install the Helm chart."""
 
-import os
-
 import pulumi
 
+from components import preflight
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
-from components.kubecontext import context_problem, is_minikube
-from components.preflight import registry_problem
+from components.kubecontext import is_minikube
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
 from components.secrets import AppSecrets, AppSecretsArgs
-from components.settings import ConfigError, load_settings
+from components.settings import load_settings
 
 # The whole config map too, so a misspelt key is reported instead of silently ignored.
 settings = load_settings(pulumi.Config(), pulumi.get_stack(), pulumi.runtime.config.CONFIG.get())
 
-# Network preflights; the mock tests (no cluster, no registry) switch them off with TODO_PREFLIGHT=off.
-preflight = os.environ.get("TODO_PREFLIGHT", "on") != "off"
-
-# A preview against a cluster that does not answer skips every server-side check: say so.
-if preflight and pulumi.runtime.is_dry_run():
-    problem = context_problem(settings.cluster.kube_context)
-    if problem:
-        pulumi.log.warn(
-            f"{problem}: this preview ran without the API server's dry run, so it cannot show admission,"
-            " schema or conflict errors. Start the cluster (minikube start) or fix kubeContext"
-            f" (pulumi config set kubeContext <context> --stack {settings.stack})."
-        )
-
-# An update pushes every image: stop before the builds when the registry does not answer.
-if (
-    preflight
-    and not pulumi.runtime.is_dry_run()
-    and (problem := registry_problem(settings.images.registry_server))
-):
-    raise ConfigError(
-        f"{problem}: the images cannot be pushed. Start it (Minikube: minikube addons enable registry,"
-        " then scripts/up forwards localhost:5000) or point the stack at one that answers"
-        f" (pulumi config set registry HOST[:PORT] --stack {settings.stack})."
-    )
+# A silent cluster (preview) or registry (up) is named before anything is declared.
+preflight.check(settings)
 
 # Images first: a missing Dockerfile stops the program before anything is declared.
 images = Images(

@@ -1,9 +1,22 @@
-"""Checks `pulumi up` makes before building anything: a registry that does not answer would
-otherwise fail each image's push after its build, followed by the SDK's traceback."""
+"""What the program checks in the outside world before it declares anything.
+
+- preview: a kube context that does not answer makes the provider skip its server-side dry runs
+  silently; the preview says so instead.
+- up: a registry that does not answer would fail each image's push after its build, followed by the
+  SDK's traceback; the update stops first with one message.
+
+The mock tests (no cluster, no registry) switch these off with TODO_PREFLIGHT=off.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
+
+import pulumi
+
+from components.kubecontext import context_problem
+from components.settings import ConfigError, StackSettings
 
 PROBE_SECONDS = 3.0
 
@@ -16,3 +29,26 @@ def registry_problem(registry_server: str) -> str | None:
             return None
     except OSError as error:
         return f"registry {registry_server} does not answer ({error.strerror or error})"
+
+
+def check(settings: StackSettings) -> None:
+    """Warn (preview) or stop (up) when the cluster or the registry of the stack does not answer."""
+    if os.environ.get("TODO_PREFLIGHT", "on") == "off":
+        return
+    fix_context = f"pulumi config set kubeContext <context> --stack {settings.stack}"
+    if pulumi.runtime.is_dry_run():
+        problem = context_problem(settings.cluster.kube_context)
+        if problem:
+            pulumi.log.warn(
+                f"{problem}: this preview ran without the API server's dry run, so it cannot show"
+                f" admission, schema or conflict errors. Start the cluster (minikube start) or fix"
+                f" kubeContext ({fix_context})."
+            )
+        return
+    problem = registry_problem(settings.images.registry_server)
+    if problem:
+        raise ConfigError(
+            f"{problem}: the images cannot be pushed. Start it (Minikube: minikube addons enable registry,"
+            " then scripts/up forwards localhost:5000) or point the stack at one that answers"
+            f" (pulumi config set registry HOST[:PORT] --stack {settings.stack})."
+        )
