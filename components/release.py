@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -15,6 +17,18 @@ from components.settings import ReleaseSettings
 
 CHART_PATH = "./charts/todo-chatbot"
 CHART_NAME = "todo-chatbot"
+
+
+def chart_digest(chart_path: str) -> str:
+    """A short hash of every file of the local chart: the Release's description carries it, because
+    pulumi-kubernetes does not see a template change of a local chart by itself (seen with 4.25.0,
+    pulumi-kubernetes#2118); a changed description makes it upgrade with the chart as it is now."""
+    root = Path(chart_path)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def chart_fullname(release_name: str, chart_name: str = CHART_NAME) -> str:
@@ -137,6 +151,7 @@ class ChatbotRelease(pulumi.ComponentResource):
                 timeout=settings.timeout_seconds,
                 wait_for_jobs=True,
                 max_history=10,
+                description=f"chart {chart_digest(args.chart_path)}",
             ),
             # Pods must find their images pushed and their Secrets present, or the rollout would stall.
             opts=pulumi.ResourceOptions(

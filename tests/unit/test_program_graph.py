@@ -355,3 +355,15 @@ def test_database_image_goes_through_the_stack_registry_by_digest(context: Path)
     assert "images-postgres" not in {i.name for i in staging.of_type(IMAGE)}, (
         "external databases need no image"
     )
+
+
+def test_a_chart_change_alone_changes_the_release(context: Path) -> None:
+    # The provider misses template changes of a local chart (pulumi-kubernetes#2118, seen live).
+    before = unwrap(run_program("dev", context=context).one(RELEASE).inputs)
+    (context / "charts/todo-chatbot/templates").mkdir(parents=True, exist_ok=True)
+    (context / "charts/todo-chatbot/templates/extra.yaml").write_text("# a template change\n")
+    after = unwrap(run_program("dev", context=context).one(RELEASE).inputs)
+    assert before["description"] != after["description"]
+    assert {k: v for k, v in before.items() if k != "description"} == {
+        k: v for k, v in after.items() if k != "description"
+    }
