@@ -8,21 +8,21 @@ source "$REPO_ROOT/scripts/lib/docker.sh"
 source "$REPO_ROOT/scripts/lib/engine.sh"
 source "$REPO_ROOT/scripts/lib/kube.sh"
 
-# _cluster_missing: one line when the cluster's binaries are not built (scripts/cluster build).
-_cluster_missing() {
-  local component
+# real_tools_missing TIER: prints why TIER cannot run here (the engine or the cluster's binaries
+# are not built), one line per missing tool with the command that builds it; silent when all are.
+real_tools_missing() {
+  local tier="$1" missing component
+  missing="$(engine_missing)"
   for component in "${KUBE_COMPONENTS[@]}"; do
-    [ -x "$KUBE_BIN/$component" ] || { echo "Kubernetes $KUBE_VERSION ($component) is not built; build it: scripts/cluster build"; return 0; }
+    [ -x "$KUBE_BIN/$component" ] || { missing+="${missing:+$'\n'}Kubernetes $KUBE_VERSION ($component) is not built; build it: scripts/cluster build"; break; }
   done
+  [ -z "$missing" ] || printf '%s\n' "$missing" | sed "s/^/$tier tier skipped: /" >&2
+  [ -n "$missing" ]
 }
 
-tier_engine() {
-  local missing
-  missing="$(engine_missing; _cluster_missing)"
-  if [ -n "$missing" ]; then
-    printf 'engine tier skipped: %s\n' "$missing" | sed '2,$s/^/engine tier skipped: /' >&2
-    return "$TIER_SKIPPED"
-  fi
+# start_real_stack: the engine on PATH, dockerd with the stand-in bases, the registry and the
+# cluster. Only the registry is the tier's to stop; the cluster stays up for the next tier and reruns.
+start_real_stack() {
   ensure_venv
   ensure_engine_env
   ensure_dockerd
@@ -30,8 +30,12 @@ tier_engine() {
   ensure_registry
   kube_up
   export PATH="$KUBE_BIN:$PATH"
-  # Only the registry is this tier's to stop; the cluster stays up for the live tier and reruns.
   trap stop_registry EXIT
+}
+
+tier_engine() {
+  if real_tools_missing engine; then return "$TIER_SKIPPED"; fi
+  start_real_stack
   export TODO_ENGINE_KUBECONFIG="$KUBE_KUBECONFIG" TODO_ENGINE_REGISTRY="$REGISTRY_ADDR"
   export TODO_STANDIN_PYTHON_IMAGE="$STANDIN_PYTHON_IMAGE" TODO_STANDIN_NODE_IMAGE="$STANDIN_NODE_IMAGE"
   export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE"

@@ -4,9 +4,8 @@
 # API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test
 # and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
 # cluster's binaries are not built.
-source "$REPO_ROOT/scripts/lib/docker.sh"
-source "$REPO_ROOT/scripts/lib/engine.sh"
-source "$REPO_ROOT/scripts/lib/kube.sh"
+# The engine tier's file brings docker.sh, engine.sh, kube.sh and the shared start-up.
+source "$REPO_ROOT/scripts/tiers/engine.sh"
 source "$REPO_ROOT/scripts/lib/helm.sh"
 
 LIVE_POSTGRES_RECIPE="$REPO_ROOT/tests/live/standins"
@@ -26,25 +25,10 @@ _live_postgres_image() {
 }
 
 tier_live() {
-  local missing component
-  missing="$(engine_missing)"
-  for component in "${KUBE_COMPONENTS[@]}"; do
-    [ -x "$KUBE_BIN/$component" ] || { missing+="${missing:+$'\n'}Kubernetes $KUBE_VERSION ($component) is not built; build it: scripts/cluster build"; break; }
-  done
-  if [ -n "$missing" ]; then
-    printf 'live tier skipped: %s\n' "$missing" | sed '2,$s/^/live tier skipped: /' >&2
-    return "$TIER_SKIPPED"
-  fi
-  ensure_venv
-  ensure_engine_env
+  if real_tools_missing live; then return "$TIER_SKIPPED"; fi
+  start_real_stack
   ensure_helm
   apt_install chromium fonts-liberation2
-  ensure_dockerd
-  ensure_standin_bases
-  ensure_registry
-  kube_up
-  export PATH="$KUBE_BIN:$PATH"
-  trap stop_registry EXIT
   (cd "$REPO_ROOT/frontend" && [ -d node_modules ] || npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (the browser scenario needs playwright-core)."
   TODO_LIVE_POSTGRES_IMAGE="$(_live_postgres_image)"
