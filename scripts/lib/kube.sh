@@ -51,6 +51,9 @@ KUBE_DNS_IP="10.96.0.10"
 KUBE_BRIDGE="todo-cni0"
 KUBE_BRIDGE_IP="10.244.0.1"
 KUBE_API_PORT="6443"
+# Host ports on the bridge address pods may reach besides the API: where a service "outside the
+# cluster" (the live tier's external PostgreSQL) listens. Nothing else of the machine is reachable.
+KUBE_HOST_SERVICE_PORTS="15450:15459"
 
 KUBE_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 PAUSE_IMAGE="registry.k8s.io/pause:$PAUSE_VERSION"
@@ -616,11 +619,13 @@ _kube_guard() {
   iptables -A TODO-CLUSTER-FWD -o "$KUBE_BRIDGE" -j DROP
   while iptables -D FORWARD -j TODO-CLUSTER-FWD 2>/dev/null; do :; done
   iptables -I FORWARD 1 -j TODO-CLUSTER-FWD
-  # Pods reach the machine itself only at the API relay; replies to the host's own connections
-  # (probes, port-forward) pass, the machine's other listeners stay out of reach.
+  # Pods reach the machine itself only at the API relay and $KUBE_HOST_SERVICE_PORTS on the bridge
+  # address; replies to the host's own connections (probes, port-forward) pass, the machine's
+  # other listeners stay out of reach.
   iptables -N TODO-CLUSTER-IN 2>/dev/null || iptables -F TODO-CLUSTER-IN
   iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
   iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -d "$KUBE_BRIDGE_IP" -p tcp --dport "$KUBE_API_PORT" -j ACCEPT
+  iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -d "$KUBE_BRIDGE_IP" -p tcp --dport "$KUBE_HOST_SERVICE_PORTS" -j ACCEPT
   iptables -A TODO-CLUSTER-IN -i "$KUBE_BRIDGE" -j DROP
   while iptables -D INPUT -j TODO-CLUSTER-IN 2>/dev/null; do :; done
   iptables -I INPUT 1 -j TODO-CLUSTER-IN

@@ -33,6 +33,9 @@ tier_live() {
     || die "npm ci failed in frontend/ (the browser scenario needs playwright-core)."
   TODO_LIVE_POSTGRES_IMAGE="$(_live_postgres_image)"
   export TODO_LIVE_POSTGRES_IMAGE TODO_LIVE_KUBECONFIG="$KUBE_KUBECONFIG" TODO_LIVE_CONTEXT="$KUBE_CONTEXT"
+  # The external-database test serves PostgreSQL on the bridge, to the pod network, on a port pods may reach.
+  export TODO_LIVE_BRIDGE_IP="$KUBE_BRIDGE_IP" TODO_LIVE_POD_CIDR="$KUBE_POD_CIDR"
+  export TODO_LIVE_HOST_PORTS="$KUBE_HOST_SERVICE_PORTS"
   export TODO_STANDIN_PYTHON_IMAGE="$STANDIN_PYTHON_IMAGE" TODO_STANDIN_NODE_IMAGE="$STANDIN_NODE_IMAGE"
   export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE" TODO_LIVE_METRICS="$CACHE_DIR/live-metrics.json"
   run_pytest tests/live

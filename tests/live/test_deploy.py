@@ -9,220 +9,36 @@ Tests run in file order: each builds on the deployment the previous ones left.
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
-import http.cookiejar
 import json
 import os
 import re
-import secrets
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.pulumi_cli import copy_project, retagged
+from tests.live.deployment import Client, Deployment, port_forward, start_deployment
+from tests.support.pulumi_cli import retagged
 
 REPO = Path(__file__).resolve().parents[2]
+# The dev stack's defaults (Pulumi.yaml): namespace, release name, and the chart's fullname of it.
 NAMESPACE = "todo"
 RELEASE = "todo"
 FULLNAME = "todo-todo-chatbot"
 DEPLOYMENTS = ("backend", "mcp", "frontend")
-APP_SECRETS = ("todo-app", "todo-database")
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
 
 
-def _env(name: str) -> str:
-    value = os.environ.get(name, "")
-    if not value:
-        pytest.fail(f"{name} is not set: run the live tier through `scripts/test live`")
-    return value
-
-
-@dataclass
-class Deployment:
-    """The scratch project, its Pulumi backend and the cluster it deployed to."""
-
-    root: Path
-    env: dict[str, str]
-    context: str
-    runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
-    down: bool = False
-
-    def script(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(self.root / "scripts" / name), "--context", self.context, *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        self.runs.append(done)
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"scripts/{name} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-6000:]}"
-            )
-        return done
-
-    def up(self, *args: str, check: bool = True) -> tuple[subprocess.CompletedProcess[str], float]:
-        start = time.monotonic()
-        done = self.script("up", "--registry", "localhost:5000", *args, check=check)
-        return done, time.monotonic() - start
-
-    def pulumi(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["pulumi", *args, "--stack", "dev", "--non-interactive"],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=True,
-        )
-
-    def kubectl(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(
-            ["kubectl", "--context", self.context, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr}")
-        return done.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.kubectl(*args, "-o", "json"))
-
-    def pods(self) -> dict[str, dict[str, str]]:
-        """Running pods of the release by component, terminating ones left out: {component: {name: uid}}."""
-        listed = self.json("-n", NAMESPACE, "get", "pods")
-        by_component: dict[str, dict[str, str]] = {}
-        for pod in listed["items"]:
-            if pod["status"].get("phase") != "Running" or pod["metadata"].get("deletionTimestamp"):
-                continue
-            component = pod["metadata"]["labels"].get("app.kubernetes.io/component", "")
-            by_component.setdefault(component, {})[pod["metadata"]["name"]] = pod["metadata"]["uid"]
-        return by_component
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[str]:
-    """`kubectl port-forward` on loopback, the only way tests reach the cluster's pods."""
-    local = _free_port()
-    process = subprocess.Popen(
-        [
-            "kubectl",
-            "--context",
-            deployment.context,
-            "-n",
-            NAMESPACE,
-            "port-forward",
-            "--address",
-            "127.0.0.1",
-            target,
-            f"{local}:{remote}",
-        ],
-        env=deployment.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{local}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    said = process.stdout.read() if process.stdout else ""
-                    raise AssertionError(f"port-forward to {target} did not come up: {said}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-class Client:
-    """A signed-in API user (cookie session), through the frontend's /api proxy."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.base}{path}",
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json"},
-        )
-        with self.opener.open(request, timeout=30) as response:
-            text = response.read()
-        return json.loads(text) if text else None
-
-    def register(self) -> None:
-        email = f"live-{secrets.token_hex(4)}@example.com"
-        self.call(
-            "POST", "/api/auth/register", {"email": email, "password": "a long live password", "name": "Live"}
-        )
-
-    def chat(self, message: str, conversation_id: int | None = None) -> dict[str, Any]:
-        reply: dict[str, Any] = self.call(
-            "POST", "/api/chat", {"message": message, "conversation_id": conversation_id}
-        )
-        return reply
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    tmp = tmp_path_factory.mktemp("live")
-    root = copy_project(tmp / "project")
-    (tmp / "home").mkdir()
-    (tmp / "state").mkdir()
-    env = {
-        **os.environ,
-        "KUBECONFIG": _env("TODO_LIVE_KUBECONFIG"),
-        "PULUMI_HOME": os.environ.get("PULUMI_HOME") or str(tmp / "home"),
-        "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
-        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-        "NO_COLOR": "1",
-    }
-    deployment = Deployment(root, env, _env("TODO_LIVE_CONTEXT"))
-    deployment.pulumi("stack", "init")
-    settings = {
-        "pythonBaseImage": _env("TODO_STANDIN_PYTHON_IMAGE"),
-        "nodeBaseImage": _env("TODO_STANDIN_NODE_IMAGE"),
-        "nginxBaseImage": _env("TODO_STANDIN_NGINX_IMAGE"),
-        "postgresImage": _env("TODO_LIVE_POSTGRES_IMAGE"),
-        "helmTimeoutSeconds": "300",
-    }
-    for key, value in settings.items():
-        deployment.pulumi("config", "set", key, value)
+    deployment = start_deployment(tmp_path_factory.mktemp("live"), {})
+    assert (deployment.namespace, deployment.release, deployment.fullname) == (NAMESPACE, RELEASE, FULLNAME)
     done, seconds = deployment.up()
     METRICS["cold_up_s"] = round(seconds, 1)
     METRICS["cold_up_phases_s"] = _phases(done.stdout + done.stderr)
@@ -329,6 +145,15 @@ def test_secrets_reach_the_pods_by_name_only(deployment: Deployment) -> None:
         for record in decoded:
             assert value not in record, "a generated secret is in the Helm release record"
     assert '"existingSecret": "todo-app"' in values.replace('":"', '": "') or "todo-app" in values
+    for pod in deployment.json("-n", NAMESPACE, "get", "pods")["items"]:
+        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+            name = f"{pod['metadata']['name']}/{container['name']}"
+            log = deployment.kubectl(
+                "-n", NAMESPACE, "logs", pod["metadata"]["name"], "-c", container["name"]
+            )
+            assert not [value for value in generated if value in log], (
+                f"a generated secret is in the log of {name}"
+            )
 
 
 def test_the_api_server_enforces_restricted_pod_security(deployment: Deployment) -> None:

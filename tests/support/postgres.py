@@ -112,10 +112,21 @@ class PostgresServer:
     """Start with ``start()`` (or ``with``); ``url``/``create_database`` give connection URLs."""
 
     def __init__(
-        self, port: int | None = None, *, durable: bool = False, ports: range = PORT_RANGE, ssl: bool = False
+        self,
+        port: int | None = None,
+        *,
+        durable: bool = False,
+        ports: range = PORT_RANGE,
+        ssl: bool = False,
+        also_listen: str | None = None,
+        password_clients: str | None = None,
     ) -> None:
         self.bin_dir = find_bin_dir()
         self.ssl = ssl
+        # A second address to listen on (a local cluster's bridge, so pods reach an "external"
+        # database) and the client network that may log in there, with a password only.
+        self.also_listen = also_listen
+        self.password_clients = password_clients
         # With ssl=True: the server's self-signed certificate (PEM), a client's sslrootcert.
         self.ssl_certificate: bytes | None = None
         self._requested_port = port
@@ -181,6 +192,9 @@ class PostgresServer:
                     f"ssl=True needs the cryptography package to make a certificate ({error}); "
                     "install the pinned tools: .venv/bin/uv pip install -r requirements-dev.txt"
                 ) from None
+        if self.password_clients:
+            with open(data / "pg_hba.conf", "a") as rules:
+                rules.write(f"host all all {self.password_clients} scram-sha-256\n")
         last_error = ""
         for _ in range(5):
             self.port = self._requested_port or free_port(self._ports)
@@ -196,8 +210,9 @@ class PostgresServer:
 
     def _launch(self, data: Path, timeout: float) -> None:
         assert self.tmp is not None
+        listen = ",".join(filter(None, ["127.0.0.1", self.also_listen]))
         options = [
-            "-c", "listen_addresses=127.0.0.1",
+            "-c", f"listen_addresses={listen}",
             "-c", f"port={self.port}",
             "-c", f"unix_socket_directories={self.tmp}",
             "-c", "max_connections=200",
