@@ -22,7 +22,7 @@ dkr() { DOCKER_BUILDKIT=1 "$DOCKER_CLI" "$@"; }
 docker_answers() { [ -x "$DOCKER_CLI" ] && "$DOCKER_CLI" info >/dev/null 2>&1; }
 
 # ensure_dockerd: installs docker.io when missing and starts dockerd when no daemon answers.
-# The daemon is left running like a system service: later tiers (e2e) and reruns reuse it and its
+# The daemon is left running like a system service: later tiers (engine, live) and reruns reuse it and its
 # image cache; its log is $DOCKER_STATE_DIR/dockerd.log.
 ensure_dockerd() {
   apt_install docker.io
@@ -103,7 +103,8 @@ ensure_standin_bases() {
 }
 
 # registry_answers: true when a registry answers the v2 API on $REGISTRY_ADDR.
-registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
+# Silent: a registry that is not up yet is expected, not an error to print.
+registry_answers() { curl -fs -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
 
 # ensure_registry: serves Debian's docker-registry (distribution 2.8) on $REGISTRY_ADDR, with its
 # storage under $DOCKER_STATE_DIR/registry; reuses one that already answers there.

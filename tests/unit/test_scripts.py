@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,108 @@ def test_down_rejects_unknown_options(tmp_path: Path) -> None:
         "unknown option '--delete-everything'; usage: scripts/down [--delete-cluster | --context CONTEXT]"
         in result.stderr
     )
+
+
+def _logging_bin(tmp_path: Path, *tools: str) -> tuple[Path, Path]:
+    """A PATH directory whose stub tools append their argv to a log and succeed, put before the
+    system's own directories (sed, cat, ps...): the log shows every external tool a script ran."""
+    bin_dir = tmp_path / "stubs"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    for tool in tools:
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >>"{log}"\n')
+        stub.chmod(0o755)
+    return bin_dir, log
+
+
+def _run_with_system_path(script: Path, bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/bin/bash", str(script), *args],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(bin_dir.parent)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ("up", ["--context CTX --registry"]),
+        ("down", ["--delete-cluster"]),
+        ("test", ["usage: scripts/test [TIER...]", "lint unit chart"]),
+        ("engine", ["build", "check"]),
+        ("cluster", ["usage: scripts/cluster COMMAND", "kubeconfig"]),
+    ],
+)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_prints_usage_and_does_nothing_else(
+    tmp_path: Path, script: str, words: list[str], flag: str
+) -> None:
+    bin_dir, log = _logging_bin(tmp_path, *TOOLS, "helm", "go", "apt-get", "dockerd")
+    result = _run_with_system_path(REPO / "scripts" / script, bin_dir, flag)
+    assert result.returncode == 0, result.stderr
+    for word in words:
+        assert word in result.stdout
+    assert not log.exists(), f"scripts/{script} {flag} ran: {log.read_text()}"
+
+
+def _scratch_down(tmp_path: Path) -> Path:
+    """scripts/down in a scratch checkout, so its .cache/up state is the test's own."""
+    (tmp_path / "repo" / "scripts").mkdir(parents=True)
+    script = tmp_path / "repo" / "scripts" / "down"
+    shutil.copy(REPO / "scripts" / "down", script)
+    return script
+
+
+def test_down_delete_cluster_works_without_pulumi(tmp_path: Path) -> None:
+    bin_dir, log = _logging_bin(tmp_path, "minikube", "docker")
+    result = _run_with_system_path(_scratch_down(tmp_path), bin_dir, "--delete-cluster")
+    assert result.returncode == 0, result.stderr
+    assert "skipping pulumi destroy" in result.stderr
+    assert "minikube delete -p minikube" in log.read_text()
+
+
+def test_down_leaves_a_process_that_reuses_the_port_forwards_pid_alone(tmp_path: Path) -> None:
+    script = _scratch_down(tmp_path)
+    state = tmp_path / "repo" / ".cache" / "up"
+    state.mkdir(parents=True)
+    bystander = subprocess.Popen(["sleep", "300"])
+    try:
+        (state / "registry-port-forward.pid").write_text(f"{bystander.pid}\n")
+        bin_dir, _ = _logging_bin(tmp_path, "minikube", "docker", "pulumi")
+        result = _run_with_system_path(script, bin_dir)
+        assert result.returncode == 0, result.stderr
+        assert f"not stopping PID {bystander.pid}" in result.stderr
+        assert bystander.poll() is None, "scripts/down killed a process that was not its port-forward"
+        assert not (state / "registry-port-forward.pid").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_down_stops_its_own_port_forward(tmp_path: Path) -> None:
+    script = _scratch_down(tmp_path)
+    state = tmp_path / "repo" / ".cache" / "up"
+    state.mkdir(parents=True)
+    # A process whose command line is the one scripts/up starts (argv[0] renamed by exec -a).
+    forward = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            "exec -a 'kubectl --context minikube -n kube-system port-forward service/registry 5000:80' "
+            "sleep 300",
+        ]
+    )
+    try:
+        time.sleep(0.2)
+        (state / "registry-port-forward.pid").write_text(f"{forward.pid}\n")
+        bin_dir, _ = _logging_bin(tmp_path, "minikube", "docker", "pulumi")
+        result = _run_with_system_path(script, bin_dir)
+        assert result.returncode == 0, result.stderr
+        assert forward.wait(timeout=10) != 0
+    finally:
+        forward.kill()
+        forward.wait()
