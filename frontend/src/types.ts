@@ -1,42 +1,16 @@
-// The HTTP API's shapes, as fixed in docs/contracts.md ("HTTP API").
+// The HTTP API's shapes, named after the types generated from its OpenAPI document
+// (openapi.json -> src/api-schema.ts by `npm run api-types`); never written by hand.
+import type { components } from "./api-schema";
 
-export type User = { id: number; email: string; name: string };
+type Schemas = components["schemas"];
 
-export type Priority = "low" | "medium" | "high";
-
-export type Task = {
-  id: number;
-  title: string;
-  description: string;
-  due_date: string | null;
-  priority: Priority;
-  completed: boolean;
-  completed_at: string | null;
-  created_at: string;
-  updated_at: string;
-};
-
-export type TaskPage = { items: Task[]; total: number };
-
-export type TaskStatus = "open" | "done" | "all";
-
-export type ToolCall = {
-  name: string;
-  arguments: Record<string, unknown>;
-  result: unknown;
-  error: string | null;
-};
-
-export type ChatReply = { conversation_id: number; reply: string; tool_calls: ToolCall[] };
-
-export type ConversationSummary = { id: number; title: string; created_at: string; updated_at: string };
-
-export type Message = {
-  id: number;
-  role: "user" | "assistant";
-  content: string;
-  tool_calls: ToolCall[];
-  created_at: string;
-};
-
-export type Conversation = ConversationSummary & { messages: Message[] };
+export type User = Schemas["UserPublic"];
+export type Priority = Schemas["Priority"];
+export type Task = Schemas["TaskPublic"];
+export type TaskPage = Schemas["TaskPage"];
+export type TaskStatus = Schemas["TaskStatus"];
+export type ToolCall = Schemas["ToolCallPublic"];
+export type ChatReply = Schemas["ChatReply"];
+export type ConversationSummary = Schemas["ConversationSummary"];
+export type Message = Schemas["MessagePublic"];
+export type Conversation = Schemas["ConversationPublic"];

@@ -19,6 +19,16 @@ tier_frontend() {
     npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm" || die "npm ci failed in frontend/ (see the output above)."
     touch "$stamp"
   fi
+  say "frontend: src/api-schema.ts is what openapi.json (the API's document, tests/app) generates"
+  local generated
+  generated="$(mktemp --suffix=.ts)"
+  npx --no-install openapi-typescript openapi.json --output "$generated" >/dev/null 2>&1 \
+    || { rm -f "$generated"; die "openapi-typescript could not read frontend/openapi.json (run: cd frontend && npm run api-types)."; }
+  if ! diff -q src/api-schema.ts "$generated" >/dev/null; then
+    rm -f "$generated"
+    die "frontend/src/api-schema.ts is stale: run 'npm run api-types' in frontend/ and commit it."
+  fi
+  rm -f "$generated"
   say "frontend: typecheck (tsc strict)"
   npm run --silent typecheck || die "frontend typecheck failed (tsc errors above)."
   say "frontend: component tests (vitest)"
