@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from tests.chart.helm import CHART_DIR, REPO_ROOT, Manifest, named, of_kind, pod_spec, render, run_helm
+from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm
 from todo.core.settings import ApiSettings, McpSettings
 
 FULL = "todo-todo-chatbot"
@@ -222,29 +220,6 @@ def test_ports_match_the_app_defaults() -> None:
     assert values["backend"]["port"] == ApiSettings.model_fields["port"].default
     assert values["mcp"]["port"] == McpSettings.model_fields["port"].default
     assert values["frontend"]["port"] == 8080 and values["postgresql"]["port"] == 5432
-
-
-def _contract_values() -> dict[str, Any]:
-    text = (REPO_ROOT / "docs" / "contracts.md").read_text()
-    section = text.split("## Helm values the Pulumi program sets", 1)[1]
-    block = re.search(r"```yaml\n(.*?)```", section, re.S)
-    assert block, "docs/contracts.md lost its Helm values block"
-    values = yaml.safe_load(block.group(1))
-    # Fill the block's placeholders ("<content tag>", "sha256:...", "...") with well-formed values.
-    for name, image in values["images"].items():
-        if isinstance(image, dict):
-            image["repository"] = f"localhost:5000/todo-{name}"
-            image["tag"] = "abc123"
-            image["digest"] = "sha256:" + "a" * 64
-    return dict(values)
-
-
-def test_contract_values_render(helm: str, tmp_path: Path) -> None:
-    """The values the Pulumi program writes (docs/contracts.md) pass the schema and render as documented."""
-    values_file = tmp_path / "contract.yaml"
-    values_file.write_text(yaml.safe_dump(_contract_values()))
-    manifests = render(helm, values_files=[values_file])
-    assert _image(manifests, "backend") == "localhost:5000/todo-backend@sha256:" + "a" * 64
 
 
 def _notes(helm: str, tmp_path: Path, *sets: str) -> str:

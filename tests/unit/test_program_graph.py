@@ -94,28 +94,11 @@ def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(c
 
 def test_dev_values_handed_to_the_chart(context: Path) -> None:
     run = run_program("dev", context=context)
-    assert as_ints(run.release_values()) == {
-        "images": _expected_images(context, "localhost:5000"),
-        "backend": {"replicas": 1},
-        "mcp": {"replicas": 1},
-        "frontend": {"replicas": 1, "service": {"type": "NodePort", "nodePort": 30080}},
-        "agent": {"engine": "rules", "openai": {"model": "gpt-4.1-mini", "baseUrl": ""}},
-        "postgresql": {
-            "mode": "inCluster",
-            "persistence": {"size": "1Gi", "storageClass": ""},
-            "auth": {"username": "todo", "database": "todo"},
-            "image": _expected_postgres_image(context, "localhost:5000"),
-        },
-        "secrets": {
-            "create": False,
-            "revision": "101.101",
-            "app": {"existingSecret": "todo-app"},
-            "database": {"existingSecret": "todo-database"},
-            "llm": {"existingSecret": "todo-llm"},
-        },
-        "ingress": {"enabled": False, "className": "", "host": "", "tlsSecret": ""},
-        "networkPolicy": {"enabled": True},
-    }
+    values = as_ints(run.release_values())
+    # Images exactly (content tags, the pushes' digests); every other value is pinned by the
+    # generated charts/todo-chatbot/ci/dev-values.yaml (test_ci_values.py), not repeated here.
+    assert values["images"] == _expected_images(context, "localhost:5000")
+    assert values["postgresql"]["image"] == _expected_postgres_image(context, "localhost:5000")
     release = unwrap(run.one(RELEASE).inputs)
     assert release["chart"] == "./charts/todo-chatbot"
     assert (release["name"], release["namespace"]) == ("todo", "todo")
