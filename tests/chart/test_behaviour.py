@@ -271,3 +271,14 @@ def test_notes_warn_about_created_secrets(helm: str, tmp_path: Path) -> None:
         "secrets.database.values.password=" + "p" * 16,
     )
     assert "release's history" in notes
+
+
+def test_the_frontend_port_value_moves_nginx_the_container_port_and_the_service(helm: str) -> None:
+    manifests = render(helm, sets=["frontend.port=9090"])
+    spec = pod_spec(named(manifests, "Deployment", f"{FULL}-frontend"))
+    assert spec is not None
+    container = spec["containers"][0]
+    assert [p["containerPort"] for p in container["ports"]] == [9090]
+    assert {"name": "FRONTEND_LISTEN", "value": "9090"} in container["env"]
+    (port,) = named(manifests, "Service", f"{FULL}-frontend").body["spec"]["ports"]
+    assert (port["port"], port["targetPort"]) == (9090, "http")
