@@ -146,7 +146,6 @@ class ProgramRun:
     """Everything one run of the program declared."""
 
     registrations: list[Registration] = field(default_factory=list)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
@@ -169,7 +168,7 @@ class ProgramRun:
 
 
 class RecordingMonitor(MockMonitor):
-    """The mock monitor, also keeping each registration's parent, provider, dependencies and outputs."""
+    """The mock monitor, also keeping each registration's parent, provider, dependencies and inputs."""
 
     def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
@@ -191,10 +190,6 @@ class RecordingMonitor(MockMonitor):
                 )
             )
         return response
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.run.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
