@@ -154,7 +154,7 @@ def quantity_problem(value: str) -> str | None:
 def registry_problem(value: str) -> str | None:
     """host[:port][/path]: the repositories are <value>/todo-<service>."""
     example = "e.g. localhost:5000 or registry.example.com/team"
-    if not value:
+    if not value.strip():
         return f"must name a registry as host[:port][/path], {example}"
     if "://" in value:
         return f"must be host[:port][/path] without a scheme, {example}"

@@ -122,6 +122,7 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     ("registry", "https://localhost:5000", "without a scheme"),
     ("registry", "localhost:5000/team_-x", "path segment Docker refuses"),
     ("registry", "", "must name a registry"),
+    ("registry", "  ", "must name a registry"),
     # Names and sizes.
     ("namespace", "-todo", "DNS label"),
     ("namespace", "a" * 64, "at most 63"),
