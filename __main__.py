@@ -8,10 +8,9 @@ from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
 from components.secrets import AppSecrets, AppSecretsArgs
-from components.settings import load_settings
+from components.settings import current_stack_config, load_settings
 
-# The whole config map too, so a misspelt key is reported instead of silently ignored.
-settings = load_settings(pulumi.Config(), pulumi.get_stack(), pulumi.runtime.config.CONFIG.get())
+settings = load_settings(current_stack_config(), pulumi.get_stack())
 
 # A silent cluster (preview) or registry (up) is named before anything is declared.
 preflight.check(settings)
@@ -44,13 +43,14 @@ secrets = AppSecrets(
     "secrets",
     AppSecretsArgs(
         namespace=cluster.namespace,
-        provider=cluster.provider,
         in_cluster_database_host=f"{chart_fullname(settings.release.name)}-postgresql"
         if in_cluster
         else None,
-        database_url=None if in_cluster else settings.secrets.database_url,
-        openai_api_key=settings.secrets.openai_api_key if settings.release.agent.engine == "openai" else None,
+        database_url=settings.secrets.database_url,
+        openai_api_key=settings.secrets.openai_api_key,
     ),
+    # Components hand their providers to their children: every Secret goes to the stack's context.
+    pulumi.ResourceOptions(providers=[cluster.provider]),
 )
 
 release = ChatbotRelease(
@@ -59,7 +59,6 @@ release = ChatbotRelease(
         settings=settings.release,
         namespace=cluster.namespace,
         kube_context=settings.cluster.kube_context,
-        provider=cluster.provider,
         images=images.references,
         database_image=images.database,
         minikube=is_minikube(settings.cluster.kube_context),
@@ -69,8 +68,9 @@ release = ChatbotRelease(
             llm=secrets.llm_secret_name,
             revision=secrets.revision,
         ),
-        depends_on=[*images.resources.values(), *secrets.secrets],
     ),
+    # Pods must find their images pushed and their Secrets present, or the rollout would stall.
+    pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[images, secrets]),
 )
 
 pulumi.export("namespace", cluster.namespace)

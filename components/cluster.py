@@ -26,6 +26,7 @@ class ClusterArgs:
 class Cluster(pulumi.ComponentResource):
     """Binds all Kubernetes resources to one kubeconfig context: a stack cannot deploy to a wrong cluster."""
 
+    provider: k8s.Provider
     namespace: pulumi.Output[str]
     kube_context: pulumi.Output[str]
 
@@ -47,7 +48,6 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
-        self.namespace_resource = ns
         self.namespace = ns.metadata.apply(lambda meta: meta.name or "")
         self.kube_context = pulumi.Output.from_input(args.kube_context)
         self.register_outputs({"namespace": self.namespace, "kube_context": self.kube_context})

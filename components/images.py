@@ -100,7 +100,6 @@ class Images(pulumi.ComponentResource):
         self._args = args
         self._registry = registry
         self.references: dict[str, ImageReference] = {}
-        self.resources: dict[str, docker.Image] = {}
         for spec in SPECS:
             self.references[spec.service] = self._image(
                 name, spec, spec.build_args(args.agent_engine, args.base_images)
@@ -135,7 +134,6 @@ class Images(pulumi.ComponentResource):
             registry=self._registry,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.resources[spec.service] = image
         return ImageReference(
             repository=repository,
             tag=tag,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,15 +110,13 @@ def chart_values(
 
 @dataclass(frozen=True)
 class ChatbotReleaseArgs:
-    """Inputs of the release: settings, where it goes, what it waits for."""
+    """Inputs of the release: settings, where it goes, what it deploys."""
 
     settings: ReleaseSettings
     namespace: pulumi.Input[str]
     kube_context: str
-    provider: pulumi.ProviderResource
     images: Mapping[str, ImageReference]
     secret_names: SecretNames
-    depends_on: Sequence[pulumi.Resource]
     chart_path: str = CHART_PATH
     database_image: ImageReference | None = None
     # Whether the context is a minikube profile (`minikube service` then opens the NodePort).
@@ -126,7 +124,10 @@ class ChatbotReleaseArgs:
 
 
 class ChatbotRelease(pulumi.ComponentResource):
-    """Installs or upgrades the chart atomically: a failed rollout rolls back, never leaves half a release."""
+    """Installs or upgrades the chart atomically: a failed rollout rolls back, never leaves half a release.
+
+    The kubernetes provider comes in `opts.providers`; what the release waits for, in `opts.depends_on`.
+    """
 
     release_name: pulumi.Output[str]
     status: pulumi.Output[str]
@@ -153,10 +154,8 @@ class ChatbotRelease(pulumi.ComponentResource):
                 max_history=10,
                 description=f"chart {chart_digest(args.chart_path)}",
             ),
-            # Pods must find their images pushed and their Secrets present, or the rollout would stall.
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=list(args.depends_on)
-            ),
+            # Children do not inherit depends_on: the chart must wait for what the component waits for.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None),
         )
         service = component_name(settings.name, "frontend")
         self.release_name = self.release.name.apply(lambda value: value or settings.name)

@@ -25,7 +25,6 @@ class AppSecretsArgs:
     """Where the Secrets go and which optional values the stack config supplies."""
 
     namespace: pulumi.Input[str]
-    provider: pulumi.ProviderResource
     in_cluster_database_host: str | None  # None: external database, URL from config
     database_url: pulumi.Output[str] | None = None
     openai_api_key: pulumi.Output[str] | None = None
@@ -41,7 +40,10 @@ def in_cluster_database_url(password: pulumi.Input[str], host: str) -> pulumi.Ou
 
 
 class AppSecrets(pulumi.ComponentResource):
-    """Generates the DB password, JWT key and MCP token and writes every secret into Kubernetes Secrets."""
+    """Generates the DB password, JWT key and MCP token and writes every secret into Kubernetes Secrets.
+
+    The Secrets use the kubernetes provider given in `opts.providers`, as every child does.
+    """
 
     app_secret_name: pulumi.Output[str]
     database_secret_name: pulumi.Output[str]
@@ -51,12 +53,11 @@ class AppSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("todo:index:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        in_k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         # Alphanumeric only: the password goes into a URL unescaped (docs/contracts.md).
         jwt = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
         mcp = random.RandomPassword(f"{name}-mcp-token", length=48, special=False, opts=child)
-        self.secrets: list[k8s.core.v1.Secret] = []
+        created: list[k8s.core.v1.Secret] = []
 
         def secret(suffix: str, secret_name: str, data: dict[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
             resource = k8s.core.v1.Secret(
@@ -71,9 +72,9 @@ class AppSecrets(pulumi.ComponentResource):
                 ),
                 type="Opaque",
                 string_data={key: pulumi.Output.secret(value) for key, value in data.items()},
-                opts=in_k8s,
+                opts=child,
             )
-            self.secrets.append(resource)
+            created.append(resource)
             return resource
 
         app = secret("app", APP_SECRET, {"jwt-secret": jwt.result, "mcp-token": mcp.result})
@@ -106,7 +107,7 @@ class AppSecrets(pulumi.ComponentResource):
         # resourceVersion changes exactly when a Secret's content does: the chart mixes it into the pods'
         # checksum/secret annotation, so a rotated secret rolls the pods without exposing any value.
         self.revision = pulumi.Output.all(
-            *[s.metadata.apply(lambda meta: meta.resource_version or "") for s in self.secrets]
+            *[s.metadata.apply(lambda meta: meta.resource_version or "") for s in created]
         ).apply(lambda versions: ".".join(versions))
         self.register_outputs(
             {

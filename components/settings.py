@@ -1,18 +1,22 @@
-"""Typed, validated stack settings: the only place that reads `pulumi.Config`.
+"""Typed, validated stack settings: the only place that reads the stack's config.
 
 Every key is declared once, with its type, default and description, in Pulumi.yaml; the CLI
 merges those defaults in, so this module never repeats a default. `load_settings` checks every
 value before any resource is declared and stops the program with one message that names each
-wrong key, the value given and what is allowed.
+wrong key, the value given (escaped; a secret never) and the `pulumi config` command that fixes it.
+Each check is a plain function of the value (`*_problem`), so the tests can try whole classes of
+values on it.
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar, cast
+from urllib.parse import urlsplit
 
 import pulumi
 
@@ -29,66 +33,219 @@ AGENT_ENGINES: tuple[AgentEngine, ...] = ("rules", "openai")
 DATABASE_MODES: tuple[DatabaseMode, ...] = ("inCluster", "external")
 SERVICES = ("backend", "mcp", "frontend")
 
-REPLICAS_MAX = 20
-NODE_PORT_RANGE = (30000, 32767)
-HELM_TIMEOUT_RANGE = (60, 3600)
 DATABASE_URL_SCHEME = "postgresql+psycopg://"
 
-# Plain keys (read with Config.get) and secret keys (read with Config.get_secret).
-PLAIN_KEYS = (
+# The integer keys and their ranges (Pulumi.yaml's descriptions state the same ranges; a test checks).
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "helmTimeoutSeconds": (60, 3600),
+    "backendReplicas": (1, 20),
+    "mcpReplicas": (1, 20),
+    "frontendReplicas": (1, 20),
+    "nodePort": (30000, 32767),
+}
+BOOLEAN_KEYS = ("buildOnPreview", "ingressEnabled", "networkPolicy")
+STRING_KEYS = (
     "kubeContext",
     "namespace",
     "releaseName",
-    "helmTimeoutSeconds",
     "registry",
     "registryUsername",
     "platform",
-    "buildOnPreview",
-    "backendReplicas",
-    "mcpReplicas",
-    "frontendReplicas",
     "frontendServiceType",
-    "nodePort",
     "agentEngine",
     "openaiModel",
     "openaiBaseUrl",
     "databaseMode",
     "postgresStorageSize",
     "postgresStorageClass",
-    "ingressEnabled",
     "ingressHost",
     "ingressClassName",
     "ingressTlsSecret",
-    "networkPolicy",
     "pythonBaseImage",
     "nodeBaseImage",
     "nginxBaseImage",
     "postgresImage",
 )
+PLAIN_KEYS = (*STRING_KEYS, *INTEGER_RANGES, *BOOLEAN_KEYS)
+# Read as Pulumi secrets; their values never appear in a message.
 SECRET_KEYS = ("registryPassword", "openaiApiKey", "databaseUrl")
 ALL_KEYS = PLAIN_KEYS + SECRET_KEYS
+# Config namespaces of the providers the program uses; any other namespace but PROJECT is a mistake.
+PROVIDER_NAMESPACES = ("pulumi", "kubernetes", "docker", "random")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-_REGISTRY_HOST = re.compile(
-    r"^(localhost|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+)(:[0-9]{1,5})?$"
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_NAME = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
 )
-_REGISTRY_PATH = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+_QUANTITY = re.compile(r"(?P<number>[0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: \d and int() also take full-width and other digits
+_REGISTRY_HOST = re.compile(r"localhost|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
+# A repository path component as Docker's reference grammar has it.
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")
 # An image reference as Docker parses it: [host[:port]/]path[:tag][@sha256:digest].
 _IMAGE_REF = re.compile(
-    r"^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:[0-9]{1,5})?/)?"
+    r"([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:[0-9]{1,5})?/)?"
     r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?"
-)
-_IMAGE_REF_ALLOWED = (
-    "must be empty (the pinned default) or an image reference, "
-    "e.g. registry.example.com/python:3.13-slim or NAME@sha256:<64 hex digits>"
 )
 
 
 class ConfigError(pulumi.RunError):
     """Invalid stack configuration; Pulumi prints a RunError's message alone, without a traceback."""
+
+
+# --- The checks: each takes the value as given and returns what is wrong with it, or None. ---
+
+
+def text_problem(value: str) -> str | None:
+    """Control characters (a pasted newline) or surrounding whitespace, which no setting allows."""
+    if any(not char.isprintable() for char in value):
+        return "contains a control character (a pasted newline or tab?)"
+    if value != value.strip():
+        return "starts or ends with whitespace"
+    return None
+
+
+def integer_problem(value: str, low: int, high: int) -> str | None:
+    """A whole number from low to high, in plain ASCII digits (no sign, '_', spaces or other scripts)."""
+    if not _DIGITS.fullmatch(value):
+        return f"must be a whole number from {low} to {high}, in ASCII digits only"
+    if not low <= int(value) <= high:
+        return f"must be from {low} to {high}"
+    return None
+
+
+def boolean_problem(value: str) -> str | None:
+    return None if value in ("true", "false") else "must be true or false"
+
+
+def choice_problem(value: str, allowed: Collection[str]) -> str | None:
+    return None if value in allowed else f"must be one of {', '.join(allowed)}"
+
+
+def required_problem(value: str, what: str) -> str | None:
+    """Any value but an empty or blank one."""
+    if not value.strip():
+        return f"must not be empty or blank: {what}"
+    return text_problem(value)
+
+
+def dns_label_problem(value: str, max_length: int = 63) -> str | None:
+    if len(value) <= max_length and _DNS_LABEL.fullmatch(value):
+        return None
+    return f"must be a DNS label: lowercase letters, digits and '-', at most {max_length} characters"
+
+
+def dns_name_problem(value: str) -> str | None:
+    if _DNS_NAME.fullmatch(value):
+        return None
+    return "must be a DNS name: lowercase labels of letters, digits and '-' joined by '.'"
+
+
+def quantity_problem(value: str) -> str | None:
+    match = _QUANTITY.fullmatch(value)
+    if not match:
+        return "must be a Kubernetes quantity, e.g. 1Gi or 500Mi"
+    if float(match["number"]) == 0:
+        return "must be more than 0, e.g. 1Gi"
+    return None
+
+
+def registry_problem(value: str) -> str | None:
+    """host[:port][/path]: the repositories are <value>/todo-<service>."""
+    example = "e.g. localhost:5000 or registry.example.com/team"
+    if not value.strip():
+        return f"must name a registry as host[:port][/path], {example}"
+    if "://" in value:
+        return f"must be host[:port][/path] without a scheme, {example}"
+    if value != value.lower():
+        return f"must be lowercase (Docker refuses upper case in image names): {value.lower()!r}"
+    host_port, _, path = value.partition("/")
+    if "/" in value and "" in path.split("/"):
+        return f"has an empty path segment (a '/' at the end or '//'), {example}"
+    host, colon, port = host_port.partition(":")
+    if colon and not (_DIGITS.fullmatch(port) and 1 <= int(port) <= 65535):
+        return f"has port {port!r}; a port is a number from 1 to 65535"
+    if not _REGISTRY_HOST.fullmatch(host):
+        return (
+            "must start with a registry host (localhost, or a name with a dot, optionally :port), "
+            f"{example}; a bare name would push to Docker Hub"
+        )
+    if path and not all(_PATH_COMPONENT.fullmatch(part) for part in path.split("/")):
+        return "has a path segment Docker refuses: lowercase letters and digits joined by '.', '_', '__', '-'"
+    return None
+
+
+def image_ref_problem(value: str) -> str | None:
+    if _IMAGE_REF.fullmatch(value):
+        return None
+    return (
+        "must be empty (the pinned default) or an image reference, "
+        "e.g. registry.example.com/python:3.13-slim or NAME@sha256:<64 hex digits>"
+    )
+
+
+def _host_ok(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_DNS_NAME.fullmatch(host))
+    return True
+
+
+def url_problem(value: str) -> str | None:
+    """A complete http(s) URL: scheme and host, a valid port if any."""
+    allowed = (
+        "must be empty (the OpenAI API) or a complete http(s):// URL, e.g. http://llm.example.com:8000/v1"
+    )
+    try:
+        url = urlsplit(value)
+        port = url.port  # raises ValueError when out of range or not a number
+    except ValueError:
+        return allowed
+    if any(c.isspace() or not c.isprintable() for c in value) or url.scheme not in ("http", "https"):
+        return allowed
+    if not url.hostname or not _host_ok(url.hostname) or port == 0:
+        return allowed
+    return None
+
+
+def model_problem(value: str) -> str | None:
+    if not value.strip():
+        return "must name a model, e.g. gpt-4.1-mini"
+    if any(c.isspace() for c in value):
+        return "must name a model without spaces, e.g. gpt-4.1-mini"
+    return None
+
+
+def database_url_problem(value: str) -> str | None:
+    """Shape of the external database URL; the wording never quotes the (secret) value."""
+    if not value.startswith(DATABASE_URL_SCHEME):
+        return f"must start with {DATABASE_URL_SCHEME}"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "contains whitespace or a control character (a pasted newline?)"
+    try:
+        url = urlsplit(value)
+        complete = bool(url.hostname) and url.path not in ("", "/") and url.port != 0
+    except ValueError:
+        complete = False
+    if not complete:
+        return f"must be a complete URL: {DATABASE_URL_SCHEME}USER:PASSWORD@HOST[:PORT]/DB"
+    return None
+
+
+def username_problem(value: str) -> str | None:
+    return "must be a user name without spaces" if any(c.isspace() for c in value) else None
+
+
+def secret_text_problem(value: str) -> str | None:
+    """A token or password: no whitespace and no control characters (a pasted newline)."""
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "contains whitespace or a control character (a pasted newline?)"
+    return None
+
+
+# --- The settings ---
 
 
 @dataclass(frozen=True)
@@ -128,10 +285,6 @@ class ImageSettings:
     def registry_server(self) -> str:
         """The registry host[:port], without a repository path."""
         return self.registry.split("/", 1)[0]
-
-    def repository(self, service: str) -> str:
-        """Repository of one service's image, e.g. localhost:5000/todo-backend."""
-        return f"{self.registry}/todo-{service}"
 
 
 @dataclass(frozen=True)
@@ -218,259 +371,227 @@ class StackSettings:
     secrets: SecretConfig
 
 
+@dataclass(frozen=True)
+class StackConfig:
+    """The stack's config as the CLI hands it over: fully qualified keys, string values."""
+
+    values: Mapping[str, str]
+    secret_keys: Collection[str]
+
+
+def current_stack_config() -> StackConfig:
+    """The running program's config."""
+    # The language host hands the program the whole config map in PULUMI_CONFIG; get_config_env() is
+    # the SDK's public reader of it and, unlike pulumi.Config, lists every key (a typo gets reported).
+    values = {key: str(value) for key, value in pulumi.runtime.get_config_env().items()}
+    return StackConfig(values, set(pulumi.runtime.get_config_secret_keys_env()))
+
+
 T = TypeVar("T")
 
 
 class _Reader:
     """Reads raw config strings and collects every problem instead of stopping at the first."""
 
-    def __init__(self, config: pulumi.Config, stack: str) -> None:
+    def __init__(self, config: StackConfig, stack: str) -> None:
         self._config = config
-        self._stack = stack
+        self.stack = stack
         self.problems: list[str] = []
 
-    def fail(
-        self, key: str, given: str | None, allowed: str, *, secret: bool = False, remove: bool = False
-    ) -> None:
-        shown = "(not set)" if given is None else ("(hidden: secret)" if secret else repr(given))
-        flag = " --secret" if secret else ""
-        fix = f"pulumi config rm {key}" if remove else f"pulumi config set{flag} {key} <value>"
-        self.problems.append(f"{PROJECT}:{key} = {shown}: {allowed}. Fix: {fix} --stack {self._stack}")
+    def fail(self, key: str, given: str | None, problem: str, *, fix: str | None = None) -> None:
+        secret = key in SECRET_KEYS
+        shown = "(not set)" if given is None else repr(given)
+        if secret:
+            shown = "(hidden: secret)" if given else "(not set)"
+        command = fix or f"pulumi config set{' --secret' if secret else ''} {key} <value>"
+        self.problems.append(f"{PROJECT}:{key} = {shown}: {problem}. Fix: {command} --stack {self.stack}")
 
     def raw(self, key: str) -> str | None:
-        return self._config.get(key)
+        """The value as set (None: missing, though Pulumi.yaml gives every key a default)."""
+        return self._config.values.get(f"{PROJECT}:{key}")
 
-    def text(self, key: str) -> str:
+    def is_secret(self, key: str) -> bool:
+        return f"{PROJECT}:{key}" in self._config.secret_keys
+
+    def checked(self, key: str, check: Callable[[str], str | None], *, optional: bool = False) -> str:
+        """The value if it passes the text rules and `check` (an empty value passes when optional)."""
         value = self.raw(key)
         if value is None:
-            self.fail(key, None, "required; declare a default for it in Pulumi.yaml")
+            self.fail(key, value, "is missing: declare it with a default in Pulumi.yaml")
             return ""
+        if optional and value == "":
+            return value
+        # A blank value gets the check's own words; otherwise a stray newline is named, then what is allowed.
+        problems = [check(value)] if not value.strip() else [text_problem(value), check(value)]
+        problem = "; ".join(p for p in problems if p)
+        if problem:
+            self.fail(key, value, problem)
         return value
 
     def choice(self, key: str, allowed: tuple[T, ...]) -> T:
-        value = self.text(key)
-        if value not in cast(tuple[str, ...], allowed):
-            self.fail(key, value, f"must be one of {', '.join(map(str, allowed))}")
-            return allowed[0]
-        return cast(T, value)
+        value = self.checked(key, lambda v: choice_problem(v, cast(tuple[str, ...], allowed)))
+        return cast(T, value) if value in cast(tuple[str, ...], allowed) else allowed[0]
 
     def boolean(self, key: str) -> bool:
-        value = self.text(key)
-        if value not in ("true", "false"):
-            self.fail(key, value, "must be true or false")
-        return value == "true"
+        return self.checked(key, boolean_problem) == "true"
 
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self.text(key)
-        try:
-            number = int(value)
-        except ValueError:
-            self.fail(key, value, f"must be a whole number from {low} to {high}")
-            return low
-        if not low <= number <= high:
-            self.fail(key, value, f"must be from {low} to {high}")
-        return number
-
-    def matching(
-        self, key: str, check: Callable[[str], bool], allowed: str, *, optional: bool = False
-    ) -> str:
-        value = self.text(key)
-        if optional and value == "":
-            return value
-        if not check(value):
-            self.fail(key, value, allowed)
-        return value
+    def integer(self, key: str) -> int:
+        low, high = INTEGER_RANGES[key]
+        value = self.checked(key, lambda v: integer_problem(v, low, high))
+        return int(value) if integer_problem(value, low, high) is None else low
 
 
-def _registry_ok(value: str) -> bool:
-    host, _, path = value.partition("/")
-    return bool(_REGISTRY_HOST.match(host)) and all(
-        _REGISTRY_PATH.match(part) for part in path.split("/") if path
-    )
+def _unknown_keys(read: _Reader, config: StackConfig) -> None:
+    """A key this project does not declare, or one under a misspelt project name, is refused."""
+    for full_key in sorted(config.values):
+        namespace, _, key = full_key.rpartition(":")
+        if namespace in PROVIDER_NAMESPACES or (namespace == PROJECT and key in ALL_KEYS):
+            continue
+        close = difflib.get_close_matches(key, ALL_KEYS, n=3, cutoff=0.6)
+        hint = (
+            f"did you mean {' or '.join(f'{PROJECT}:{c}' for c in close)}?"
+            if close
+            else f"its settings are {PROJECT}:<key> with <key> one of {', '.join(ALL_KEYS)}"
+        )
+        where = "is not a setting of this project" if namespace == PROJECT else f"is not a {PROJECT} key"
+        shown = "(hidden: secret)" if full_key in config.secret_keys else repr(config.values[full_key])
+        read.problems.append(
+            f"{full_key} = {shown} {where}; {hint} (Pulumi.yaml declares them). "
+            f"Fix: pulumi config rm {full_key} --stack {read.stack}, then set the right key"
+        )
 
 
-def _registry_problem(value: str) -> str:
-    if "://" in value:
-        return "must be host[:port][/path] without a scheme, e.g. localhost:5000 or registry.example.com/team"
-    return (
-        "must start with a registry host (localhost, or a name with a dot, optionally :port), "
-        "e.g. localhost:5000 or registry.example.com/team; a bare name would push to Docker Hub"
-    )
-
-
-def _project_keys(full_config: Mapping[str, object]) -> list[str]:
-    return [key.split(":", 1)[1] for key in full_config if key.startswith(f"{PROJECT}:")]
-
-
-def load_settings(config: pulumi.Config, stack: str, full_config: Mapping[str, object]) -> StackSettings:
-    """Validate the stack's config and return it typed and frozen, or raise ConfigError naming each error."""
-    read = _Reader(config, stack)
-
-    for key in _project_keys(full_config):
-        if key not in ALL_KEYS:
-            close = difflib.get_close_matches(key, ALL_KEYS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            read.problems.append(
-                f"{PROJECT}:{key} is not a setting of this project; {hint}"
-                f"the settings are declared in Pulumi.yaml. Fix: pulumi config rm {key} --stack {stack}"
-            )
-
-    cluster = ClusterSettings(
-        kube_context=read.matching("kubeContext", bool, "must name a context of your kubeconfig"),
-        namespace=read.matching(
-            "namespace",
-            lambda v: len(v) <= 63 and bool(_DNS_LABEL.match(v)),
-            "must be a DNS label: lowercase letters, digits and '-', at most 63 characters",
+def _cluster(read: _Reader) -> ClusterSettings:
+    return ClusterSettings(
+        kube_context=read.checked(
+            "kubeContext", lambda v: required_problem(v, "the name of a context of your kubeconfig")
         ),
+        namespace=read.checked("namespace", dns_label_problem),
     )
 
-    registry = read.text("registry")
-    if not _registry_ok(registry):
-        read.fail("registry", registry, _registry_problem(registry))
-    registry_username = read.text("registryUsername")
 
-    def image_ref(key: str) -> str:
-        return read.matching(key, lambda v: bool(_IMAGE_REF.fullmatch(v)), _IMAGE_REF_ALLOWED, optional=True)
-
-    images = ImageSettings(
-        registry=registry,
-        registry_username=registry_username,
+def _images(read: _Reader) -> ImageSettings:
+    return ImageSettings(
+        registry=read.checked("registry", registry_problem),
+        registry_username=read.checked("registryUsername", username_problem, optional=True),
         platform=read.choice("platform", PLATFORMS),
         build_on_preview=read.boolean("buildOnPreview"),
         base_images=BaseImages(
-            python=image_ref("pythonBaseImage"),
-            node=image_ref("nodeBaseImage"),
-            nginx=image_ref("nginxBaseImage"),
+            python=read.checked("pythonBaseImage", image_ref_problem, optional=True),
+            node=read.checked("nodeBaseImage", image_ref_problem, optional=True),
+            nginx=read.checked("nginxBaseImage", image_ref_problem, optional=True),
         ),
-        postgres_source=image_ref("postgresImage"),
+        postgres_source=read.checked("postgresImage", image_ref_problem, optional=True),
     )
 
-    replicas = Replicas(
-        **{service: read.integer(f"{service}Replicas", 1, REPLICAS_MAX) for service in SERVICES},
-    )
-    service_type = read.choice("frontendServiceType", SERVICE_TYPES)
-    frontend = FrontendService(type=service_type, node_port=read.integer("nodePort", *NODE_PORT_RANGE))
 
-    agent = AgentSettings(
+def _agent(read: _Reader) -> AgentSettings:
+    return AgentSettings(
         engine=read.choice("agentEngine", AGENT_ENGINES),
-        openai_model=read.matching("openaiModel", bool, "must name a model, e.g. gpt-4.1-mini"),
-        openai_base_url=read.matching(
-            "openaiBaseUrl",
-            lambda v: v.startswith(("http://", "https://")),
-            "must be empty (the OpenAI API) or an http(s):// URL of an OpenAI-compatible endpoint",
-            optional=True,
-        ),
+        openai_model=read.checked("openaiModel", model_problem),
+        openai_base_url=read.checked("openaiBaseUrl", url_problem, optional=True),
     )
-    database = DatabaseSettings(
+
+
+def _database(read: _Reader) -> DatabaseSettings:
+    return DatabaseSettings(
         mode=read.choice("databaseMode", DATABASE_MODES),
-        storage_size=read.matching(
-            "postgresStorageSize",
-            lambda v: bool(_QUANTITY.match(v)),
-            "must be a Kubernetes quantity, e.g. 1Gi",
-        ),
-        storage_class=read.matching(
-            "postgresStorageClass",
-            lambda v: bool(_DNS_NAME.match(v)),
-            "must be empty (the cluster's default) or a StorageClass name",
-            optional=True,
-        ),
+        storage_size=read.checked("postgresStorageSize", quantity_problem),
+        storage_class=read.checked("postgresStorageClass", dns_name_problem, optional=True),
     )
-    ingress_enabled = read.boolean("ingressEnabled")
-    ingress = IngressSettings(
-        enabled=ingress_enabled,
-        host=read.matching(
-            "ingressHost",
-            lambda v: bool(_DNS_NAME.match(v)),
-            "must be a DNS name like todo.example.com (required when ingressEnabled is true)",
-            optional=not ingress_enabled,
-        ),
-        class_name=read.matching(
-            "ingressClassName",
-            lambda v: bool(_DNS_NAME.match(v)),
-            "must be an IngressClass name",
-            optional=True,
-        ),
-        tls_secret=read.matching(
-            "ingressTlsSecret", lambda v: bool(_DNS_NAME.match(v)), "must be a Secret name", optional=True
-        ),
+
+
+def _ingress(read: _Reader) -> IngressSettings:
+    enabled = read.boolean("ingressEnabled")
+    host = read.checked("ingressHost", dns_name_problem, optional=True)
+    if enabled and not host:
+        read.fail(
+            "ingressHost", host, "required when ingressEnabled is true: a DNS name like todo.example.com"
+        )
+    return IngressSettings(
+        enabled=enabled,
+        host=host,
+        class_name=read.checked("ingressClassName", dns_name_problem, optional=True),
+        tls_secret=read.checked("ingressTlsSecret", dns_name_problem, optional=True),
     )
-    release = ReleaseSettings(
-        name=read.matching(
-            "releaseName",
-            lambda v: len(v) <= 53 and bool(_DNS_LABEL.match(v)),
-            "must be a DNS label of at most 53 characters (Helm's limit)",
+
+
+def _release(read: _Reader) -> ReleaseSettings:
+    return ReleaseSettings(
+        name=read.checked("releaseName", lambda v: dns_label_problem(v, 53)),
+        timeout_seconds=read.integer("helmTimeoutSeconds"),
+        replicas=Replicas(**{service: read.integer(f"{service}Replicas") for service in SERVICES}),
+        frontend_service=FrontendService(
+            type=read.choice("frontendServiceType", SERVICE_TYPES), node_port=read.integer("nodePort")
         ),
-        timeout_seconds=read.integer("helmTimeoutSeconds", *HELM_TIMEOUT_RANGE),
-        replicas=replicas,
-        frontend_service=frontend,
-        agent=agent,
-        database=database,
-        ingress=ingress,
+        agent=_agent(read),
+        database=_database(read),
+        ingress=_ingress(read),
         network_policy=read.boolean("networkPolicy"),
     )
 
-    # Secret values are checked here but never shown; only their presence and shape are reported.
-    for key in SECRET_KEYS:
-        if read.raw(key) and not pulumi.runtime.is_config_secret(f"{PROJECT}:{key}"):
+
+def _secrets(read: _Reader, images: ImageSettings, release: ReleaseSettings) -> SecretConfig:
+    """Each secret: encrypted, well formed, and set exactly when the settings use it (never shown)."""
+    needed = {
+        "registryPassword": (
+            bool(images.registry_username),
+            f"registryUsername is {images.registry_username!r}",
+            "registryUsername is empty; set registryUsername too,"
+            " or remove registryPassword to use your docker login",
+        ),
+        "openaiApiKey": (
+            release.agent.engine == "openai",
+            "agentEngine is openai (or set agentEngine rules)",
+            "agentEngine is rules; set agentEngine openai or remove openaiApiKey",
+        ),
+        "databaseUrl": (
+            release.database.mode == "external",
+            f"databaseMode is external: a {DATABASE_URL_SCHEME}USER:PASSWORD@HOST/DB URL",
+            "databaseMode is inCluster; set databaseMode external or remove databaseUrl",
+        ),
+    }
+    shape = {
+        "registryPassword": secret_text_problem,
+        "openaiApiKey": secret_text_problem,
+        "databaseUrl": database_url_problem,
+    }
+    values: dict[str, pulumi.Output[str] | None] = {}
+    for key, (used, why_needed, why_unused) in needed.items():
+        value = read.raw(key) or ""  # secrets default to "": not set
+        values[key] = None
+        if value and not read.is_secret(key):
             read.fail(
                 key,
-                read.raw(key),
+                value,
                 "is stored in plaintext in the stack file, and secrets must be encrypted"
                 " (if that file was committed, purge the value from git history too)",
-                secret=True,
             )
-    registry_password = read.raw("registryPassword")
-    if registry_username and not registry_password:
-        read.fail(
-            "registryPassword",
-            None,
-            f"required because registryUsername is {registry_username!r}",
-            secret=True,
-        )
-    if registry_password and not registry_username:
-        read.fail("registryUsername", "", "required because registryPassword is set")
+        elif used and not value:
+            read.fail(key, value, f"required because {why_needed}")
+        elif value and not used:
+            # Consistent for every secret: one nobody reads is a mistake, not something to ignore.
+            read.fail(key, value, f"is not used because {why_unused}", fix=f"pulumi config rm {key}")
+        elif value and (problem := shape[key](value)):
+            read.fail(key, value, problem)
+        elif value:
+            values[key] = pulumi.Output.secret(value)
+    return SecretConfig(
+        registry_password=values["registryPassword"],
+        openai_api_key=values["openaiApiKey"],
+        database_url=values["databaseUrl"],
+    )
 
-    api_key = read.raw("openaiApiKey")
-    if agent.engine == "openai" and not api_key:
-        read.fail(
-            "openaiApiKey",
-            None,
-            "required because agentEngine is openai (or set agentEngine rules)",
-            secret=True,
-        )
 
-    database_url = read.raw("databaseUrl")
-    if database.mode == "external" and not database_url:
-        read.fail(
-            "databaseUrl",
-            None,
-            f"required because databaseMode is external: a {DATABASE_URL_SCHEME}USER:PASSWORD@HOST/DB URL",
-            secret=True,
-        )
-    elif database.mode == "external" and database_url and not database_url.startswith(DATABASE_URL_SCHEME):
-        read.fail("databaseUrl", database_url, f"must start with {DATABASE_URL_SCHEME}", secret=True)
-    elif database.mode == "inCluster" and database_url:
-        read.fail(
-            "databaseUrl",
-            database_url,
-            "is ignored while databaseMode is inCluster; set databaseMode external or remove databaseUrl",
-            secret=True,
-            remove=True,
-        )
-
+def load_settings(config: StackConfig, stack: str) -> StackSettings:
+    """Validate the stack's config and return it typed and frozen, or raise ConfigError naming each error."""
+    read = _Reader(config, stack)
+    _unknown_keys(read, config)
+    cluster = _cluster(read)
+    images = _images(read)
+    release = _release(read)
+    secrets = _secrets(read, images, release)
     if read.problems:
         listed = "\n".join(f"  - {problem}" for problem in read.problems)
         raise ConfigError(f"stack '{stack}' has {len(read.problems)} invalid setting(s):\n{listed}")
-
-    return StackSettings(
-        stack=stack,
-        cluster=cluster,
-        images=images,
-        release=release,
-        # Secret keys default to "" (Pulumi.yaml): empty means not set.
-        secrets=SecretConfig(
-            registry_password=config.get_secret("registryPassword") if registry_password else None,
-            openai_api_key=config.get_secret("openaiApiKey") if api_key else None,
-            database_url=config.get_secret("databaseUrl") if database_url else None,
-        ),
-    )
+    return StackSettings(stack=stack, cluster=cluster, images=images, release=release, secrets=secrets)

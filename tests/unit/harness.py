@@ -1,13 +1,16 @@
 """Runs the real __main__.py under Pulumi's mocks (pulumi.runtime.set_mocks) and records what it declares.
 
 The stack config is assembled the way the Pulumi CLI does it: Pulumi.yaml's declared defaults,
-overridden by the stack file's values, every value a string, secret keys marked secret.
+overridden by the stack file's values, every value a string, secret keys marked secret, handed to
+the program in the PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS variables as the language host does.
+Only public SDK APIs: set_mocks with a recording monitor, reset_options and pulumi.runtime.test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import runpy
 from collections.abc import Iterator, Mapping
@@ -18,10 +21,8 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 import yaml
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "todo-chatbot"
@@ -145,7 +146,7 @@ class ProgramRun:
     """Everything one run of the program declared."""
 
     registrations: list[Registration] = field(default_factory=list)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -161,17 +162,13 @@ class ProgramRun:
     def named(self, name: str) -> Registration:
         return next(r for r in self.registrations if r.name == name)
 
-    @property
-    def stack_outputs(self) -> dict[str, Any]:
-        return next(out for urn, out in self.outputs.items() if f"::{STACK}::" in urn)
-
     def release_values(self) -> dict[str, Any]:
         values: dict[str, Any] = unwrap(self.one(RELEASE).inputs["values"])
         return values
 
 
 class RecordingMonitor(MockMonitor):
-    """The mock monitor, also keeping each registration's parent, provider, dependencies and outputs."""
+    """The mock monitor, also keeping each registration's parent, provider, dependencies and inputs."""
 
     def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
@@ -194,10 +191,6 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.run.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
 
 @contextlib.contextmanager
 def _cwd(path: Path) -> Iterator[None]:
@@ -210,17 +203,17 @@ def _cwd(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _no_preflight() -> Iterator[None]:
-    """The program's network preflights (registry, kube context) have nothing to reach under mocks."""
-    old = os.environ.get("TODO_PREFLIGHT")
-    os.environ["TODO_PREFLIGHT"] = "off"
+def _environ(**values: str) -> Iterator[None]:
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if old is None:
-            del os.environ["TODO_PREFLIGHT"]
-        else:
-            os.environ["TODO_PREFLIGHT"] = old
+        for name, value in old.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def run_program(
@@ -238,22 +231,34 @@ def run_program(
     """
     run = ProgramRun() if record is None else record
     mocks = FakeCloudMocks()
-    pulumi.runtime.settings.ROOT.set(None)
+    # A fresh root Stack per run (reset_options drops the previous one; set_mocks makes the new one).
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(mocks, run)
     )
-    # set_mocks makes a root Stack; run_in_stack makes its own, as the real language host does.
-    pulumi.runtime.settings.ROOT.set(None)
     config = stack_config(stack, overrides)
     secret_keys = []
     for key, value in (secrets or {}).items():
         config[f"{PROJECT}:{key}"] = value
         secret_keys.append(f"{PROJECT}:{key}")
-    pulumi.runtime.set_all_config(config, secret_keys)
 
-    def program() -> None:
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
         runpy.run_path(str(MAIN), run_name="__main__")
+        # Stack outputs are kept on the root Stack (the mocks' Stack registered none of them).
+        exported: dict[str, Any] = getattr(pulumi.runtime.get_root_resource(), "outputs", {})
+        return pulumi.Output.from_input(exported).apply(run.stack_outputs.update)
 
-    with _cwd(context), _no_preflight():
-        _sync_await(run_in_stack(program))
+    environ = {
+        "PULUMI_CONFIG": json.dumps(config),
+        "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
+        # The program's network preflights (registry, kube context) have nothing to reach under mocks.
+        "TODO_PREFLIGHT": "off",
+    }
+    with _cwd(context), _environ(**environ):
+        # What the language host's exec shim does with the two variables before it runs the program.
+        pulumi.runtime.set_all_config(
+            pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
+        )
+        program()
     return run

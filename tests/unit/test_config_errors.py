@@ -13,7 +13,12 @@ from tests.unit.harness import ProgramRun, run_program
 
 CASES = [
     # (stack, overrides, secrets, expected fragments of the message)
-    ("dev", {"backendReplicas": -1}, {}, ["todo-chatbot:backendReplicas = '-1'", "must be from 1 to 20"]),
+    (
+        "dev",
+        {"backendReplicas": -1},
+        {},
+        ["todo-chatbot:backendReplicas = '-1'", "whole number from 1 to 20"],
+    ),
     ("dev", {"frontendReplicas": "two"}, {}, ["frontendReplicas = 'two'", "whole number from 1 to 20"]),
     ("dev", {"agentEngine": "gpt"}, {}, ["agentEngine = 'gpt'", "must be one of rules, openai"]),
     (
@@ -64,14 +69,14 @@ CASES = [
         {"databaseUrl": "mysql://u:p@h/db"},
         ["databaseUrl = (hidden: secret)", "must start with postgresql+psycopg://"],
     ),
-    ("dev", {"replica": 2}, {}, ["todo-chatbot:replica is not a setting", "did you mean"]),
+    ("dev", {"replica": 2}, {}, ["todo-chatbot:replica = '2' is not a setting", "did you mean"]),
     (
         "dev",
         {},
         {"databaseUrl": "postgresql+psycopg://u:p@h/db"},
         [
             "databaseUrl = (hidden: secret)",
-            "ignored while databaseMode is inCluster",
+            "is not used because databaseMode is inCluster",
             "pulumi config rm databaseUrl",
         ],
     ),
@@ -110,6 +115,27 @@ CASES = [
         ["pythonBaseImage = 'http://mirror/python'", "image reference"],
     ),
     ("dev", {"postgresImage": "postgres:17\n"}, {}, ["postgresImage = 'postgres:17\\n'", "image reference"]),
+    # Whole values only: a pasted newline, digits of another kind, half a URL, an empty path segment.
+    ("dev", {"namespace": "todo\n"}, {}, ["namespace = 'todo\\n'", "control character", "DNS label"]),
+    ("dev", {"backendReplicas": "2_0"}, {}, ["backendReplicas = '2_0'", "ASCII digits only"]),
+    ("dev", {"openaiBaseUrl": "http://"}, {}, ["openaiBaseUrl = 'http://'", "complete http(s):// URL"]),
+    ("dev", {"registry": "localhost:5000/"}, {}, ["registry = 'localhost:5000/'", "empty path segment"]),
+    ("dev", {"postgresStorageSize": "0Gi"}, {}, ["postgresStorageSize = '0Gi'", "more than 0"]),
+    (
+        "dev",
+        {"todo-chatbt:replicas": 2},
+        {},
+        ["todo-chatbt:replicas = '2' is not a todo-chatbot key", "did you mean todo-chatbot:"],
+    ),
+    (
+        "dev",
+        {},
+        {"openaiApiKey": "sk-fake-unused"},
+        [
+            "openaiApiKey = (hidden: secret): is not used because agentEngine is rules",
+            "config rm openaiApiKey",
+        ],
+    ),
     (
         "dev",
         {"nginxBaseImage": "nginx@sha256:abc"},

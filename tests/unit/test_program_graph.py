@@ -192,6 +192,9 @@ def test_release_waits_for_images_and_secrets(context: Path) -> None:
     release = run.one(RELEASE)
     needed = {r.urn for r in run.of_type(IMAGE)} | {r.urn for r in run.of_type(SECRET)}
     assert needed <= set(release.dependencies), "the release may start before its images or Secrets exist"
+    # Ordered through options (depends_on the two components), which the component hands to the chart.
+    component = run.one("todo:index:ChatbotRelease")
+    assert needed <= set(component.dependencies), "the ChatbotRelease component does not wait"
     namespace = run.one(NAMESPACE).urn
     for secret in run.of_type(SECRET):
         assert namespace in secret.dependencies

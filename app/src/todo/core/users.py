@@ -32,8 +32,3 @@ def create_user(session: Session, email: str, password_hash: str, name: str = ""
 def get_user_by_email(session: Session, email: str) -> User | None:
     """The user with this address, if any."""
     return session.exec(select(User).where(col(User.email) == normalize_email(email))).first()
-
-
-def get_user(session: Session, user_id: int) -> User | None:
-    """The user with this id, if any."""
-    return session.get(User, user_id)

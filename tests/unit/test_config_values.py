@@ -1,0 +1,534 @@
+"""Every stack-config value is either exactly right or one clear error: a table of odd values, and
+properties (hypothesis) over whole classes of them, through `load_settings` as the program calls it."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from components import settings as config_settings
+from components.settings import (
+    ALL_KEYS,
+    DATABASE_URL_SCHEME,
+    INTEGER_RANGES,
+    PLAIN_KEYS,
+    PROJECT,
+    SECRET_KEYS,
+    ConfigError,
+    StackConfig,
+    StackSettings,
+    load_settings,
+)
+from tests.unit.harness import project_config_declarations, stack_config
+
+FAKE_DATABASE_URL = "postgresql+psycopg://todo:fake-db-password@db.example.com:5432/todo"
+
+
+@functools.cache
+def _stack_config(stack: str) -> dict[str, str]:
+    return stack_config(stack)
+
+
+def _config(stack: str, overrides: dict[str, object] | None = None) -> dict[str, str]:
+    """stack_config(stack, overrides), with the files read once."""
+    values = dict(_stack_config(stack))
+    for key, value in (overrides or {}).items():
+        values[key if ":" in key else f"{PROJECT}:{key}"] = str(value)
+    return values
+
+
+def _load(
+    overrides: dict[str, object] | None = None, secrets: dict[str, str] | None = None, stack: str = "dev"
+) -> StackSettings | str:
+    """The settings, or the ConfigError's message; the config as the CLI would hand it to the program."""
+    values = _config(stack, overrides)
+    values.update({f"{PROJECT}:{key}": value for key, value in (secrets or {}).items()})
+    config = StackConfig(values, {f"{PROJECT}:{key}" for key in secrets or {}})
+    try:
+        return load_settings(config, stack)
+    except ConfigError as error:
+        return str(error)
+
+
+def _refused(overrides: dict[str, object], secrets: dict[str, str] | None = None) -> str:
+    loaded = _load(overrides, secrets)
+    assert isinstance(loaded, str), f"accepted {overrides}"
+    return loaded
+
+
+def _problem_lines(message: str) -> list[str]:
+    return [line for line in message.splitlines() if line.startswith("  - ")]
+
+
+# (key, value, fragment of the one problem it causes); every class of odd value the review found.
+ODD_VALUES: list[tuple[str, object, str]] = [
+    # A trailing newline ($ matches before it) or other control character, in every kind of value.
+    ("namespace", "todo\n", "control character"),
+    ("releaseName", "todo\n", "control character"),
+    ("registry", "localhost:5000\n", "control character"),
+    ("postgresStorageSize", "1Gi\n", "control character"),
+    ("ingressHost", "todo.example.com\n", "control character"),
+    ("ingressClassName", "nginx\n", "control character"),
+    ("ingressTlsSecret", "tls\r\n", "control character"),
+    ("postgresStorageClass", "standard\n", "control character"),
+    ("kubeContext", "minikube\n", "control character"),
+    ("openaiModel", "gpt-4.1-mini\n", "control character"),
+    ("openaiBaseUrl", "http://llm.example.com/v1\n", "control character"),
+    ("platform", "linux/amd64\n", "control character"),
+    ("agentEngine", "rules\n", "control character"),
+    ("frontendServiceType", "NodePort\t", "control character"),
+    ("buildOnPreview", "true\n", "control character"),
+    ("backendReplicas", "2\n", "control character"),
+    ("pythonBaseImage", "python:3.13-slim\n", "control character"),
+    ("namespace", "to\u200bdo", "control character"),  # a zero-width space
+    # Integers: ASCII digits only, within range.
+    ("backendReplicas", "2_0", "ASCII digits only"),
+    ("mcpReplicas", "\uff12", "ASCII digits only"),  # full-width 2
+    ("frontendReplicas", "\u0662", "ASCII digits only"),  # Arabic-Indic 2
+    ("backendReplicas", " 2", "starts or ends with whitespace"),
+    ("backendReplicas", "2 ", "starts or ends with whitespace"),
+    ("backendReplicas", "+2", "ASCII digits only"),
+    ("backendReplicas", "2.0", "ASCII digits only"),
+    ("backendReplicas", "0x2", "ASCII digits only"),
+    ("backendReplicas", "", "ASCII digits only"),
+    ("backendReplicas", "0", "must be from 1 to 20"),
+    ("backendReplicas", "21", "must be from 1 to 20"),
+    ("nodePort", "29999", "must be from 30000 to 32767"),
+    ("helmTimeoutSeconds", "3601", "must be from 60 to 3600"),
+    ("helmTimeoutSeconds", "1e3", "ASCII digits only"),
+    # Required values that are blank.
+    ("kubeContext", "   ", "must not be empty or blank"),
+    ("kubeContext", "", "must not be empty or blank"),
+    ("openaiModel", " ", "must name a model"),
+    ("openaiModel", "gpt 4", "without spaces"),
+    ("namespace", "", "DNS label"),
+    ("releaseName", " ", "DNS label"),
+    ("postgresStorageSize", "", "Kubernetes quantity"),
+    # The registry.
+    ("registry", "localhost:5000/", "empty path segment"),
+    ("registry", "localhost:5000//team", "empty path segment"),
+    ("registry", "registry.example.com/team/", "empty path segment"),
+    ("registry", "localhost:0", "port '0'"),
+    ("registry", "localhost:65536", "port '65536'"),
+    ("registry", "localhost:", "port ''"),
+    ("registry", "localhost:50a0", "port '50a0'"),
+    ("registry", "Registry.Example.com", "must be lowercase"),
+    ("registry", "localhost:5000/Team", "'localhost:5000/team'"),
+    ("registry", "todo", "a bare name would push to Docker Hub"),
+    ("registry", "https://localhost:5000", "without a scheme"),
+    ("registry", "localhost:5000/team_-x", "path segment Docker refuses"),
+    ("registry", "", "must name a registry"),
+    ("registry", "  ", "must name a registry"),
+    # Names and sizes.
+    ("namespace", "-todo", "DNS label"),
+    ("namespace", "a" * 64, "at most 63"),
+    ("releaseName", "a" * 54, "at most 53"),
+    ("postgresStorageSize", "0", "more than 0"),
+    ("postgresStorageSize", "0Gi", "more than 0"),
+    ("postgresStorageSize", "0.0Mi", "more than 0"),
+    ("postgresStorageSize", "1GB", "Kubernetes quantity"),
+    ("postgresStorageSize", "-1Gi", "Kubernetes quantity"),
+    ("ingressClassName", "Nginx", "DNS name"),
+    ("postgresStorageClass", "fast..ssd", "DNS name"),
+    ("ingressTlsSecret", "a" * 64, "DNS name"),
+    # URLs must be complete.
+    ("openaiBaseUrl", "http://", "complete http(s):// URL"),
+    ("openaiBaseUrl", "https://:8000/v1", "complete http(s):// URL"),
+    ("openaiBaseUrl", "http://llm.example.com:99999", "complete http(s):// URL"),
+    ("openaiBaseUrl", "http://llm.example.com:0", "complete http(s):// URL"),
+    ("openaiBaseUrl", "ftp://llm.example.com", "complete http(s):// URL"),
+    ("openaiBaseUrl", "llm.example.com", "complete http(s):// URL"),
+    ("openaiBaseUrl", "http://llm example.com", "complete http(s):// URL"),
+    ("openaiBaseUrl", "http://llm_host/v1", "complete http(s):// URL"),
+    # Choices and booleans are exact.
+    ("buildOnPreview", "True", "must be true or false"),
+    ("buildOnPreview", "1", "must be true or false"),
+    ("platform", "linux/AMD64", "must be one of linux/amd64, linux/arm64"),
+    ("agentEngine", "Rules", "must be one of rules, openai"),
+    ("databaseMode", "incluster", "must be one of inCluster, external"),
+    # Image references.
+    ("nodeBaseImage", "Node:22", "image reference"),
+    ("nginxBaseImage", "nginx:", "image reference"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "fragment"), ODD_VALUES, ids=lambda v: repr(v)[:40])
+def test_each_odd_value_is_one_clear_error(key: str, value: str, fragment: str) -> None:
+    message = _refused({key: value})
+    lines = _problem_lines(message)
+    assert len(lines) == 1, message
+    assert lines[0].startswith(f"  - {PROJECT}:{key} = {value!r}: "), message
+    assert fragment in lines[0], message
+    assert f"Fix: pulumi config set {key} <value> --stack dev" in lines[0], message
+
+
+ACCEPTED: list[tuple[str, str, object]] = [
+    # (key, value, what the settings hold), the legitimate neighbours of the odd values above
+    ("registry", "127.0.0.1:5000", "127.0.0.1:5000"),
+    ("registry", "registry.example.com:443/team/sub-team", "registry.example.com:443/team/sub-team"),
+    ("registry", "localhost:65535/a__b/c.d", "localhost:65535/a__b/c.d"),
+    ("backendReplicas", "20", 20),
+    ("nodePort", "32767", 32767),
+    ("postgresStorageSize", "512Mi", "512Mi"),
+    ("postgresStorageSize", "1.5Gi", "1.5Gi"),
+    ("openaiBaseUrl", "http://[::1]:8000/v1", "http://[::1]:8000/v1"),
+    ("openaiBaseUrl", "https://llm.example.com", "https://llm.example.com"),
+    ("openaiModel", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"),
+    ("kubeContext", "arn:aws:eks:eu-west-1:1:cluster/x", "arn:aws:eks:eu-west-1:1:cluster/x"),
+    ("namespace", "a" * 63, "a" * 63),
+]
+
+
+def _field(loaded: StackSettings, key: str) -> object:
+    return {
+        "registry": loaded.images.registry,
+        "backendReplicas": loaded.release.replicas.backend,
+        "nodePort": loaded.release.frontend_service.node_port,
+        "postgresStorageSize": loaded.release.database.storage_size,
+        "openaiBaseUrl": loaded.release.agent.openai_base_url,
+        "openaiModel": loaded.release.agent.openai_model,
+        "kubeContext": loaded.cluster.kube_context,
+        "namespace": loaded.cluster.namespace,
+    }[key]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), ACCEPTED, ids=lambda v: repr(v)[:40])
+def test_legitimate_values_are_accepted_as_given(key: str, value: str, expected: object) -> None:
+    loaded = _load({key: value})
+    assert isinstance(loaded, StackSettings), loaded
+    assert _field(loaded, key) == expected
+
+
+# --- Secrets: set exactly when used, encrypted, well formed, never echoed. ---
+
+SECRET_CASES: list[tuple[dict[str, object], dict[str, str], str]] = [
+    (
+        {},
+        {"openaiApiKey": "sk-unused-key-123"},
+        "openaiApiKey = (hidden: secret): is not used because agentEngine",
+    ),
+    (
+        {},
+        {"databaseUrl": FAKE_DATABASE_URL},
+        "databaseUrl = (hidden: secret): is not used because databaseMode",
+    ),
+    ({}, {"registryPassword": "fake-token-77"}, "registryPassword = (hidden: secret): is not used because"),
+    ({"agentEngine": "openai"}, {"openaiApiKey": "sk-key\n"}, "openaiApiKey = (hidden: secret): contains"),
+    ({"databaseMode": "external"}, {"databaseUrl": DATABASE_URL_SCHEME}, "must be a complete URL"),
+    ({"databaseMode": "external"}, {"databaseUrl": "postgresql+psycopg://u:p@db/"}, "must be a complete URL"),
+    ({"databaseMode": "external"}, {"databaseUrl": FAKE_DATABASE_URL + "\n"}, "contains whitespace"),
+    (
+        {"registryUsername": "bot"},
+        {"registryPassword": "tok en"},
+        "registryPassword = (hidden: secret): contains",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "secrets", "fragment"), SECRET_CASES)
+def test_secret_problems_name_the_key_and_hide_the_value(
+    overrides: dict[str, object], secrets: dict[str, str], fragment: str
+) -> None:
+    message = _refused(overrides, secrets)
+    assert fragment in message and len(_problem_lines(message)) == 1, message
+    for value in secrets.values():
+        assert value == DATABASE_URL_SCHEME or value.strip() not in message
+    key = next(iter(secrets))
+    assert f"pulumi config rm {key} --stack dev" in message or f"config set --secret {key}" in message
+
+
+def test_a_registry_user_name_is_checked_like_any_value() -> None:
+    message = _refused({"registryUsername": "bot\n"}, {"registryPassword": "fake-token-77"})
+    assert f"{PROJECT}:registryUsername = 'bot\\n': contains a control character" in message, message
+    assert len(_problem_lines(message)) == 1, message
+
+
+def test_every_unused_secret_is_refused_the_same_way() -> None:
+    for key, value in [
+        ("openaiApiKey", "sk-x"),
+        ("databaseUrl", FAKE_DATABASE_URL),
+        ("registryPassword", "t"),
+    ]:
+        message = _refused({}, {key: value})
+        assert f"{PROJECT}:{key} = (hidden: secret): is not used because" in message, message
+        assert f"Fix: pulumi config rm {key} --stack dev" in message
+
+
+# --- Keys: a misspelt key or project name is refused with the known keys suggested. ---
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("todo-chatbt:replicas", "todo-chatbot:backendReplicas"),
+        ("todo-chatbot:replicas", "todo-chatbot:mcpReplicas"),
+        ("todo:namespace", "todo-chatbot:namespace"),
+        ("todo-chatbot:kubecontext", "todo-chatbot:kubeContext"),
+        ("todochatbot:registry", "todo-chatbot:registry"),
+    ],
+)
+def test_unknown_keys_are_refused_with_the_known_keys_suggested(key: str, suggested: str) -> None:
+    message = _refused({key: "2"})
+    assert f"{key} = '2' is not" in message and suggested in message, message
+    assert f"Fix: pulumi config rm {key} --stack dev" in message
+
+
+def test_a_key_nothing_resembles_lists_every_setting() -> None:
+    message = _refused({"todo-chatbot:zzz": "1"})
+    assert all(key in message for key in ALL_KEYS), message
+
+
+def test_provider_config_is_left_to_the_providers() -> None:
+    assert isinstance(
+        _load({"docker:host": "unix:///var/run/docker.sock", "pulumi:tags": "x"}), StackSettings
+    )
+
+
+def test_a_misspelt_secret_key_is_not_echoed() -> None:
+    values = {**_config("dev"), f"{PROJECT}:openaiApikey": "sk-hidden-value-1"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(StackConfig(values, {f"{PROJECT}:openaiApikey"}), "dev")
+    assert "sk-hidden-value-1" not in str(caught.value) and "(hidden: secret)" in str(caught.value)
+
+
+# --- Properties over whole classes of values. ---
+
+CONTROL = st.sampled_from(["\n", "\r", "\t", "\x00", "\x1b", "\u2028", "\u200b", "\x85"])
+STRING_DEFAULTS = {
+    key: str(spec["default"])
+    for key, spec in project_config_declarations().items()
+    if key in PLAIN_KEYS and spec["default"] != ""
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(sorted(STRING_DEFAULTS)), control=CONTROL, where=st.integers(0, 100))
+def test_a_control_character_anywhere_in_any_value_is_refused(key: str, control: str, where: int) -> None:
+    valid = STRING_DEFAULTS[key]
+    at = where % (len(valid) + 1)
+    value = valid[:at] + control + valid[at:]
+    message = _refused({key: value})
+    # The value is shown escaped (repr), so the stray character is visible, never raw in the message.
+    assert f"{PROJECT}:{key} = {value!r}: " in message and "control character" in message
+    assert control not in message.replace("\n  - ", "")
+
+
+@settings(deadline=None)
+@given(key=st.sampled_from(sorted(STRING_DEFAULTS)), pad=st.sampled_from([" ", "  ", "\u00a0", "\u3000"]))
+def test_surrounding_whitespace_is_refused(key: str, pad: str) -> None:
+    value = STRING_DEFAULTS[key] + pad
+    assert "whitespace" in _refused({key: value}) or "control character" in _refused({key: value})
+
+
+@settings(deadline=None)
+@given(key=st.sampled_from(sorted(INTEGER_RANGES)), data=st.data())
+def test_integers_in_range_are_read_exactly(key: str, data: st.DataObject) -> None:
+    low, high = INTEGER_RANGES[key]
+    number = data.draw(st.integers(low, high))
+    overrides: dict[str, object] = {key: str(number)}
+    if key == "nodePort":
+        overrides["frontendServiceType"] = "NodePort"
+    loaded = _load(overrides)
+    assert isinstance(loaded, StackSettings), loaded
+    read = {
+        "helmTimeoutSeconds": loaded.release.timeout_seconds,
+        "backendReplicas": loaded.release.replicas.backend,
+        "mcpReplicas": loaded.release.replicas.mcp,
+        "frontendReplicas": loaded.release.replicas.frontend,
+        "nodePort": loaded.release.frontend_service.node_port,
+    }
+    assert read[key] == number
+
+
+@settings(deadline=None)
+@given(key=st.sampled_from(sorted(INTEGER_RANGES)), data=st.data())
+def test_integers_out_of_range_are_refused(key: str, data: st.DataObject) -> None:
+    low, high = INTEGER_RANGES[key]
+    number = data.draw(st.integers(max_value=low - 1) | st.integers(min_value=high + 1))
+    assert f"from {low} to {high}" in _refused({key: str(number)})
+
+
+@settings(deadline=None)
+@given(key=st.sampled_from(sorted(INTEGER_RANGES)), text=st.text(min_size=1, max_size=8))
+def test_anything_but_ascii_digits_is_refused_as_an_integer(key: str, text: str) -> None:
+    if re.fullmatch(r"[0-9]+", text):
+        return  # whole numbers are the properties above
+    message = _refused({key: text})
+    assert f"{PROJECT}:{key} = {text!r}: " in message
+
+
+@settings(deadline=None)
+@given(
+    digits=st.text(
+        alphabet=st.characters(categories=["Nd"]).filter(lambda c: not "0" <= c <= "9"),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_digits_of_other_scripts_are_refused(digits: str) -> None:
+    assert "ASCII digits only" in _refused({"backendReplicas": digits})
+
+
+@settings(deadline=None)
+@given(number=st.integers(1, 99), at=st.integers(0, 2))
+def test_underscores_in_numbers_are_refused(number: int, at: int) -> None:
+    text = str(number)
+    value = text[:at] + "_" + text[at:]
+    assert "ASCII digits only" in _refused({"helmTimeoutSeconds": value})
+
+
+LABEL = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True)
+PATH_SEGMENT = st.from_regex(r"[a-z0-9]{1,5}((\.|_|__|-+)[a-z0-9]{1,5}){0,2}", fullmatch=True)
+HOST = st.just("localhost") | st.lists(LABEL, min_size=2, max_size=4).map(".".join)
+PORT = st.none() | st.integers(1, 65535)
+REGISTRY = st.builds(
+    lambda host, port, path: host + (f":{port}" if port else "") + "".join(f"/{p}" for p in path),
+    HOST,
+    PORT,
+    st.lists(PATH_SEGMENT, max_size=3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(registry=REGISTRY)
+def test_every_well_formed_registry_is_accepted(registry: str) -> None:
+    loaded = _load({"registry": registry})
+    assert isinstance(loaded, StackSettings), loaded
+    assert loaded.images.registry == registry
+    assert loaded.images.registry_server == registry.split("/")[0]
+
+
+@settings(deadline=None)
+@given(registry=REGISTRY, broken=st.sampled_from(["{}/", "{}//x", "{}/x//y", "{}/x/"]))
+def test_empty_registry_path_segments_are_refused(registry: str, broken: str) -> None:
+    assert "empty path segment" in _refused({"registry": broken.format(registry)})
+
+
+@settings(deadline=None)
+@given(host=HOST, port=st.integers(max_value=0) | st.integers(min_value=65536))
+def test_registry_ports_out_of_range_are_refused(host: str, port: int) -> None:
+    assert f"has port {str(port)!r}" in _refused({"registry": f"{host}:{port}"})
+
+
+@settings(deadline=None)
+@given(registry=REGISTRY, data=st.data())
+def test_upper_case_in_a_registry_gets_the_lowercase_message(registry: str, data: st.DataObject) -> None:
+    letters = [i for i, c in enumerate(registry) if c.isalpha()]
+    assume(letters)
+    at = data.draw(st.sampled_from(letters))
+    value = registry[:at] + registry[at].upper() + registry[at + 1 :]
+    message = _refused({"registry": value})
+    assert "must be lowercase" in message and repr(registry) in message
+
+
+@settings(deadline=None)
+@given(label=st.from_regex(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True))
+def test_every_dns_label_is_a_namespace(label: str) -> None:
+    loaded = _load({"namespace": label})
+    assert isinstance(loaded, StackSettings) and loaded.cluster.namespace == label
+
+
+@settings(deadline=None)
+@given(
+    value=st.text(min_size=1, max_size=20).filter(
+        lambda v: not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", v)
+    )
+)
+def test_anything_else_is_not_a_namespace_or_release_name(value: str) -> None:
+    assert f"{PROJECT}:namespace = {value!r}: " in _refused({"namespace": value})
+    assert f"{PROJECT}:releaseName = {value!r}: " in _refused({"releaseName": value})
+
+
+@settings(deadline=None)
+@given(
+    zeros=st.from_regex(r"0+(\.0+)?", fullmatch=True),
+    unit=st.sampled_from(["", "Ki", "Mi", "Gi", "Ti", "k", "M", "G"]),
+)
+def test_zero_storage_is_refused(zeros: str, unit: str) -> None:
+    assert "more than 0" in _refused({"postgresStorageSize": zeros + unit})
+
+
+@settings(deadline=None)
+@given(
+    host=HOST, port=PORT, scheme=st.sampled_from(["http", "https"]), path=st.sampled_from(["", "/", "/v1"])
+)
+def test_complete_urls_are_accepted_and_halves_are_not(
+    host: str, port: int | None, scheme: str, path: str
+) -> None:
+    url = f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+    loaded = _load({"openaiBaseUrl": url})
+    assert isinstance(loaded, StackSettings) and loaded.release.agent.openai_base_url == url
+    for half in (f"{scheme}://", f"{scheme}://{f':{port}' if port else ''}{path}", f"{host}{path}"):
+        assert "complete http(s):// URL" in _refused({"openaiBaseUrl": half})
+
+
+SECRET_TEXT = st.from_regex(r"[A-Za-z0-9_+/=-]{12,40}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.sampled_from(SECRET_KEYS),
+    secret=SECRET_TEXT,
+    tail=st.sampled_from(["", "\n", " "]),
+    plaintext=st.booleans(),
+    used=st.booleans(),
+)
+def test_a_secret_value_is_never_echoed(
+    key: str, secret: str, tail: str, plaintext: bool, used: bool
+) -> None:
+    overrides: dict[str, object] = {"agentEngine": "rules", "databaseMode": "inCluster"}
+    if used:
+        overrides |= {
+            "openaiApiKey": {"agentEngine": "openai"},
+            "databaseUrl": {"databaseMode": "external"},
+            "registryPassword": {"registryUsername": "bot"},
+        }[key]
+    value = (f"postgresql+psycopg://u:{secret}@db/x" if key == "databaseUrl" else secret) + tail
+    values = {**_config("dev", overrides), f"{PROJECT}:{key}": value}
+    secret_keys = set() if plaintext else {f"{PROJECT}:{key}"}
+    try:
+        load_settings(StackConfig(values, secret_keys), "dev")
+    except ConfigError as error:
+        assert secret not in str(error)
+        assert f"{PROJECT}:{key} = (hidden: secret): " in str(error)
+    else:
+        assert used and not plaintext and not tail, "a plaintext, unused or untidy secret was accepted"
+
+
+@settings(deadline=None)
+@given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=20))
+def test_a_key_the_project_does_not_declare_is_refused(key: str) -> None:
+    if key in ALL_KEYS:
+        return
+    message = _refused({f"{PROJECT}:{key}": "x"})
+    assert f"{PROJECT}:{key} = 'x' is not a setting of this project" in message
+
+
+@settings(deadline=None)
+@given(at=st.integers(0, len(PROJECT) - 1), edit=st.sampled_from(["drop", "swap", "double"]))
+def test_a_misspelt_project_name_is_refused(at: int, edit: str) -> None:
+    namespace = {
+        "drop": PROJECT[:at] + PROJECT[at + 1 :],
+        "swap": PROJECT[:at] + PROJECT[at + 1 : at + 2] + PROJECT[at] + PROJECT[at + 2 :],
+        "double": PROJECT[:at] + PROJECT[at] + PROJECT[at:],
+    }[edit]
+    if namespace == PROJECT:
+        return
+    message = _refused({f"{namespace}:namespace": "todo"})
+    assert f"{namespace}:namespace = 'todo' is not a {PROJECT} key" in message
+    assert f"did you mean {PROJECT}:namespace" in message
+
+
+# --- One source: Pulumi.yaml declares the types and states the ranges the code checks. ---
+
+
+def test_declared_types_match_the_readers() -> None:
+    declared = project_config_declarations()
+    assert {k for k, s in declared.items() if s["type"] == "integer"} == set(INTEGER_RANGES)
+    assert {k for k, s in declared.items() if s["type"] == "boolean"} == set(config_settings.BOOLEAN_KEYS)
+    for key, (low, high) in INTEGER_RANGES.items():
+        assert f"{low}-{high}" in declared[key]["description"], f"{key}: Pulumi.yaml states another range"
