@@ -328,7 +328,8 @@ _ORDER_KEYS: dict[str, ListOrder] = {
 }  # fmt: skip
 _ORDER_KEY_RE = "|".join(sorted((re.escape(key) for key in _ORDER_KEYS), key=len, reverse=True))
 _ORDERED = full(
-    rf"(?P<rest>.*?)[\s,;(-]*"
+    # The look-ahead keeps the cost linear for the many messages that ask for no order.
+    rf"(?=.*\b(?:by|first|on top|alphabetical|alphabetically|a-z|a to z)\b)(?P<rest>.*?)[\s,;(-]*"
     rf"(?:(?:(?:sorted|ordered|sort(?: it| them)?|order(?: it| them)?|arranged|ranked) )?"
     rf"(?:by|in order of|according to) (?:the )?(?P<by>{_ORDER_KEY_RE})(?: order)?"
     rf"|(?:with )?(?:the )?(?P<first>{_ORDER_KEY_RE})(?: (?:ones?|tasks?|items?|due|deadline))?"
@@ -484,12 +485,17 @@ def _due_question(match: re.Match[str], context: Context) -> Intent | None:
 
 
 def _complete_suffix(match: re.Match[str], context: Context) -> Intent | None:
-    return CompleteTask(parse_ref(match.group("ref")))
+    # "mrak buy milk as done" is a mistyped command, not a task called "mrak buy milk as".
+    return _typo(match, context) or CompleteTask(parse_ref(match.group("ref")))
 
 
 def _typo(match: re.Match[str], context: Context) -> Intent | None:
+    """A question when the first word is a mistyped command and the fixed message reads as one."""
     suggestion = typos.corrected(match.string)
-    if suggestion is None or isinstance(parse(suggestion, context.today), Unknown | DidYouMean):
+    if suggestion is None:
+        return None
+    _, rule = parse_with_rule(suggestion, context.today)
+    if rule in ("", "done suffix", "typo"):
         return None
     return DidYouMean(context.raw, suggestion)
 
@@ -567,17 +573,22 @@ RULES: tuple[Rule, ...] = (
 
 def parse(message: str, today: date) -> Intent:
     """What ``message`` asks for; ``today`` anchors relative dates such as "tomorrow"."""
+    return parse_with_rule(message, today)[0]
+
+
+def parse_with_rule(message: str, today: date) -> tuple[Intent, str]:
+    """``parse``, and the name of the rule that answered ("" when none did)."""
     raw = " ".join(message.replace("’", "'").split())
     bare = raw.strip(" !.?,")
     text = clean(message)
     context = Context(today=today, raw=raw)
     for rule in RULES:
         if not text and not rule.also_raw:
-            return Help() if "?" in raw else Unknown(raw)
+            return (Help() if "?" in raw else Unknown(raw)), ""
         for pattern in rule.patterns:
             for candidate in (bare, text) if rule.also_raw else (text,):
                 match = pattern.match(candidate)
                 intent = rule.build(match, context) if match else None
                 if intent is not None:
-                    return intent
-    return Unknown(raw)
+                    return intent, rule.name
+    return Unknown(raw), ""

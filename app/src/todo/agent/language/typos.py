@@ -10,6 +10,7 @@ COMMAND_WORDS = (
     "postpone", "show", "list", "reopen", "undo", "find", "search", "clear", "create", "remind",
     "change", "update", "help", "check", "tick", "prioritize", "prioritise", "what's",
 )  # fmt: skip
+_LONGEST = max(len(command) for command in COMMAND_WORDS)
 _FIRST_WORD = re.compile(r"^(?P<word>[a-z']+)(?P<rest>\b.*)$", re.IGNORECASE)
 
 
@@ -36,7 +37,7 @@ def _allowed_edits(word: str) -> int:
 def closest_command(word: str) -> str | None:
     """The command word ``word`` is a typo of ("delte" -> "delete"), else None (also for real ones)."""
     word = word.lower()
-    if word in COMMAND_WORDS or len(word) < 2:
+    if word in COMMAND_WORDS or not 2 <= len(word) <= _LONGEST + 2:
         return None
     scored = sorted(
         (edit_distance(word, command), index, command) for index, command in enumerate(COMMAND_WORDS)
