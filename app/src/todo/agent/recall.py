@@ -3,7 +3,9 @@
 The engine keeps nothing between turns. "The second one" means the second task of the last list
 the assistant showed, and "it" the task last acted on; both are recovered here from the tool
 calls stored with each assistant message (and, for a "which one?" question, by re-running the
-same deterministic title match on that turn's stored ``list_tasks`` result).
+same deterministic title match on that turn's stored ``list_tasks`` result). A yes/no question
+the last answer asked (a bulk change to confirm, a "did you mean ...?") is recovered the same way:
+re-parsing the last user message, with the tasks to act on from that turn's stored tool call.
 """
 
 from __future__ import annotations

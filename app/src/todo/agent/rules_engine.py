@@ -62,7 +62,8 @@ from todo.core.settings import ApiSettings
 
 log = logging.getLogger("todo.agent")
 
-# A whole rules turn makes at most three tool calls; past this the MCP server counts as down.
+# A rules turn makes a few tool calls (a confirmed bulk change one per task, a few ms each); past
+# this the MCP server counts as down.
 TURN_TIMEOUT_SECONDS = 15.0
 # Title lookups read this many tasks (the MCP tool's maximum page).
 LOOKUP_LIMIT = 200
