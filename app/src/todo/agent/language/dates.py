@@ -61,6 +61,7 @@ LEADING_DATE = re.compile(rf"^(?P<prefix>{DATE_PREFIX} )?(?:{DATE_PHRASE})(?P<se
 # A message part that is nothing but a date ("tomorrow", "on friday", "no due date").
 _WHOLE_DATE = re.compile(rf"^(?:{DATE_PREFIX} )?(?:{DATE_PHRASE})$", NOCASE)
 _WHOLE_TIME = re.compile(rf"^(?:{TIME_PHRASE})$", NOCASE)
+_EVENING = re.compile(r"\b(?:tonight|evening|night|afternoon)\b", NOCASE)
 NO_DATE = full(r"(?:no|without a|without|none|nothing|never|not)(?: due)?(?: date)?|someday|anytime")
 
 
@@ -136,16 +137,18 @@ def date_from(match: re.Match[str], today: date) -> date | None:
     return None
 
 
-def _time_from(match: re.Match[str]) -> time:
+def _time_from(match: re.Match[str], evening: bool = False) -> time:
+    """The time a match of ``TIME_PHRASE`` names; without am/pm, "at 5" and "tonight at 8" are pm."""
     groups = match.groupdict()
     if groups["noon"]:
         return time(12, 0)
     if groups["midnight"]:
         return time(0, 0)
-    if groups["hour24"]:
-        return time(int(groups["hour24"]), int(groups["minute24"]))
-    if groups["bare"]:
-        return time(int(groups["bare"]), 0)
+    if groups["hour24"] or groups["bare"]:
+        hour, minute = int(groups["hour24"] or groups["bare"]), int(groups["minute24"] or 0)
+        if hour < 12 and (evening or (groups["bare"] and 1 <= hour <= 7)):
+            hour += 12
+        return time(hour, minute)
     hour = int(groups["hour"]) % 12 + (12 if groups["ampm"].lower().startswith("p") else 0)
     return time(hour, int(groups["minute"] or 0))
 
@@ -178,21 +181,22 @@ def split_trailing_date(text: str, today: date) -> tuple[str, date | None]:
     return text[: match.start()].rstrip(" ,;-("), due
 
 
-def split_trailing_time(text: str) -> tuple[str, time | None]:
+def split_trailing_time(text: str, evening: bool = False) -> tuple[str, time | None]:
     """``("call mom", 09:00)`` from ``"call mom at 9am"``; the text unchanged when it has none."""
     match = _TRAILING_TIME.search(text)
     if not match:
         return text, None
-    return text[: match.start()].rstrip(" ,;-("), _time_from(match)
+    return text[: match.start()].rstrip(" ,;-("), _time_from(match, evening)
 
 
 def split_trailing_when(text: str, today: date) -> tuple[str, date | None, time | None]:
     """A trailing date and time of day in either order ("tomorrow at 9am", "at noon on friday")."""
     due: date | None = None
     at: time | None = None
+    evening = _EVENING.search(text) is not None
     for _ in range(2):
         if at is None:
-            text, at = split_trailing_time(text)
+            text, at = split_trailing_time(text, evening)
         if due is None:
             rest, due = split_trailing_date(text, today)
             if due is None and (match := _WHOLE_DATE.match(text)) and at is not None:

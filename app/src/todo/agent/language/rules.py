@@ -274,7 +274,10 @@ _DUE_LEAD = (
 _DUE_QUESTION = full(
     rf"(?:{_DUE_LEAD} )?(?P<late>overdue|late|past due|past their due date|behind)"
     rf"(?: (?:tasks?|todos?|items?|things?|ones|stuff))?|"
-    rf"(?:{_DUE_LEAD} )?(?:due|coming up|upcoming)(?P<when> .+?)?"
+    rf"(?:{_DUE_LEAD} )?(?:due|coming up|upcoming)(?P<when> .+?)?|"
+    # "show me today's tasks", "this week's list"
+    rf"(?:{_DUE_LEAD} )?(?P<day>today|tonight|tomorrow|this week|next week)'s? "
+    rf"(?:tasks|todos|to-dos|items|things|list|stuff|agenda|plan)"
 )
 _DUE_NOUN = re.compile(
     r"^(?:tasks?|todos?|items?|things?|ones|stuff)\s+|\s+(?:tasks?|todos?|items?|things?)$", NOCASE
@@ -477,7 +480,7 @@ def _verb_only_list(match: re.Match[str], context: Context) -> Intent | None:
 def _due_question(match: re.Match[str], context: Context) -> Intent | None:
     if match.group("late"):
         return ListTasks(order="due_date", due=DueWindow("overdue", end=context.today - timedelta(days=1)))
-    when = _DUE_NOUN.sub("", f" {match.group('when') or ''} ").strip()
+    when = _DUE_NOUN.sub("", f" {match.group('when') or match.group('day') or ''} ").strip()
     if not when or _DUE_NOUN.fullmatch(f"{when} "):
         return ListTasks(order="due_date")
     window = _due_window(when, context.today)
