@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from typing import get_args
 
 import pytest
 
 from todo.agent.language import (
+    RULES,
     AddTask,
+    AllTasks,
     ByPosition,
     ByPronoun,
     ByTitle,
     CompleteTask,
     DeleteTask,
+    DidYouMean,
+    DueWindow,
     Greeting,
     Help,
     Intent,
+    ListOrder,
     ListTasks,
     MissingTitle,
     NeverMind,
@@ -25,13 +31,17 @@ from todo.agent.language import (
     SetPriority,
     Thanks,
     Unknown,
+    Yes,
+    confirms,
     parse,
     parse_date,
     parse_ref,
     split_priority,
     split_trailing_date,
+    typos,
 )
 from todo.agent.matching import Ambiguous, Found, NotFound, TaskView, match_task, score
+from todo.core.models import TaskOrder
 
 TODAY = date(2025, 5, 14)  # a Wednesday
 TOMORROW = TODAY + timedelta(days=1)
@@ -238,3 +248,204 @@ def test_task_views_come_from_tool_results_only_when_well_formed() -> None:
         TaskView(2, "y")
     ]
     assert TaskView.list_from_result({"total": 0}) is None
+
+
+# --- what people actually type (issue 12): times of day, bulk, due and done questions, orders ----
+
+NINE = time(9, 0)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("remind me to call the dentist tomorrow at 9am", AddTask("call the dentist", TOMORROW, at=NINE)),
+        ("remind me tomorrow at 9am to call the dentist", AddTask("call the dentist", TOMORROW, at=NINE)),
+        ("remind me at 9 a.m. to call the dentist", AddTask("call the dentist", TODAY, at=NINE)),
+        ("add call bob at 14:30", AddTask("call bob", TODAY, at=time(14, 30))),
+        ("add lunch with ann on friday at noon", AddTask("lunch with ann", FRIDAY, at=time(12, 0))),
+        ("add lunch with ann at noon on friday", AddTask("lunch with ann", FRIDAY, at=time(12, 0))),
+        ("add call bob tomorrow 9:30pm", AddTask("call bob", TOMORROW, at=time(21, 30))),
+        ("add pay rent friday at 5 pm, urgent", AddTask("pay rent", FRIDAY, "high", at=time(17, 0))),
+        ("add take pills tonight at midnight", AddTask("take pills", TODAY, at=time(0, 0))),
+        ("add meet sam at 7 o'clock", AddTask("meet sam", TODAY, at=time(19, 0))),
+        ("add call mom at 5", AddTask("call mom", TODAY, at=time(17, 0))),
+        ("add gym at 6:30", AddTask("gym", TODAY, at=time(6, 30))),
+        ("add gym at 9", AddTask("gym", TODAY, at=time(9, 0))),
+        ("remind me to put the bins out tonight at 8", AddTask("put the bins out", TODAY, at=time(20, 0))),
+        ("add call tomorrow evening at 7:30", AddTask("call", TOMORROW, at=time(19, 30))),
+        ("move call mom to friday at 5pm", RescheduleTask(ByTitle("call mom"), FRIDAY, time(17, 0))),
+        ("change call mom to tomorrow at 9am", RescheduleTask(ByTitle("call mom"), TOMORROW, NINE)),
+        # numbers that are not times stay in the title
+        ("add read chapter 9", AddTask("read chapter 9")),
+        ("add buy 2 apples tomorrow", AddTask("buy 2 apples", due_date=TOMORROW)),
+        ("add john 3:16 study", AddTask("john 3:16 study")),
+    ],
+)
+def test_dates_with_a_time_of_day(message: str, expected: Intent) -> None:
+    assert parse(message, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("clear completed", DeleteTask(AllTasks("done"))),
+        ("delete everything", DeleteTask(AllTasks("all"))),
+        ("remove all done tasks", DeleteTask(AllTasks("done"))),
+        ("delete all completed tasks", DeleteTask(AllTasks("done"))),
+        ("clear my list", DeleteTask(AllTasks("all"))),
+        ("delete all my tasks", DeleteTask(AllTasks("all"))),
+        ("remove the finished ones", DeleteTask(AllTasks("done"))),
+        ("mark all as done", CompleteTask(AllTasks("all"))),
+        ("mark everything as done", CompleteTask(AllTasks("all"))),
+        ("complete all tasks", CompleteTask(AllTasks("all"))),
+        ("check off everything", CompleteTask(AllTasks("all"))),
+        ("reopen all", ReopenTask(AllTasks("all"))),
+        # other changes to everything are refused by the engine, but understood here
+        ("move everything to tomorrow", RescheduleTask(AllTasks("all"), TOMORROW)),
+        ("make all of them high priority", SetPriority(AllTasks("all"), "high")),
+        # a list, not a bulk change
+        ("finished tasks", ListTasks("done")),
+        ("delete all milk", DeleteTask(ByTitle("all milk"))),
+    ],
+)
+def test_bulk_requests(message: str, expected: Intent) -> None:
+    assert parse(message, TODAY) == expected
+
+
+SUNDAY = date(2025, 5, 18)
+YESTERDAY = TODAY - timedelta(days=1)
+THIS_WEEK = DueWindow("this week", end=SUNDAY)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # finished tasks
+        ("what did I finish?", ListTasks("done")),
+        ("show completed", ListTasks("done")),
+        ("what have I completed this week", ListTasks("done")),
+        ("which tasks did I complete?", ListTasks("done")),
+        ("what's done?", ListTasks("done")),
+        ("completed", ListTasks("done")),
+        # what is due
+        ("what's due today?", ListTasks(order="due_date", due=DueWindow("today", end=TODAY))),
+        ("what is due today", ListTasks(order="due_date", due=DueWindow("today", end=TODAY))),
+        ("anything due today?", ListTasks(order="due_date", due=DueWindow("today", end=TODAY))),
+        (
+            "what do I have due this week?",
+            ListTasks(order="due_date", due=DueWindow("this week", end=SUNDAY)),
+        ),
+        ("tasks due this week", ListTasks(order="due_date", due=DueWindow("this week", end=SUNDAY))),
+        (
+            "what's due tomorrow",
+            ListTasks(order="due_date", due=DueWindow("tomorrow", start=TOMORROW, end=TOMORROW)),
+        ),
+        (
+            "what's due next week",
+            ListTasks(order="due_date", due=DueWindow("next week", date(2025, 5, 19), date(2025, 5, 25))),
+        ),
+        ("what's due by friday?", ListTasks(order="due_date", due=DueWindow("by friday", end=FRIDAY))),
+        ("what's due on friday?", ListTasks(order="due_date", due=DueWindow("on friday", FRIDAY, FRIDAY))),
+        ("what's due?", ListTasks(order="due_date")),
+        ("show me today's tasks", ListTasks(order="due_date", due=DueWindow("today", end=TODAY))),
+        ("this week's list", ListTasks(order="due_date", due=THIS_WEEK)),
+        ("what's overdue?", ListTasks(order="due_date", due=DueWindow("overdue", end=YESTERDAY))),
+        ("anything overdue?", ListTasks(order="due_date", due=DueWindow("overdue", end=YESTERDAY))),
+        ("show overdue tasks", ListTasks(order="due_date", due=DueWindow("overdue", end=YESTERDAY))),
+        ("which tasks are overdue", ListTasks(order="due_date", due=DueWindow("overdue", end=YESTERDAY))),
+        # "... is due" still reschedules a named task
+        ("pay rent is due friday", RescheduleTask(ByTitle("pay rent"), FRIDAY)),
+        # asking for an order
+        ("show my tasks sorted by due date", ListTasks(order="due_date")),
+        ("oldest first", ListTasks(order="oldest")),
+        ("what's on my list, oldest first?", ListTasks(order="oldest")),
+        ("list my tasks by priority", ListTasks(order="priority")),
+        ("sort by priority", ListTasks(order="priority")),
+        ("sort my list by due date", ListTasks(order="due_date")),
+        ("show all tasks alphabetically", ListTasks("all", order="alphabetical")),
+        ("list done tasks newest first", ListTasks("done", order="newest")),
+        ("what did I finish, most recent first", ListTasks("done", order="newest")),
+        (
+            "what's due this week, most important first",
+            ListTasks(order="priority", due=DueWindow("this week", end=SUNDAY)),
+        ),
+        # an order phrase on something that is not a listing changes nothing
+        ("add pay rent by friday", AddTask("pay rent", due_date=FRIDAY)),
+    ],
+)
+def test_questions_about_done_due_and_order(message: str, expected: Intent) -> None:
+    assert parse(message, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "suggestion"),
+    [
+        ("delte buy milk", "delete buy milk"),
+        ("compelte buy milk", "complete buy milk"),
+        ("ad milk", "add milk"),
+        ("shwo my tasks", "show my tasks"),
+        ("remvoe call mom", "remove call mom"),
+        ("mrak buy milk as done", "mark buy milk as done"),
+        ("finsh the second one", "finish the second one"),
+        ("lsit", "list"),
+        ("Delet the second one", "delete the second one"),
+    ],
+)
+def test_typos_of_command_words_ask_instead_of_acting(message: str, suggestion: str) -> None:
+    assert parse(message, TODAY) == DidYouMean(message, suggestion)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "lost keys",
+        "and then some",
+        "park the car",
+        "enjoy the sun",
+        "asdf qwerty",
+        "bad idea",
+    ],
+)
+def test_words_near_a_command_that_would_still_mean_nothing_stay_unknown(message: str) -> None:
+    assert parse(message, TODAY) == Unknown(message)
+
+
+def test_a_title_that_starts_like_a_command_is_still_a_title() -> None:
+    assert parse("lost keys is done", TODAY) == CompleteTask(ByTitle("lost keys"))
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("yes", True), ("Yes!", True), ("y", True), ("yeah, go ahead", True), ("ok", True),
+        ("sure", True), ("yes, delete them", True), ("do it", True), ("yes please", True),
+        ("no", False), ("nope", False), ("cancel", False), ("no, keep them", False), ("don't", False),
+        ("never mind", False),
+        ("delete buy milk", None), ("what's on my list?", None), ("yes but only the first", None),
+    ],
+)  # fmt: skip
+def test_confirmations(message: str, expected: bool | None) -> None:
+    assert confirms(message) is expected
+
+
+def test_yes_alone_is_its_own_intent_and_ok_stays_thanks() -> None:
+    assert parse("yes", TODAY) == Yes()
+    assert parse("ok", TODAY) == Thanks()
+
+
+def test_typo_distance_counts_a_swap_as_one_edit() -> None:
+    assert typos.edit_distance("compelte", "complete") == 1
+    assert typos.edit_distance("ad", "add") == 1
+    assert typos.edit_distance("delete", "delete") == 0
+    assert typos.closest_command("delete") is None  # a real command word is no typo
+    assert typos.closest_command("xyz") is None
+
+
+def test_list_orders_are_the_task_services_orders() -> None:
+    assert set(get_args(ListOrder)) == {order.value for order in TaskOrder}
+
+
+def test_every_rule_has_a_unique_name_and_the_typo_rule_comes_last() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+    assert names[-1] == "typo"

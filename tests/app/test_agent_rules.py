@@ -18,7 +18,7 @@ from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
 from todo.agent import AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
-from todo.core.models import TaskPublic, TaskStatus, User
+from todo.core.models import TaskCreate, TaskPublic, TaskStatus, User
 from todo.core.settings import ApiSettings
 
 pytestmark = pytest.mark.anyio
@@ -265,3 +265,159 @@ async def test_wrong_service_token_gives_a_temporary_error_and_a_log_line(
         turn = await Chat(settings, user.id).say("add buy milk")
     assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
     assert "x" * 64 not in caplog.text
+
+
+# --- what people actually type: times of day, bulk changes, due/done questions, orders, typos ----
+
+
+def add_due(engine: Engine, user: User, title: str, days_from_today: int | None) -> None:
+    """A task with a due date relative to the real today (the engine reads the real clock too)."""
+    assert user.id is not None
+    due = None if days_from_today is None else date.today() + timedelta(days=days_from_today)
+    with session_scope(engine) as session:
+        tasks.create_task(session, user.id, TaskCreate(title=title, due_date=due))
+
+
+async def test_a_time_of_day_sets_the_due_date_and_the_reply_says_only_the_date_is_kept(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    turn = await chat.say("remind me to call the dentist tomorrow at 9am")
+    assert turn.reply == (
+        'Added "call the dentist" to your list (due tomorrow). '
+        "Tasks have a due date but no time of day, so I kept the date only (not 9:00)."
+    )
+    assert turn.tool_calls[0].arguments == {
+        "title": "call the dentist",
+        "due_date": (date.today() + timedelta(days=1)).isoformat(),
+    }
+    turn = await chat.say("move it to today at 14:30")
+    assert turn.reply.startswith('"call the dentist" is now due today. Tasks have a due date but no time')
+    (task,) = stored(engine, user)
+    assert (task.title, task.due_date) == ("call the dentist", date.today())
+
+
+async def test_clear_completed_asks_first_then_deletes_exactly_the_tasks_it_showed(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    for message in ("add buy milk", "add call mom", "add pay rent", "complete buy milk", "complete call mom"):
+        await chat.say(message)
+    turn = await chat.say("clear completed")
+    assert turn.reply == (
+        "This will delete all 2 completed tasks:\n• buy milk\n• call mom\n"
+        'Delete them? Say "yes" to go ahead or "no" to leave things as they are.'
+    )
+    assert [(call.name, call.arguments) for call in turn.tool_calls] == [
+        ("list_tasks", {"status": "done", "limit": rules_engine.LOOKUP_LIMIT})
+    ]
+    assert len(titles(engine, user)) == 3  # nothing deleted before the yes
+    assert user.id is not None
+    with session_scope(engine) as session:  # finished elsewhere meanwhile: not what the user saw
+        (rent,) = tasks.list_tasks(session, user.id, status=TaskStatus.open).items
+        tasks.complete_task(session, user.id, rent.id)
+    turn = await chat.say("yes")
+    assert turn.reply == "Deleted 2 tasks."
+    assert [call.name for call in turn.tool_calls] == ["delete_task", "delete_task"]
+    assert titles(engine, user) == ["pay rent"]
+    assert (await chat.say("yes")).reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+
+
+async def test_no_cancels_a_bulk_change_and_any_other_message_moves_on(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add buy milk")
+    await chat.say("add call mom")
+    assert (await chat.say("delete everything")).reply.startswith("This will delete all 2 tasks:")
+    turn = await chat.say("no, keep them")
+    assert (turn.reply, turn.tool_calls) == ("OK, I didn't change anything.", ())
+    assert (await chat.say("delete everything")).reply.endswith('"no" to leave things as they are.')
+    turn = await chat.say("what's on my list?")  # not a yes: the question lapses, the message is answered
+    assert turn.reply == "Here's what's on your list:\n1. buy milk\n2. call mom"
+    turn = await chat.say("yes")
+    assert turn.reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+    assert titles(engine, user) == ["buy milk", "call mom"]
+
+
+async def test_mark_all_as_done_and_reopen_all(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy milk")
+    turn = await chat.say("mark all as done")
+    assert turn.reply.startswith("This will mark your only open task as done:\n• buy milk\nMark it as done?")
+    assert (await chat.say("ok")).reply == "Marked 1 task as done."
+    assert titles(engine, user, TaskStatus.done) == ["buy milk"]
+    assert (await chat.say("mark everything done")).reply == (
+        "You have no open tasks, so there is nothing to mark."
+    )
+    assert (await chat.say("reopen all")).reply.startswith("This will reopen your only completed task:")
+    assert (await chat.say("yes please")).reply == "Reopened 1 task."
+    assert titles(engine, user, TaskStatus.open) == ["buy milk"]
+
+
+async def test_other_changes_to_everything_are_refused_clearly(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add buy milk")
+    turn = await chat.say("move everything to tomorrow")
+    assert (turn.reply, turn.tool_calls) == (rules_engine.BULK_REFUSED_REPLY, ())
+    assert stored(engine, user)[0].due_date is None
+
+
+async def test_questions_about_what_is_due(chat: Chat, engine: Engine, user: User) -> None:
+    add_due(engine, user, "pay rent", -1)
+    add_due(engine, user, "call mom", 0)
+    add_due(engine, user, "water plants", 3)
+    add_due(engine, user, "someday maybe", None)
+    turn = await chat.say("what's due today?")
+    assert turn.reply == "Due today:\n1. pay rent (due yesterday (overdue))\n2. call mom (due today)"
+    assert turn.tool_calls[0].arguments == {
+        "status": "open",
+        "order": "due_date",
+        "due_to": date.today().isoformat(),
+    }
+    assert (await chat.say("anything overdue?")).reply == "Overdue:\n1. pay rent (due yesterday (overdue))"
+    assert (await chat.say("what's due tomorrow?")).reply == "Nothing is due tomorrow."
+    await chat.say("complete pay rent")
+    assert (await chat.say("what's overdue?")).reply == "Nothing is overdue. Well done!"
+    in_three_days = await chat.say("what's due in 3 days?")
+    assert in_three_days.reply.startswith("Due in 3 days:\n1. water plants")
+
+
+async def test_what_did_i_finish_and_lists_in_the_order_asked(chat: Chat, engine: Engine, user: User) -> None:
+    add_due(engine, user, "later", 5)
+    add_due(engine, user, "undated", None)
+    add_due(engine, user, "sooner", 1)
+    turn = await chat.say("show my tasks sorted by due date")
+    later = rules_engine.describe_due(date.today() + timedelta(days=5), date.today())
+    assert turn.reply == (
+        "Here's what's on your list, soonest due first:\n"
+        f"1. sooner (due tomorrow)\n2. later (due {later})\n3. undated"
+    )
+    # Positions mean the list as it was shown, sorted.
+    assert (await chat.say("complete the second one")).reply == 'Nice work! I marked "later" as done.'
+    assert (await chat.say("what did I finish?")).reply == "Here's what you've completed:\n1. later (done)"
+    turn = await chat.say("newest first")
+    assert turn.reply == "Here's what's on your list, newest first:\n1. sooner (due tomorrow)\n2. undated"
+
+
+async def test_a_typo_in_a_command_gets_a_question_and_acts_only_on_yes(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add buy milk")
+    turn = await chat.say("delte buy milk")
+    assert (
+        turn.reply
+        == 'Did you mean "delete buy milk"? Say "yes" and I\'ll do that, or tell me what you meant.'
+    )
+    assert turn.tool_calls == ()
+    assert titles(engine, user) == ["buy milk"]
+    turn = await chat.say("no")
+    assert turn.reply.startswith("OK, I did nothing.")
+    await chat.say("compelte buy milk")
+    assert (await chat.say("yes")).reply == 'Nice work! I marked "buy milk" as done.'
+    await chat.say("ad call mom")
+    await chat.say("what's on my list?")  # not a yes: the suggestion lapses
+    assert (await chat.say("yes")).reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+    assert titles(engine, user) == ["buy milk"]
+    await chat.say("shwo all tasks")
+    listing = await chat.say("yes")
+    assert listing.reply == "Here are all your tasks:\n1. buy milk (done)"
+    # The confirmed listing counts as the list shown, so positions refer to it.
+    assert (await chat.say("reopen the first one")).reply == 'I reopened "buy milk"; it\'s back on your list.'

@@ -191,3 +191,46 @@ def test_mcp_down_still_stores_the_turn_and_answers_200(api_settings: ApiSetting
             ("assistant", TEMPORARY_ERROR_REPLY),
         ]
         assert api.get("/api/tasks").json()["items"] == []
+
+
+# --- what people actually type, through the API ---------------------------------------------------
+
+
+def test_remind_me_with_a_time_of_day(chat: Conversation, api: TestClient) -> None:
+    turn = chat.say("remind me to call the dentist tomorrow at 9am")
+    assert turn["reply"].startswith('Added "call the dentist" to your list (due tomorrow). ')
+    assert "kept the date only (not 9:00)" in turn["reply"]
+    (task,) = task_list(api)
+    assert (task["title"], task["due_date"]) == (
+        "call the dentist",
+        (date.today() + timedelta(days=1)).isoformat(),
+    )
+
+
+def test_a_bulk_change_asked_on_one_instance_is_confirmed_on_the_other(
+    replicas: tuple[TestClient, TestClient],
+) -> None:
+    first, second = replicas
+    chat = Conversation(first, second)  # every turn goes to the other instance
+    for message in ("add buy milk", "add call mom", "complete buy milk", "complete call mom"):
+        chat.say(message)
+    question = chat.say("clear completed")  # first
+    assert question["reply"].startswith("This will delete all 2 completed tasks:")
+    assert titles(first) == ["buy milk", "call mom"]
+    turn = chat.say("yes")  # second: the question is known only from PostgreSQL
+    assert turn["reply"] == "Deleted 2 tasks."
+    assert titles(first) == []
+
+
+def test_due_done_order_and_typo_questions(chat: Conversation) -> None:
+    chat.say("add pay rent today")
+    chat.say("add buy milk")
+    assert chat.say("what's due today?")["reply"] == "Due today:\n1. pay rent (due today)"
+    assert chat.say("list my tasks alphabetically")["reply"] == (
+        "Here's what's on your list, alphabetically:\n1. buy milk\n2. pay rent (due today)"
+    )
+    did_you_mean = chat.say("compelte buy milk")
+    assert did_you_mean["reply"].startswith('Did you mean "complete buy milk"?')
+    assert did_you_mean["tool_calls"] == []
+    assert chat.say("yes")["reply"] == 'Nice work! I marked "buy milk" as done.'
+    assert chat.say("what did I finish?")["reply"] == "Here's what you've completed:\n1. buy milk (done)"

@@ -78,7 +78,9 @@ async def test_tools_are_listed_with_descriptions_and_schemas(
         assert not {"user_id", "ctx"} & set(tool.input_schema.get("properties", {}))
         assert tool.output_schema is not None
     assert tools["add_task"].input_schema["required"] == ["title"]
-    assert set(tools["list_tasks"].input_schema["properties"]) == {"status", "search", "limit", "offset"}
+    assert set(tools["list_tasks"].input_schema["properties"]) == {
+        "status", "search", "limit", "offset", "order", "due_from", "due_to",
+    }  # fmt: skip
 
 
 async def test_add_get_list_complete_reopen_update_delete(
@@ -109,6 +111,8 @@ async def test_add_get_list_complete_reopen_update_delete(
         assert await titles(client) == ["call mom"]
         assert (await call(client, "list_tasks", status="all"))["total"] == 2
         assert await titles(client, status="all", search="MOM") == ["call mom"]
+        assert await titles(client, status="all", order="newest") == ["call mom", "buy milk"]
+        assert await titles(client, status="all", due_from="2030-01-02", due_to="2030-01-02") == ["buy milk"]
 
         reopened = await call(client, "reopen_task", task_id=milk["id"])
         assert reopened["completed"] is False and reopened["completed_at"] is None
@@ -135,6 +139,7 @@ async def test_tool_errors_say_what_was_wrong(engine: Engine, make_user: Callabl
         assert "priority" in await call_error(client, "add_task", title="x", priority="urgent")
         assert "due_date" in await call_error(client, "add_task", title="x", due_date="next week")
         assert "limit" in await call_error(client, "list_tasks", limit=0)
+        assert "order" in await call_error(client, "list_tasks", order="random")
 
 
 async def test_in_process_call_without_acting_user_is_refused(engine: Engine) -> None:

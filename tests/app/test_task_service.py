@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from todo.core import tasks
-from todo.core.models import Priority, TaskCreate, TaskStatus, TaskUpdate, User
+from todo.core.models import Priority, TaskCreate, TaskOrder, TaskStatus, TaskUpdate, User
 
 
 def test_create_get_and_defaults(session: Session, make_user: Callable[..., User]) -> None:
@@ -52,6 +52,38 @@ def test_list_filters_search_and_pagination(session: Session, make_user: Callabl
         tasks.list_tasks(session, user.id, limit=0)
     with pytest.raises(tasks.InvalidTaskQuery, match="offset"):
         tasks.list_tasks(session, user.id, offset=-1)
+
+
+def test_list_orders_and_due_ranges(session: Session, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    assert user.id is not None
+    specs = [
+        ("b later", date(2030, 1, 9), Priority.low),
+        ("A undated", None, Priority.high),
+        ("c sooner", date(2030, 1, 2), Priority.medium),
+        ("d sooner too", date(2030, 1, 2), Priority.high),
+    ]
+    for title, due, priority in specs:
+        tasks.create_task(session, user.id, TaskCreate(title=title, due_date=due, priority=priority))
+
+    def titles(order: TaskOrder, **filters: date) -> list[str]:
+        page = tasks.list_tasks(session, user.id, order=order, **filters)  # type: ignore[arg-type]
+        return [task.title for task in page.items]
+
+    created = ["b later", "A undated", "c sooner", "d sooner too"]
+    assert titles(TaskOrder.default) == created
+    assert titles(TaskOrder.oldest) == created
+    assert titles(TaskOrder.newest) == created[::-1]
+    assert titles(TaskOrder.due_date) == ["c sooner", "d sooner too", "b later", "A undated"]
+    assert titles(TaskOrder.priority) == ["d sooner too", "A undated", "c sooner", "b later"]
+    assert titles(TaskOrder.alphabetical) == ["A undated", "b later", "c sooner", "d sooner too"]
+    # Due ranges are inclusive and never match a task without a due date.
+    assert titles(TaskOrder.due_date, due_to=date(2030, 1, 2)) == ["c sooner", "d sooner too"]
+    assert titles(TaskOrder.due_date, due_from=date(2030, 1, 3)) == ["b later"]
+    assert titles(TaskOrder.due_date, due_from=date(2030, 1, 2), due_to=date(2030, 1, 9)) == [
+        "c sooner", "d sooner too", "b later",
+    ]  # fmt: skip
+    assert tasks.list_tasks(session, user.id, due_to=date(2029, 12, 31)).total == 0
 
 
 def test_update_complete_reopen_delete(session: Session, make_user: Callable[..., User]) -> None:

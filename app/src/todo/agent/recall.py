@@ -3,7 +3,9 @@
 The engine keeps nothing between turns. "The second one" means the second task of the last list
 the assistant showed, and "it" the task last acted on; both are recovered here from the tool
 calls stored with each assistant message (and, for a "which one?" question, by re-running the
-same deterministic title match on that turn's stored ``list_tasks`` result).
+same deterministic title match on that turn's stored ``list_tasks`` result). A yes/no question
+the last answer asked (a bulk change to confirm, a "did you mean ...?") is recovered the same way:
+re-parsing the last user message, with the tasks to act on from that turn's stored tool call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from todo.agent import HistoryMessage, ToolCall
-from todo.agent.language import ByTitle, CompleteTask, ListTasks, ReopenTask, TaskAction, parse
+from todo.agent.language import (
+    AllTasks,
+    ByTitle,
+    CompleteTask,
+    DeleteTask,
+    DidYouMean,
+    ListTasks,
+    ReopenTask,
+    TaskAction,
+    confirms,
+    parse,
+)
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
 
 # Tools whose result is the one task the turn was about.
@@ -30,16 +43,67 @@ class Referred:
     deleted: bool = False
 
 
+BulkIntent = CompleteTask | ReopenTask | DeleteTask
+
+
+@dataclass(frozen=True)
+class PendingBulk:
+    """A bulk change the last answer asked to confirm, and the tasks it showed (acted on if "yes")."""
+
+    intent: BulkIntent
+    tasks: tuple[TaskView, ...]
+
+
+@dataclass(frozen=True)
+class PendingSuggestion:
+    """A "did you mean ...?" the last answer asked; "yes" runs the suggested message."""
+
+    suggestion: str
+
+
+Pending = PendingBulk | PendingSuggestion
+
+
 def _turns(history: Sequence[HistoryMessage]) -> Iterator[tuple[str, HistoryMessage]]:
-    """(user message, assistant answer) pairs, newest first."""
+    """(user message, assistant answer) pairs, newest first; a "yes" to a "did you mean" question
+    stands for the message it confirmed, since that is what the answer acted on."""
     user_text = ""
+    previous_text = ""
     pairs: list[tuple[str, HistoryMessage]] = []
     for message in history:
         if message.role == "user":
             user_text = message.content
-        else:
-            pairs.append((user_text, message))
+            continue
+        said = user_text
+        if confirms(user_text) and previous_text:
+            earlier = parse(previous_text, date.today())
+            if isinstance(earlier, DidYouMean):
+                said = earlier.suggestion
+        pairs.append((said, message))
+        previous_text = said
     return reversed(pairs)
+
+
+def bulk_intent(intent: object) -> BulkIntent | None:
+    """``intent`` when it completes, reopens or deletes every task of a kind, else None."""
+    if isinstance(intent, CompleteTask | ReopenTask | DeleteTask) and isinstance(intent.ref, AllTasks):
+        return intent
+    return None
+
+
+def pending_question(history: Sequence[HistoryMessage]) -> Pending | None:
+    """The yes/no question the last answer asked, if it asked one (a reply that is not a yes or
+    a no moves on, so only the very last turn counts)."""
+    user_text, answer = next(iter(_turns(history)), ("", None))
+    if answer is None:
+        return None
+    intent = parse(user_text, date.today())
+    if isinstance(intent, DidYouMean):
+        return PendingSuggestion(intent.suggestion)
+    bulk = bulk_intent(intent)
+    only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == "list_tasks"
+    tasks = _last_list_result(answer.tool_calls) if bulk and only_listed else None
+    return PendingBulk(bulk, tuple(tasks)) if bulk and tasks else None
 
 
 def prefer_for(intent: TaskAction) -> bool | None:

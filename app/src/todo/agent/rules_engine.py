@@ -2,14 +2,17 @@
 
 One turn: understand the message (``language``), find the task it means (by title over a fresh
 ``list_tasks``, or by position / "it" from the stored history via ``recall``), call the tool, and
-answer in plain words. An unreachable or slow MCP server yields a friendly temporary-error reply.
+answer in plain words. A bulk change ("clear completed") only shows what it would do and asks; the
+next message confirms it with "yes" (anything else moves on), read back from the stored history,
+so no replica keeps state. An unreachable or slow MCP server yields a friendly temporary-error reply.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
 import anyio
@@ -17,11 +20,14 @@ import anyio
 from todo.agent import AgentTurn, HistoryMessage, ToolCall
 from todo.agent.language import (
     AddTask,
+    AllTasks,
     ByPosition,
     ByPronoun,
     ByTitle,
     CompleteTask,
     DeleteTask,
+    DidYouMean,
+    DueWindow,
     Greeting,
     Help,
     Intent,
@@ -35,16 +41,29 @@ from todo.agent.language import (
     TaskAction,
     Thanks,
     Unknown,
+    Yes,
+    confirms,
     parse,
 )
 from todo.agent.matching import Ambiguous, TaskView
-from todo.agent.recall import last_referred, last_shown_list, match_for
+from todo.agent.recall import (
+    BulkIntent,
+    Pending,
+    PendingBulk,
+    PendingSuggestion,
+    bulk_intent,
+    last_referred,
+    last_shown_list,
+    match_for,
+    pending_question,
+)
 from todo.agent.task_tools import McpUnavailable, TaskTools, connect_task_tools
 from todo.core.settings import ApiSettings
 
 log = logging.getLogger("todo.agent")
 
-# A whole rules turn makes at most three tool calls; past this the MCP server counts as down.
+# A rules turn makes a few tool calls (a confirmed bulk change one per task, a few ms each); past
+# this the MCP server counts as down.
 TURN_TIMEOUT_SECONDS = 15.0
 # Title lookups read this many tasks (the MCP tool's maximum page).
 LOOKUP_LIMIT = 200
@@ -57,7 +76,9 @@ EXAMPLES = (
     "complete the second one",
     "delete call mom",
     "rename buy milk to buy oat milk",
+    "what's due this week?",
     "show completed tasks",
+    "clear completed",
 )
 _EXAMPLE_LINES = "\n".join(f"• {example}" for example in EXAMPLES)
 
@@ -72,12 +93,39 @@ TEMPORARY_ERROR_REPLY = (
     "Sorry, I can't reach your task list right now. That's a temporary problem on our side; "
     "please try again in a moment."
 )
-_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth")
+YES_WITHOUT_QUESTION_REPLY = (
+    'There\'s nothing waiting for a yes right now. Tell me what to do, e.g. "add buy milk".'
+)
+BULK_REFUSED_REPLY = (
+    "I change due dates, names and priorities one task at a time. For all tasks at once I can "
+    '"clear completed", "delete everything" or "mark all as done". Name a task to change it, e.g. '
+    '"move buy milk to friday".'
+)
+# A bulk confirmation shows this many tasks by name; the count covers the rest.
+PREVIEW_LINES = 10
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def unknown_reply(text: str) -> str:
-    shown = text if len(text) <= 80 else text[:77] + "..."
+    shown = _shorten(text)
     return f'Sorry, I didn\'t understand "{shown}". I can manage your to-do list; try:\n{_EXAMPLE_LINES}'
+
+
+def did_you_mean_reply(intent: DidYouMean) -> str:
+    shown = _shorten(intent.suggestion)
+    return f'Did you mean "{shown}"? Say "yes" and I\'ll do that, or tell me what you meant.'
+
+
+def date_only_note(at: time | None) -> str:
+    """What the reply adds when the user gave a time of day: tasks keep the date only."""
+    if at is None:
+        return ""
+    return (
+        f" Tasks have a due date but no time of day, so I kept the date only (not {at.hour}:{at.minute:02d})."
+    )
 
 
 # --- wording -------------------------------------------------------------------------------------
@@ -124,7 +172,29 @@ def numbered(tasks: Sequence[TaskView], today: date, show_done: bool = False) ->
     return "\n".join(_task_line(index, task, today, show_done) for index, task in enumerate(tasks, 1))
 
 
+_ORDER_WORDS = {
+    "due_date": "soonest due first",
+    "oldest": "oldest first",
+    "newest": "newest first",
+    "priority": "most important first",
+    "alphabetical": "alphabetically",
+}
+
+
+def _due_reply(window: DueWindow, tasks: list[TaskView], today: date) -> str:
+    overdue_too = window.start is None and window.end is not None and window.end >= today
+    if not tasks:
+        if window.name == "overdue":
+            return "Nothing is overdue. Well done!"
+        return f"Nothing is due {window.name}" + (", and nothing is overdue." if overdue_too else ".")
+    header = "Overdue:" if window.name == "overdue" else f"Due {window.name}:"
+    return f"{header}\n{numbered(tasks, today)}"
+
+
 def _list_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: date) -> str:
+    if intent.due is not None:
+        more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
+        return _due_reply(intent.due, tasks, today) + (more if tasks else "")
     if not tasks:
         if intent.search:
             return f'No tasks match "{intent.search}".'
@@ -141,6 +211,8 @@ def _list_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: dat
         header = "Here are all your tasks:"
     else:
         header = "Here's what's on your list:" if len(tasks) > 1 else "You have one thing left to do:"
+    if intent.order != "default" and len(tasks) > 1:
+        header = f"{header[:-1]}, {_ORDER_WORDS[intent.order]}:"
     more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
     return f"{header}\n{numbered(tasks, today, show_done=intent.status != 'open')}{more}"
 
@@ -195,6 +267,8 @@ async def resolve(
         if referred.deleted:
             raise Unresolved(f'You already deleted "{referred.task.title}". Which task do you mean?')
         return referred.task
+    if isinstance(ref, AllTasks):
+        raise Unresolved(BULK_REFUSED_REPLY)
     return await _resolve_title(intent, ref, tools, today)
 
 
@@ -272,7 +346,7 @@ async def _act(intent: TaskAction, task: TaskView, tools: TaskTools, today: date
             return _failed(call, task)
         if intent.due_date is None:
             return f'"{task.title}" no longer has a due date.'
-        return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.'
+        return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.{date_only_note(intent.at)}'
     call = await tools.call("update_task", {"task_id": task.id, "priority": intent.priority})
     return _failed(call, task) if call.error else f'"{task.title}" is now {intent.priority} priority.'
 
@@ -296,17 +370,27 @@ async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMess
         if added.priority != "medium":
             details.append(f"{added.priority} priority")
         suffix = f" ({', '.join(details)})" if details else ""
-        return f'Added "{added.title}" to your list{suffix}.'
+        return f'Added "{added.title}" to your list{suffix}.{date_only_note(intent.at)}'
     if isinstance(intent, ListTasks):
         arguments = {"status": intent.status}
         if intent.search:
             arguments["search"] = intent.search
+        if intent.order != "default":
+            arguments["order"] = intent.order
+        if intent.due is not None:
+            if intent.due.start is not None:
+                arguments["due_from"] = intent.due.start.isoformat()
+            if intent.due.end is not None:
+                arguments["due_to"] = intent.due.end.isoformat()
         call = await tools.call("list_tasks", arguments)
         tasks = TaskView.list_from_result(call.result)
         if call.error or tasks is None:
             return f"I couldn't read your list: {call.error or 'unexpected answer'}."
         total = call.result.get("total", len(tasks)) if isinstance(call.result, dict) else len(tasks)
         return _list_reply(intent, tasks, total if isinstance(total, int) else len(tasks), today)
+    bulk = bulk_intent(intent)
+    if bulk is not None:
+        return await _bulk_preview(bulk, tools)
     if isinstance(intent, TaskAction):
         try:
             task = await resolve(intent, tools, history, today)
@@ -314,6 +398,87 @@ async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMess
             return str(unresolved)
         return await _act(intent, task, tools, today)
     return static_reply(intent) or unknown_reply(str(intent))
+
+
+# --- bulk changes: preview and ask, then act on exactly the tasks shown -------------------------
+
+
+@dataclass(frozen=True)
+class _BulkWords:
+    """How a bulk change calls its tool and says what it does."""
+
+    tool: str
+    verb: str  # "delete {}": {} is what it acts on
+    done: str  # "Deleted {}."
+
+
+_BULK_WORDS = {
+    CompleteTask: _BulkWords("complete_task", "mark {} as done", "Marked {} as done."),
+    ReopenTask: _BulkWords("reopen_task", "reopen {}", "Reopened {}."),
+    DeleteTask: _BulkWords("delete_task", "delete {}", "Deleted {}."),
+}
+_KIND = {"done": "completed task", "open": "open task", "all": "task"}
+
+
+def _bulk_status(intent: BulkIntent) -> str:
+    """Which tasks the change is about: completing touches open ones, reopening done ones."""
+    if isinstance(intent, CompleteTask):
+        return "open"
+    if isinstance(intent, ReopenTask):
+        return "done"
+    return intent.ref.status if isinstance(intent.ref, AllTasks) else "all"
+
+
+def _count(number: int, kind: str) -> str:
+    return f"{number} {kind}{'' if number == 1 else 's'}"
+
+
+async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
+    status, words = _bulk_status(intent), _BULK_WORDS[type(intent)]
+    call = await tools.call("list_tasks", {"status": status, "limit": LOOKUP_LIMIT})
+    tasks = TaskView.list_from_result(call.result)
+    if call.error or tasks is None:
+        return f"I couldn't read your list: {call.error or 'unexpected answer'}."
+    kind = _KIND[status]
+    if not tasks:
+        return f"You have no {kind}s, so there is nothing to {words.verb.format('').split()[0]}."
+    total = call.result.get("total") if isinstance(call.result, dict) else None
+    scope = f"all {_count(len(tasks), kind)}" if len(tasks) > 1 else f"your only {kind}"
+    if isinstance(total, int) and total > len(tasks):
+        scope = f"the first {len(tasks)} of your {_count(total, kind)} ({LOOKUP_LIMIT} is my limit at once)"
+    lines = "\n".join(f"• {task.title}" for task in tasks[:PREVIEW_LINES])
+    if len(tasks) > PREVIEW_LINES:
+        lines += f"\n…and {len(tasks) - PREVIEW_LINES} more."
+    question = words.verb.format("them" if len(tasks) > 1 else "it").capitalize()
+    return (
+        f"This will {words.verb.format(scope)}:\n{lines}\n"
+        f'{question}? Say "yes" to go ahead or "no" to leave things as they are.'
+    )
+
+
+async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
+    """Apply the confirmed change to the tasks the question showed (not to tasks added since)."""
+    words = _BULK_WORDS[type(pending.intent)]
+    changed = gone = 0
+    for task in pending.tasks:
+        call = await tools.call(words.tool, {"task_id": task.id})
+        if call.error is None:
+            changed += 1
+        elif "not found" in call.error:
+            gone += 1
+        else:
+            return f"I stopped after {_count(changed, 'task')}: {call.error}."
+    reply = words.done.format(_count(changed, "task"))
+    if gone:
+        reply += f" {_count(gone, 'task').capitalize()} {'was' if gone == 1 else 'were'} already gone."
+    return reply
+
+
+def cancelled_reply(pending: Pending) -> str:
+    """The answer to "no" when the last answer asked a yes/no question."""
+    if isinstance(pending, PendingBulk):
+        return "OK, I didn't change anything."
+    return 'OK, I did nothing. Tell me what you meant, e.g. "delete buy milk".'
 
 
 def static_reply(intent: Intent) -> str | None:
@@ -328,6 +493,10 @@ def static_reply(intent: Intent) -> str | None:
         return NEVER_MIND_REPLY
     if isinstance(intent, MissingTitle):
         return MISSING_TITLE_REPLY
+    if isinstance(intent, Yes):
+        return YES_WITHOUT_QUESTION_REPLY
+    if isinstance(intent, DidYouMean):
+        return did_you_mean_reply(intent)
     if isinstance(intent, Unknown):
         return unknown_reply(intent.text)
     return None
@@ -344,6 +513,22 @@ async def run_rules_turn(
     """One rules-engine turn; MCP trouble becomes a temporary-error reply, never an exception."""
     today = today or date.today()
     intent = parse(message, today)
+    confirmed: PendingBulk | None = None
+    pending = pending_question(history)
+    if pending is not None:
+        said = confirms(message)
+        if said is False:
+            return AgentTurn(reply=cancelled_reply(pending), tool_calls=())
+        if said and isinstance(pending, PendingSuggestion):
+            intent = parse(pending.suggestion, today)
+        elif said and isinstance(pending, PendingBulk):
+            confirmed, intent = pending, pending.intent
+
+    async def work(tools: TaskTools) -> str:
+        if confirmed is not None:
+            return await _bulk_act(confirmed, tools)
+        return await answer(intent, tools, history, today)
+
     static = static_reply(intent)
     if static is not None:
         return AgentTurn(reply=static, tool_calls=())
@@ -351,7 +536,7 @@ async def run_rules_turn(
     try:
         with anyio.fail_after(TURN_TIMEOUT_SECONDS):
             async with connect_task_tools(settings, user_id, calls) as tools:
-                reply = await answer(intent, tools, history, today)
+                reply = await work(tools)
     except (McpUnavailable, TimeoutError) as error:
         log.warning(
             "chat turn could not reach the MCP server",

@@ -48,6 +48,17 @@ class TaskStatus(StrEnum):
     all = "all"
 
 
+class TaskOrder(StrEnum):
+    """How a listing is sorted; every order ends with the id, so pages never overlap."""
+
+    default = "default"  # open first, then oldest first
+    due_date = "due_date"  # soonest due first, tasks without a due date last
+    oldest = "oldest"
+    newest = "newest"
+    priority = "priority"  # high first, then soonest due
+    alphabetical = "alphabetical"  # by title, ignoring case
+
+
 # --- users ---------------------------------------------------------------------------------------
 
 

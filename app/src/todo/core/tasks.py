@@ -8,10 +8,13 @@ commits its own transaction and returns the ``TaskPublic`` shape of docs/contrac
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
 
-from .models import Task, TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate, utcnow
+from .models import Task, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate, utcnow
 
 LIST_LIMIT_MAX = 200
 
@@ -51,6 +54,20 @@ def create_task(session: Session, user_id: int, data: TaskCreate) -> TaskPublic:
     return _public(task)
 
 
+def _order_by(order: TaskOrder) -> list[ColumnElement[Any]]:
+    due_last = col(Task.due_date).asc().nulls_last()
+    rank = case({"high": 0, "medium": 1, "low": 2}, value=col(Task.priority), else_=1)
+    columns: dict[TaskOrder, list[ColumnElement[Any]]] = {
+        TaskOrder.default: [col(Task.completed).asc()],
+        TaskOrder.due_date: [due_last],
+        TaskOrder.oldest: [col(Task.created_at).asc()],
+        TaskOrder.newest: [col(Task.created_at).desc(), col(Task.id).desc()],
+        TaskOrder.priority: [rank.asc(), due_last],
+        TaskOrder.alphabetical: [func.lower(col(Task.title)).asc()],
+    }
+    return [*columns[order], col(Task.id).asc()]
+
+
 def list_tasks(
     session: Session,
     user_id: int,
@@ -59,8 +76,12 @@ def list_tasks(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    order: TaskOrder = TaskOrder.default,
+    due_from: date | None = None,
+    due_to: date | None = None,
 ) -> TaskPage:
-    """The user's tasks (open ones first, then oldest first) matching status and text, one page."""
+    """The user's tasks matching status, text and due dates (inclusive; a task without a due date
+    never matches a due range), one page, in ``order`` (default: open ones first, then oldest)."""
     if not 1 <= limit <= LIST_LIMIT_MAX:
         raise InvalidTaskQuery(f"limit: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
     if offset < 0:
@@ -80,11 +101,15 @@ def list_tasks(
                 col(Task.description).ilike(pattern, escape="\\"),
             )
         )
+    if due_from is not None:
+        conditions.append(col(Task.due_date) >= due_from)
+    if due_to is not None:
+        conditions.append(col(Task.due_date) <= due_to)
     # One round trip: the total rides along on every row as a window count.
     rows = session.exec(
         select(Task, func.count().over().label("total"))
         .where(*conditions)
-        .order_by(col(Task.completed), col(Task.id))
+        .order_by(*_order_by(TaskOrder(order)))
         .limit(limit)
         .offset(offset)
     ).all()

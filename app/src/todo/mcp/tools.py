@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from todo.core import tasks
 from todo.core.db import session_scope
-from todo.core.models import Priority, TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
+from todo.core.models import Priority, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate
 
 SERVER_NAME = "todo-tasks"
 # Where ServiceAuthMiddleware leaves the checked user id in the ASGI scope's state.
@@ -148,12 +148,29 @@ def list_tasks(
     ] = None,
     limit: Annotated[int, Field(ge=1, le=tasks.LIST_LIMIT_MAX)] = 50,
     offset: Annotated[int, Field(ge=0)] = 0,
+    order: Annotated[
+        TaskOrder, Field(description="sort order; default is open tasks first, then oldest first")
+    ] = TaskOrder.default,
+    due_from: Annotated[
+        date | None, Field(description="only tasks due on or after this day (YYYY-MM-DD)")
+    ] = None,
+    due_to: Annotated[
+        date | None, Field(description="only tasks due on or before this day (YYYY-MM-DD)")
+    ] = None,
 ) -> TaskPageResult:
     """List the user's tasks: open (default), done or all, optionally only those matching a search text."""
     page = _call(
         ctx,
         lambda s, uid: tasks.list_tasks(
-            s, uid, status=TaskStatus(status), q=search, limit=limit, offset=offset
+            s,
+            uid,
+            status=TaskStatus(status),
+            q=search,
+            limit=limit,
+            offset=offset,
+            order=order,
+            due_from=due_from,
+            due_to=due_to,
         ),
     )
     return _page(page)
