@@ -6,7 +6,7 @@ from components import preflight
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
-from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, chart_fullname
+from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import current_stack_config, load_settings
 
@@ -43,9 +43,7 @@ secrets = AppSecrets(
     "secrets",
     AppSecretsArgs(
         namespace=cluster.namespace,
-        in_cluster_database_host=f"{chart_fullname(settings.release.name)}-postgresql"
-        if in_cluster
-        else None,
+        in_cluster_database=in_cluster,
         database_url=settings.secrets.database_url,
         openai_api_key=settings.secrets.openai_api_key,
     ),

@@ -10,9 +10,9 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.images import ImageReference
-from components.secrets import DATABASE_NAME, DATABASE_USER
 from components.settings import ReleaseSettings
 
 CHART_PATH = "./charts/todo-chatbot"
@@ -29,6 +29,13 @@ def chart_digest(chart_path: str) -> str:
         digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def chart_frontend_port(chart_path: str) -> int:
+    """The frontend Service's port as the chart's values.yaml declares it (the program leaves it to
+    the chart), for the port-forward the open command prints."""
+    values = yaml.safe_load((Path(chart_path) / "values.yaml").read_text())
+    return int(values["frontend"]["port"])
 
 
 def chart_fullname(release_name: str, chart_name: str = CHART_NAME) -> str:
@@ -71,8 +78,6 @@ def chart_values(
             "storageClass": release.database.storage_class,
         },
     }
-    if release.database.mode == "inCluster":
-        postgresql["auth"] = {"username": DATABASE_USER, "database": DATABASE_NAME}
     if database_image is not None:
         postgresql["image"] = _image_values(database_image)
     frontend_service: dict[str, Any] = {"type": release.frontend_service.type}
@@ -172,6 +177,7 @@ class ChatbotRelease(pulumi.ComponentResource):
             )
         else:
             # Works on any cluster (kind, k3d, Docker Desktop, remote): a port-forward on loopback.
+            port = chart_frontend_port(args.chart_path)
             self.url = pulumi.Output.from_input("")
             self.open_command = pulumi.Output.concat(
                 "kubectl --context ",
@@ -180,7 +186,7 @@ class ChatbotRelease(pulumi.ComponentResource):
                 args.namespace,
                 " port-forward service/",
                 service,
-                " 8080:8080",
+                f" {port}:{port}",
             )
         self.register_outputs(
             {

@@ -13,30 +13,17 @@ APP_SECRET = "todo-app"
 DATABASE_SECRET = "todo-database"
 LLM_SECRET = "todo-llm"
 
-# In-cluster PostgreSQL role and database; the program hands them to the chart too, so the URL and
-# the StatefulSet agree by construction.
-DATABASE_USER = "todo"
-DATABASE_NAME = "todo"
-DATABASE_PORT = 5432
-
 
 @dataclass(frozen=True)
 class AppSecretsArgs:
     """Where the Secrets go and which optional values the stack config supplies."""
 
     namespace: pulumi.Input[str]
-    in_cluster_database_host: str | None  # None: external database, URL from config
+    # In-cluster: a generated password only (the chart composes the URL from its own names);
+    # external: the URL from config.
+    in_cluster_database: bool
     database_url: pulumi.Output[str] | None = None
     openai_api_key: pulumi.Output[str] | None = None
-
-
-def in_cluster_database_url(password: pulumi.Input[str], host: str) -> pulumi.Output[str]:
-    """The contract's postgresql+psycopg URL of the in-cluster Service (the password is alphanumeric)."""
-    return pulumi.Output.secret(
-        pulumi.Output.concat(
-            "postgresql+psycopg://", DATABASE_USER, ":", password, f"@{host}:{DATABASE_PORT}/{DATABASE_NAME}"
-        )
-    )
 
 
 class AppSecrets(pulumi.ComponentResource):
@@ -54,7 +41,7 @@ class AppSecrets(pulumi.ComponentResource):
         super().__init__("todo:index:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # Alphanumeric only: the password goes into a URL unescaped (docs/contracts.md).
+        # Alphanumeric only: safe unquoted in env files, headers and URLs.
         jwt = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
         mcp = random.RandomPassword(f"{name}-mcp-token", length=48, special=False, opts=child)
         created: list[k8s.core.v1.Secret] = []
@@ -79,16 +66,10 @@ class AppSecrets(pulumi.ComponentResource):
 
         app = secret("app", APP_SECRET, {"jwt-secret": jwt.result, "mcp-token": mcp.result})
 
-        if args.in_cluster_database_host is not None:
+        if args.in_cluster_database:
+            # Alphanumeric: the chart writes it into the database URL unescaped.
             password = random.RandomPassword(f"{name}-db-password", length=32, special=False, opts=child)
-            database = secret(
-                "database",
-                DATABASE_SECRET,
-                {
-                    "password": password.result,
-                    "database-url": in_cluster_database_url(password.result, args.in_cluster_database_host),
-                },
-            )
+            database = secret("database", DATABASE_SECRET, {"password": password.result})
         else:
             if args.database_url is None:
                 raise ValueError("an external database needs database_url (settings validation ensures it)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import socket
@@ -132,13 +131,24 @@ def test_migration_hook_order(renders: dict[str, list[Manifest]]) -> None:
         assert {"pre-install", "pre-upgrade"} <= events and weight < _hook(account)[1], secret
 
 
-def test_created_database_secret_points_at_the_in_cluster_service(renders: dict[str, list[Manifest]]) -> None:
+def test_the_in_cluster_database_url_is_composed_from_the_charts_own_names(
+    renders: dict[str, list[Manifest]],
+) -> None:
     manifests = renders["create-secrets-values"]
     secret = named(manifests, "Secret", f"{FULL}-database").body["data"]
-    url = base64.b64decode(secret["database-url"]).decode()
-    password = base64.b64decode(secret["password"]).decode()
-    # docs/contracts.md: host "<fullname>-postgresql", user and database "todo".
-    assert url == f"postgresql+psycopg://todo:{password}@{FULL}-postgresql:5432/todo"
+    assert set(secret) == {"password"}, "in-cluster, the Secret holds the password only"
+    spec = pod_spec(named(manifests, "Deployment", f"{FULL}-backend"))
+    assert spec is not None
+    env = {e["name"]: e for e in spec["containers"][0]["env"]}
+    reference = env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert (reference["name"], reference["key"]) == (f"{FULL}-database", "password")
+    # docs/contracts.md: host "<fullname>-postgresql", user and database "todo"; the kubelet
+    # expands $(DATABASE_PASSWORD), which is declared before the URL as expansion requires.
+    assert env["TODO_DATABASE_URL"]["value"] == (
+        f"postgresql+psycopg://todo:$(DATABASE_PASSWORD)@{FULL}-postgresql:5432/todo"
+    )
+    names = [e["name"] for e in spec["containers"][0]["env"]]
+    assert names.index("DATABASE_PASSWORD") < names.index("TODO_DATABASE_URL")
     service = named(manifests, "Service", f"{FULL}-postgresql").body["spec"]
     assert service["ports"][0]["port"] == 5432 and service.get("clusterIP") != "None"
 
@@ -185,7 +195,7 @@ def _wait_for_database(renders: dict[str, list[Manifest]], url: str) -> subproce
     spec = pod_spec(named(renders["dev-values"], "Job", f"{FULL}-migrate"))
     assert spec is not None
     init = spec["initContainers"][0]
-    assert [e["name"] for e in init["env"]] == ["TODO_DATABASE_URL"]
+    assert [e["name"] for e in init["env"]] == ["DATABASE_PASSWORD", "TODO_DATABASE_URL"]
     return subprocess.run(
         [sys.executable, "-c", init["command"][2], "1"],
         env={**os.environ, "TODO_DATABASE_URL": url},

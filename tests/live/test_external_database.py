@@ -3,8 +3,9 @@
 A staging stack points `databaseUrl` (secret config) at a database the cluster does not own. Here it
 is a real PostgreSQL server on this machine, listening on loopback and on the cluster's own bridge
 address (the only non-loopback listener the cluster's safety rules allow) at one of the host ports
-the cluster's firewall lets pods reach, accepting the pod network with a password only. Runs after test_deploy.py (file order), which leaves the cluster empty; it
-uses its own namespace and release name, so the program's and the chart's naming is exercised too.
+the cluster's firewall lets pods reach, accepting the pod network with a password only. Runs after
+test_deploy.py (file order), which leaves the cluster empty; it uses its own namespace and release
+name, so the program's and the chart's naming is exercised too.
 """
 
 from __future__ import annotations

@@ -52,6 +52,8 @@ FILES = {
     "charts/todo-chatbot/Chart.yaml": "name: todo-chatbot\n",
     "charts/todo-chatbot/values.yaml": (
         "postgresql:\n  image:\n    repository: docker.io/library/postgres\n    tag: 17.6-alpine\n"
+        # Not the real chart's 8080: the open command must take the port from the chart.
+        "frontend:\n  port: 8181\n"
     ),
 }
 

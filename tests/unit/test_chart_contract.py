@@ -138,13 +138,26 @@ def test_program_values_render_the_release_the_outputs_describe(
         database = next(
             s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-database"
         )
-        url = urlsplit(unwrap(database.inputs["stringData"])["database-url"])
-        assert ("Service", url.hostname) in by_kind_name
+        # The program creates only the password; the chart composes the URL every service reads
+        # from its own Service, user and database, with the password from that Secret.
+        assert set(unwrap(database.inputs["stringData"])) == {"password"}
         statefulset = next(d for d in docs if d["kind"] == "StatefulSet")
         env = {
             e["name"]: e.get("value") for e in statefulset["spec"]["template"]["spec"]["containers"][0]["env"]
         }
-        assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.path.lstrip("/"))
+        for doc in docs:
+            if doc["kind"] not in WORKLOADS:
+                continue
+            for container in _containers(doc):
+                by_name = {e["name"]: e for e in container.get("env", [])}
+                if "TODO_DATABASE_URL" not in by_name:
+                    continue
+                reference = by_name["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
+                assert (reference["name"], reference["key"]) == ("todo-database", "password")
+                url = urlsplit(by_name["TODO_DATABASE_URL"]["value"])
+                assert url.password == "$(DATABASE_PASSWORD)", container["name"]
+                assert ("Service", url.hostname) in by_kind_name
+                assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.path.lstrip("/"))
     else:
         assert not any(d["kind"] == "StatefulSet" for d in docs)
 

@@ -126,13 +126,35 @@ true
     sizeLimit: {{ .Values.tmpSizeLimit }}
 {{- end }}
 
-{{/* Environment every Python service reads from Secrets: the database URL. */}}
+{{/*
+TODO_DATABASE_URL for every Python service. In-cluster, the chart composes it from its own
+PostgreSQL Service name, port, user and database, and only the password comes from the Secret (the
+kubelet expands $(DATABASE_PASSWORD); the password is alphanumeric, so it needs no URL escaping).
+External, the Secret holds the whole URL.
+*/}}
 {{- define "todo-chatbot.databaseUrlEnv" -}}
+{{- $secret := include "todo-chatbot.secretName" (dict "ctx" . "secret" "database") }}
+{{- if eq .Values.postgresql.mode "inCluster" }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: password
+- name: TODO_DATABASE_URL
+  value: {{ include "todo-chatbot.inClusterDatabaseUrl" (dict "ctx" . "password" "$(DATABASE_PASSWORD)") | quote }}
+{{- else }}
 - name: TODO_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "todo-chatbot.secretName" (dict "ctx" . "secret" "database") }}
+      name: {{ $secret }}
       key: database-url
+{{- end }}
+{{- end }}
+
+{{/* The in-cluster database's URL with the given password (text or a $(VAR) reference). */}}
+{{- define "todo-chatbot.inClusterDatabaseUrl" -}}
+{{- $values := .ctx.Values.postgresql }}
+{{- printf "postgresql+psycopg://%s:%s@%s:%v/%s" $values.auth.username .password (include "todo-chatbot.componentName" (dict "ctx" .ctx "component" "postgresql")) $values.port $values.auth.database }}
 {{- end }}
 
 {{/* Migration hook events: in-cluster, the database is part of the release, so install waits for it. */}}
