@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine
@@ -19,7 +19,7 @@ from todo.core import conversations
 from todo.core.db import autocommit
 from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
 
-from ..deps import CurrentUserId, SettingsDep, chat_engine_loaded, get_engine
+from ..deps import CurrentUserId, SettingsDep, admission, chat_engine_loaded, get_engine
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("todo.api.chat")
@@ -84,16 +84,25 @@ def _store(
 
 @router.post("/chat", response_model=ChatReply, dependencies=[Depends(chat_engine_loaded)])
 async def chat(
+    request: Request,
     body: ChatRequest,
     user_id: CurrentUserId,
     settings: SettingsDep,
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> ChatReply:
-    """One chat turn. The turn is stored in PostgreSQL before the answer returns."""
+    """One chat turn. The turn is stored in PostgreSQL before the answer returns.
+
+    Only the two database steps hold an admission slot, not the agent's (possibly slow LLM) work.
+    Under overload the turn is refused with 503 before the agent acts; storing a turn whose tools
+    already ran queues regardless of the queue's length.
+    """
+    gate = admission(request)
+    gate.refuse_if_full()
     history: list[HistoryMessage] = []
     if body.conversation_id is not None:
         # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
-        history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
+        async with gate.slot():
+            history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
     try:
         turn = await run_turn(settings, user_id, history, body.message)
         reply, calls = turn.reply, [jsonable_encoder(asdict(call)) for call in turn.tool_calls]
@@ -102,9 +111,10 @@ async def chat(
         log.exception("chat agent failed", extra={"user_id": user_id})
         reply, calls = FALLBACK_REPLY, []
     try:
-        conversation_id = await run_in_threadpool(
-            _store, engine, user_id, body.conversation_id, body.message, reply, calls
-        )
+        async with gate.slot(finishing=True):
+            conversation_id = await run_in_threadpool(
+                _store, engine, user_id, body.conversation_id, body.message, reply, calls
+            )
     except IntegrityError:
         # The only constraint a turn can break: the signed-in account was deleted meanwhile.
         raise HTTPException(
