@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 
 from todo.core.db import autocommit, engine_for
 from todo.core.logging import RequestContextMiddleware
-from todo.core.overload import AdmissionGate
+from todo.core.overload import AdmissionGate, ShedWhenFull
 from todo.core.settings import ApiSettings
 
 from .errors import install_error_handlers
@@ -34,10 +34,12 @@ class TodoApi(FastAPI):
 
     There, the request id is set while that handler answers a 500, and the exception it re-raises
     ends in the middleware instead of in uvicorn, which would drop the keep-alive connection.
+    Right inside it, ``ShedWhenFull`` refuses ``/api/`` requests cheaply while the queue is full.
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return cast(ASGIApp, RequestContextMiddleware(super().build_middleware_stack()))
+        shed = ShedWhenFull(super().build_middleware_stack(), self.state.admission, prefix="/api/")
+        return cast(ASGIApp, RequestContextMiddleware(shed))
 
 
 def create_app(settings: ApiSettings) -> FastAPI:

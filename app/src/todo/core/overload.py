@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
 
-from todo.core.logging import error_body
+from todo.core.logging import ASGIApp, Receive, Scope, Send, error_body
 from todo.core.settings import CoreSettings
 
 # Seconds a refused client should wait: about how long the queue takes to drain at full speed.
@@ -31,6 +31,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "AdmissionGate",
     "Overloaded",
+    "ShedWhenFull",
     "PoolTimeout",
     "overloaded_response",
 ]
@@ -104,3 +105,22 @@ def overloaded_response(detail: str) -> JSONResponse:
         status_code=503,
         headers={"retry-after": str(RETRY_AFTER_SECONDS)},
     )
+
+
+class ShedWhenFull:
+    """Refuse requests under ``prefix`` with 503 before any routing, parsing or auth while the gate's
+    queue is full: under overload a refusal must cost far less than the work it protects."""
+
+    def __init__(self, app: ASGIApp, gate: AdmissionGate, prefix: str = "/") -> None:
+        self.app = app
+        self.gate = gate
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefix):
+            try:
+                self.gate.refuse_if_full()
+            except Overloaded as error:
+                await overloaded_response(str(error))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
