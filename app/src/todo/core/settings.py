@@ -52,11 +52,11 @@ class CoreSettings(BaseSettings):
         examples=[10],
     )
     db_queue_size: int = Field(
-        default=100,
+        default=200,
         ge=0,
         le=10_000,
         description="requests that may wait for a free connection; more are refused at once with 503",
-        examples=[100],
+        examples=[200],
     )
     db_queue_timeout_seconds: float = Field(
         default=3.0,
