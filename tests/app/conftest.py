@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Callable, Iterator
 
 import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -131,7 +132,7 @@ def register(client: TestClient, email: str = "ann@example.com", password: str =
     return user_id
 
 
-def error_detail(response: httpx.Response) -> str:
+def error_detail(response: httpx.Response | httpx2.Response) -> str:
     """The error's ``detail``; every error body carries the request id its header carries."""
     body = response.json()
     assert body["request_id"] == response.headers["x-request-id"], body
