@@ -92,7 +92,7 @@ def test_login_logout_and_wrong_credentials(client: TestClient) -> None:
     out = client.post("/api/auth/logout")
     assert out.status_code == 204
     assert 'todo_session=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
-    assert client.get("/api/auth/me").json() == {"detail": "not logged in"}
+    assert error_detail(client.get("/api/auth/me")) == "not logged in"
 
 
 def _token(secret: str, sub: str, expires: timedelta, algorithm: str = "HS256") -> str:

@@ -260,11 +260,11 @@ def test_database_pool_values_match_the_app_defaults_and_bounds(helm: str) -> No
             assert values[component]["databasePool"][key] == CoreSettings.model_fields[field].default
             declared = {k: v for k, v in pool_schema[key].items() if k != "type"}
             assert declared == _setting_bounds(field), (component, key)
-        sets += [f"{component}.databasePool.size=7", f"{component}.databasePool.queueTimeoutSeconds=0.5"]
+        sets += [f"{component}.databasePool.size=7", f"{component}.databasePool.queueTimeoutSeconds=2"]
     rendered = render(helm, sets=sets)
     for component in ("backend", "mcp"):
         data = named(rendered, "ConfigMap", f"{FULL}-{component}").body["data"]
-        assert (data["TODO_DB_POOL_SIZE"], data["TODO_DB_QUEUE_TIMEOUT_SECONDS"]) == ("7", "0.5"), component
+        assert (data["TODO_DB_POOL_SIZE"], data["TODO_DB_QUEUE_TIMEOUT_SECONDS"]) == ("7", "2"), component
 
 
 def _contract_values() -> dict[str, Any]:
