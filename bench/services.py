@@ -7,10 +7,11 @@ todo-api, each ONE uvicorn worker) on loopback, then drives it with an asyncio l
 this process. Each virtual user is a person using the app: one request, then a think time of
 0.5-1.5 s (mean 1 s), so N users offer about N requests/s. A separate ``saturation`` scenario runs
 10 users with NO think time to show the most one worker can do; ``closed`` runs the same with each
-count of ``--users`` (closed loop: a user sends its next request as soon as the last one answered,
-or after ``Retry-After`` when it was a 503, as a well-behaved client does). Latency is measured per
-request from send to full response, after a warm-up; throughput is answered requests per second,
-goodput the 2xx ones; every answer's status is counted.
+count of ``--users``, ``chat-closed`` chat turns that way (closed loop: a user sends its next
+request as soon as the last one answered, or after ``Retry-After`` when it was a 503, as a
+well-behaved client does). Latency is measured per request from send to full response, after a
+warm-up; throughput is answered requests per second, goodput the 2xx ones; every answer's status
+is counted.
 """
 
 from __future__ import annotations
@@ -296,8 +297,8 @@ def machine() -> dict[str, Any]:
 async def run(stack_: Stack, duration: float, scenarios: set[str], closed_users: list[int]) -> list[Result]:
     results: list[Result] = []
     async with AsyncExitStack() as exits:
-        if scenarios & {"crud", "saturation", "closed"}:
-            needed = max([100, *closed_users]) if "closed" in scenarios else 100
+        if scenarios & {"crud", "saturation", "closed", "chat-closed"}:
+            needed = max([100, *closed_users]) if scenarios & {"closed", "chat-closed"} else 100
             clients = [await api_user(stack_.api_url, n, exits) for n in range(needed)]
             if "saturation" in scenarios:
                 results.append(
@@ -308,6 +309,10 @@ async def run(stack_: Stack, duration: float, scenarios: set[str], closed_users:
                 for count in closed_users:
                     actions = [crud_actions(c) for c in clients[:count]]
                     results.append(await drive("api task CRUD, closed loop", actions, duration, think=False))
+            if "chat-closed" in scenarios:
+                for count in closed_users:
+                    chats = [chat_actions(c) for c in clients[:count]]
+                    results.append(await drive("chat turn, closed loop", chats, duration, think=False))
             if "crud" in scenarios:
                 for count in (10, 50, 100):
                     actions = [crud_actions(c) for c in clients[:count]]
@@ -359,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios",
         default="saturation,crud,mcp,chat",
-        help="comma list of saturation,closed,crud,mcp,chat",
+        help="comma list of saturation,closed,chat-closed,crud,mcp,chat",
     )
     parser.add_argument(
         "--users",
