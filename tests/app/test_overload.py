@@ -24,6 +24,7 @@ from tests.app.conftest import error_detail, register
 from tests.app.test_mcp_harness import ServerThread, mcp_settings_for
 from todo.api.main import create_app as create_api
 from todo.core.db import PROBE_CONNECTIONS, engine_for, get_engine
+from todo.core.logging import RequestContextMiddleware
 from todo.core.models import Task, User
 from todo.core.overload import RETRY_AFTER_SECONDS, AdmissionGate, Overloaded
 from todo.core.settings import ApiSettings
@@ -313,3 +314,21 @@ def test_mcp_refuses_at_once_when_the_slots_and_queue_are_full(
         after = client.post(url, json=_tool_call("get_task", {"task_id": task_id}))
         assert after.json()["result"]["structuredContent"]["completed"] is True, after.text
         assert _local_port(after) == _local_port(busy)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("given", ["abc\n", "a" * 129, "a b", ""])
+async def test_a_malformed_incoming_request_id_is_replaced(given: str) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [(b"x-request-id", given.encode())]}
+    await RequestContextMiddleware(app)(scope, None, send)  # type: ignore[arg-type]
+    echoed = dict(sent[0]["headers"])[b"x-request-id"].decode()
+    assert echoed != given and len(echoed) == 32

@@ -33,7 +33,7 @@ _RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {
     "color_message",
 }
 # Request ids from clients are echoed into logs and headers, so only harmless characters pass.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def error_body(detail: str, **extra: Any) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         given = _header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started_at = time.perf_counter()
         status = 500
