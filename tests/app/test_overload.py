@@ -150,6 +150,31 @@ async def test_gate_refuses_a_waiter_after_its_timeout_and_keeps_counting_right(
         pass
 
 
+@pytest.mark.anyio
+async def test_gate_refuses_at_once_when_the_expected_wait_exceeds_the_timeout() -> None:
+    gate = AdmissionGate(limit=1, queue_size=100, timeout=1.0)
+    async with gate.slot():
+        await asyncio.sleep(0.6)  # slots are now known to be held about 0.6 s
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with gate.slot():
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    assert 0.6 <= gate.expected_wait() < 1.0  # queues: about one hold time ahead
+    waiter = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    started = time.perf_counter()
+    with pytest.raises(Overloaded, match=r"about 1\.\d s of work is queued ahead \(more than 1 s\)"):
+        async with gate.slot():
+            pass
+    assert time.perf_counter() - started < 0.1
+    release.set()
+    await asyncio.gather(holder, waiter)
+
+
 # --- the API ---------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ way: 503, ``Retry-After``, a JSON body with the request id, and the connection k
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,8 +45,10 @@ class Overloaded(Exception):
 class AdmissionGate:
     """At most ``limit`` holders at once; up to ``queue_size`` waiters for ``timeout`` s; others refused.
 
-    Waiters are served first come, first served (``asyncio.Semaphore`` is fair). One gate per
-    process, used from its one event loop.
+    Waiters are served first come, first served (``asyncio.Semaphore`` is fair). A request whose
+    expected wait (the queue ahead of it times the recent mean time a slot is held, over ``limit``)
+    exceeds ``timeout`` is refused at once too: making it wait only to refuse it helps nobody. One
+    gate per process, used from its one event loop.
     """
 
     def __init__(self, limit: int, queue_size: int, timeout: float) -> None:
@@ -54,6 +57,13 @@ class AdmissionGate:
         self.timeout = timeout
         self._slots = asyncio.Semaphore(limit)
         self._waiting = 0
+        self._mean_hold = 0.0  # seconds; moving average of recent slot hold times
+
+    def expected_wait(self) -> float:
+        """Seconds a request arriving now would probably wait for a slot."""
+        if not self._slots.locked():
+            return 0.0
+        return (self._waiting + 1) * self._mean_hold / self.limit
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> AdmissionGate:
@@ -65,11 +75,16 @@ class AdmissionGate:
         return self._waiting
 
     def refuse_if_full(self) -> None:
-        """Raise ``Overloaded`` now if a request would not even get a place in the queue."""
+        """Raise ``Overloaded`` now if a request would get no place in the queue, or wait too long."""
         if self._slots.locked() and self._waiting >= self.queue_size:
             raise Overloaded(
                 f"server busy: all {self.limit} database connections are in use and "
                 f"{self._waiting} requests are waiting; retry in {RETRY_AFTER_SECONDS} s"
+            )
+        if (wait := self.expected_wait()) > self.timeout:
+            raise Overloaded(
+                f"server busy: about {wait:.1f} s of work is queued ahead (more than {self.timeout:g} s); "
+                f"retry in {RETRY_AFTER_SECONDS} s"
             )
 
     @asynccontextmanager
@@ -92,10 +107,14 @@ class AdmissionGate:
             ) from None
         finally:
             self._waiting -= 1
+        held_from = time.monotonic()
         try:
             yield
         finally:
             self._slots.release()
+            held = time.monotonic() - held_from
+            # The first sample sets the mean; then each new one weighs a tenth.
+            self._mean_hold = held if not self._mean_hold else 0.9 * self._mean_hold + 0.1 * held
 
 
 def overloaded_response(detail: str) -> JSONResponse:
