@@ -175,6 +175,27 @@ async def test_gate_refuses_at_once_when_the_expected_wait_exceeds_the_timeout()
     await asyncio.gather(holder, waiter)
 
 
+@pytest.mark.anyio
+async def test_finishing_work_queues_past_a_full_queue_and_the_timeout() -> None:
+    gate = AdmissionGate(limit=1, queue_size=0, timeout=0.05)
+    got_slot_after = 0.0
+
+    async def finish() -> None:
+        nonlocal got_slot_after
+        started = time.perf_counter()
+        async with gate.slot(finishing=True):
+            got_slot_after = time.perf_counter() - started
+
+    async with gate.slot():
+        finisher = asyncio.create_task(finish())
+        await asyncio.sleep(0.2)  # four timeouts long
+        with pytest.raises(Overloaded):  # others are still refused meanwhile
+            async with gate.slot():
+                pass
+    await finisher
+    assert got_slot_after >= 0.2
+
+
 # --- the API ---------------------------------------------------------------------------------------
 
 

@@ -92,13 +92,14 @@ class AdmissionGate:
         """Hold one slot for the block; raise ``Overloaded`` if none comes free in time.
 
         ``finishing`` is for the last step of work already done (storing a chat turn whose tools
-        ran): it queues even when the queue is full, and is refused only after the timeout.
+        ran): refusing it would lose that work, so it queues however long the queue and waits as
+        long as it takes (slots are held briefly, so that is bounded by the queue ahead of it).
         """
         if not finishing:
             self.refuse_if_full()
         self._waiting += 1
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(None if finishing else self.timeout):
                 await self._slots.acquire()
         except TimeoutError:
             raise Overloaded(

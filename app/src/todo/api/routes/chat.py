@@ -105,7 +105,7 @@ async def chat(
     Under overload a turn is refused with 503 before its agent acts, never after (its tools may
     already have changed tasks). A rules-engine turn is this process's own CPU work, so it holds an
     admission slot throughout, like any request; an LLM turn mostly waits on the remote API, so only
-    its two database steps take a slot, and storing it queues even when the queue is full.
+    its two database steps take a slot, and storing it waits for one however long the queue.
     """
     gate = admission(request)
     whole_turn = settings.agent_engine is AgentEngine.rules
