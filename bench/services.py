@@ -1,13 +1,17 @@
 """Load benchmark of the services: task CRUD (API), MCP tool calls, rules-engine chat turns.
 
-    .venv/bin/python -m bench.services [--duration 30] [--json-out FILE]
+    .venv/bin/python -m bench.services [--duration 30] [--scenarios LIST] [--users 30,100,200] [--json-out F]
 
 Starts the real stack (tests/support/stack.py: PostgreSQL with fsync ON, todo-migrate, todo-mcp and
 todo-api, each ONE uvicorn worker) on loopback, then drives it with an asyncio load generator in
 this process. Each virtual user is a person using the app: one request, then a think time of
 0.5-1.5 s (mean 1 s), so N users offer about N requests/s. A separate ``saturation`` scenario runs
-10 users with NO think time to show the most one worker can do. Latency is measured per request
-from send to full response, after a warm-up; throughput is completed requests per second.
+10 users with NO think time to show the most one worker can do; ``closed`` runs the same with each
+count of ``--users``, ``chat-closed`` chat turns that way (closed loop: a user sends its next
+request as soon as the last one answered, or after ``Retry-After`` when it was a 503, as a
+well-behaved client does). Latency is measured per request from send to full response, after a
+warm-up; throughput is answered requests per second, goodput the 2xx ones; every answer's status
+is counted.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -41,6 +46,25 @@ PASSWORD = "bench password 1"
 
 
 @dataclass
+class Outcome:
+    """What one action got: success, a label to count (HTTP status, "tool error"), a pause asked for."""
+
+    ok: bool
+    label: str
+    retry_after: float = 0.0
+
+
+def http_outcome(response: httpx.Response, expected: int) -> Outcome:
+    retry_after = 0.0
+    if response.status_code == 503:
+        try:
+            retry_after = float(response.headers.get("retry-after", "1"))
+        except ValueError:
+            retry_after = 1.0
+    return Outcome(response.status_code == expected, str(response.status_code), retry_after)
+
+
+@dataclass
 class Result:
     scenario: str
     users: int
@@ -48,6 +72,7 @@ class Result:
     errors: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    statuses: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -55,20 +80,24 @@ class Result:
         def pct(p: float) -> float:
             return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
 
+        ok = self.requests - self.errors
         return {
             "scenario": self.scenario,
             "users": self.users,
             "requests": self.requests,
             "errors": self.errors,
             "throughput_rps": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
+            "goodput_rps": round(ok / self.seconds, 1) if self.seconds else 0.0,
             "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
             "p99_ms": pct(0.99),
             "max_ms": round(lat[-1], 1) if lat else float("nan"),
             "mean_ms": round(statistics.fmean(lat), 1) if lat else float("nan"),
+            "statuses": dict(sorted(self.statuses.items())),
         }
 
 
-Action = Callable[[], Awaitable[bool]]
+Action = Callable[[], Awaitable[Outcome]]
 
 
 async def drive(
@@ -87,16 +116,19 @@ async def drive(
             action = next_action()
             sent = time.perf_counter()
             try:
-                ok = await action()
-            except Exception:  # noqa: BLE001 - a failed request is a data point, not a crash
-                ok = False
+                outcome = await action()
+            except Exception as error:  # noqa: BLE001 - a failed request is a data point, not a crash
+                outcome = Outcome(False, f"no answer ({type(error).__name__})")
             done = time.perf_counter()
             if measure_from <= sent and done <= stop_at:
                 result.requests += 1
                 result.latencies_ms.append((done - sent) * 1000)
-                if not ok:
+                result.statuses[outcome.label] += 1
+                if not outcome.ok:
                     result.errors += 1
-            if think:
+            if outcome.retry_after:
+                await asyncio.sleep(outcome.retry_after)
+            elif think:
                 await asyncio.sleep(random.uniform(THINK_MIN, THINK_MAX))
 
     await asyncio.gather(*(user_loop(user) for user in users))
@@ -123,34 +155,38 @@ def crud_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
     """A user's next action: the mix a person in the task list produces."""
     mine: list[int] = []
 
-    async def create() -> bool:
+    async def create() -> Outcome:
         r = await client.post("/api/tasks", json={"title": f"bench {random.randrange(10**6)}"})
         if r.status_code == 201:
             mine.append(r.json()["id"])
-        return r.status_code == 201
+        return http_outcome(r, 201)
 
-    async def listing() -> bool:
+    async def listing() -> Outcome:
         status = random.choice(["open", "open", "all", "done"])
-        return (await client.get("/api/tasks", params={"status": status, "limit": 50})).status_code == 200
+        return http_outcome(await client.get("/api/tasks", params={"status": status, "limit": 50}), 200)
 
-    async def search() -> bool:
-        return (await client.get("/api/tasks", params={"q": "seed", "status": "all"})).status_code == 200
+    async def search() -> Outcome:
+        return http_outcome(await client.get("/api/tasks", params={"q": "seed", "status": "all"}), 200)
 
-    async def update() -> bool:
+    async def update() -> Outcome:
         if not mine:
             return await create()
         r = await client.patch(f"/api/tasks/{random.choice(mine)}", json={"priority": "high"})
-        return r.status_code == 200
+        return http_outcome(r, 200)
 
-    async def complete() -> bool:
+    async def complete() -> Outcome:
         if not mine:
             return await create()
-        return (await client.post(f"/api/tasks/{random.choice(mine)}/complete")).status_code == 200
+        return http_outcome(await client.post(f"/api/tasks/{random.choice(mine)}/complete"), 200)
 
-    async def delete() -> bool:
+    async def delete() -> Outcome:
         if not mine:
             return await create()
-        return (await client.delete(f"/api/tasks/{mine.pop()}")).status_code == 204
+        task_id = mine.pop()
+        r = await client.delete(f"/api/tasks/{task_id}")
+        if r.status_code == 503:
+            mine.append(task_id)  # refused, so still there
+        return http_outcome(r, 204)
 
     mix: list[tuple[Action, int]] = [
         (listing, 40), (create, 20), (search, 10), (update, 15), (complete, 10), (delete, 5),
@@ -171,9 +207,9 @@ async def mcp_user(stack_: Stack, user_id: int, exits: AsyncExitStack) -> Callab
         added = await client.call_tool("add_task", {"title": f"mcp seed {n}"})
         mine.append(int((added.structured_content or {})["id"]))
 
-    async def call(name: str, arguments: dict[str, Any]) -> bool:
+    async def call(name: str, arguments: dict[str, Any]) -> Outcome:
         result = await client.call_tool(name, arguments)
-        return not result.is_error
+        return Outcome(not result.is_error, "tool error" if result.is_error else "ok")
 
     def next_action() -> Action:
         roll = random.random()
@@ -208,7 +244,7 @@ def chat_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
     state: dict[str, Any] = {"step": 0, "round": 0, "conversation_id": None}
 
     def next_action() -> Action:
-        async def turn() -> bool:
+        async def turn() -> Outcome:
             step = state["step"] % len(CONVERSATION)
             if step == 0:
                 state["round"] += 1
@@ -218,13 +254,13 @@ def chat_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
                 "/api/chat", json={"message": message, "conversation_id": state["conversation_id"]}
             )
             if r.status_code != 200:
-                return False
+                state["step"] -= 1  # not stored: send the same message again
+                return http_outcome(r, 200)
             body = r.json()
             state["conversation_id"] = body["conversation_id"]
             # A reply that is the temporary-error apology means the MCP call failed.
-            return (
-                not any(call.get("error") for call in body["tool_calls"]) and "try again" not in body["reply"]
-            )
+            failed = any(call.get("error") for call in body["tool_calls"]) or "try again" in body["reply"]
+            return Outcome(not failed, "200 apology" if failed else "200")
 
         return turn
 
@@ -258,16 +294,25 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def run(stack_: Stack, duration: float, scenarios: set[str]) -> list[Result]:
+async def run(stack_: Stack, duration: float, scenarios: set[str], closed_users: list[int]) -> list[Result]:
     results: list[Result] = []
     async with AsyncExitStack() as exits:
-        if "crud" in scenarios or "saturation" in scenarios:
-            clients = [await api_user(stack_.api_url, n, exits) for n in range(100)]
+        if scenarios & {"crud", "saturation", "closed", "chat-closed"}:
+            needed = max([100, *closed_users]) if scenarios & {"closed", "chat-closed"} else 100
+            clients = [await api_user(stack_.api_url, n, exits) for n in range(needed)]
             if "saturation" in scenarios:
                 results.append(
                     await drive("api task CRUD, no think time", [crud_actions(c) for c in clients[:10]],
                                 duration, think=False)
                 )  # fmt: skip
+            if "closed" in scenarios:
+                for count in closed_users:
+                    actions = [crud_actions(c) for c in clients[:count]]
+                    results.append(await drive("api task CRUD, closed loop", actions, duration, think=False))
+            if "chat-closed" in scenarios:
+                for count in closed_users:
+                    chats = [chat_actions(c) for c in clients[:count]]
+                    results.append(await drive("chat turn, closed loop", chats, duration, think=False))
             if "crud" in scenarios:
                 for count in (10, 50, 100):
                     actions = [crud_actions(c) for c in clients[:count]]
@@ -291,14 +336,51 @@ async def run(stack_: Stack, duration: float, scenarios: set[str]) -> list[Resul
     return results
 
 
+def user_counts(text: str) -> list[int]:
+    """``--users``: comma-separated positive integers, e.g. ``30,100,200``."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or any(count < 1 for count in counts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers like 30,100,200, got {text!r}"
+        )
+    return counts
+
+
+def setting(text: str) -> tuple[str, str]:
+    """``--env``: one ``TODO_NAME=value`` pair."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("TODO_"):
+        raise argparse.ArgumentTypeError(f"expected TODO_NAME=VALUE like TODO_DB_QUEUE_SIZE=50, got {text!r}")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.services", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per scenario")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument(
-        "--scenarios", default="saturation,crud,mcp,chat", help="comma list of saturation,crud,mcp,chat"
+        "--scenarios",
+        default="saturation,crud,mcp,chat",
+        help="comma list of saturation,closed,chat-closed,crud,mcp,chat",
+    )
+    parser.add_argument(
+        "--users",
+        default="30,100,200",
+        type=user_counts,
+        help="comma list of user counts for the closed-loop scenario (default 30,100,200)",
     )
     parser.add_argument("--log-file", type=Path, default=Path(os.devnull))
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="TODO_X=VALUE",
+        type=setting,
+        help="a setting for both services, e.g. TODO_DB_QUEUE_SIZE=50 (repeatable)",
+    )
     parser.add_argument(
         "--no-fsync", action="store_true", help="PostgreSQL with fsync off (separates disk stalls from ours)"
     )
@@ -307,11 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["postgres_fsync"] = not args.no_fsync
     quiet = {"TODO_LOG_LEVEL": "warning"}  # access lines would cost the servers time we measure
+    settings = dict([*quiet.items(), *args.env])
+    info["settings"] = settings
     with (
         args.log_file.open("ab") as log,
-        Stack(durable_db=not args.no_fsync, log=log, extra_env=quiet) as stack_,
+        Stack(durable_db=not args.no_fsync, log=log, extra_env=settings) as stack_,
     ):
-        results = asyncio.run(run(stack_, args.duration, scenarios))
+        results = asyncio.run(run(stack_, args.duration, scenarios, args.users))
         pids = [p.pid for _, p in stack_.processes]
         cpu = subprocess.run(["ps", "-o", "pid,comm,time", "-p", ",".join(map(str, pids))],
                              capture_output=True, text=True).stdout  # fmt: skip
@@ -319,11 +403,14 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [r.summary() for r in results]
     print(f"machine: {json.dumps(info)}")
     print(cpu)
-    print("| scenario | users | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | users | requests | errors | throughput (req/s) | goodput (2xx/s) "
+          "| p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | statuses |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for s in summaries:
+        statuses = ", ".join(f"{label}: {count}" for label, count in s["statuses"].items())
         print(f"| {s['scenario']} | {s['users']} | {s['requests']} | {s['errors']} | {s['throughput_rps']} "
-              f"| {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |")  # fmt: skip
+              f"| {s['goodput_rps']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
+              f"| {statuses} |")  # fmt: skip
     if args.json_out:
         args.json_out.write_text(json.dumps({"machine": info, "results": summaries,
                                              "duration_s": args.duration}, indent=2))  # fmt: skip

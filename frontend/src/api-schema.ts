@@ -96,6 +96,11 @@ export interface paths {
         /**
          * Chat
          * @description One chat turn. The turn is stored in PostgreSQL before the answer returns.
+         *
+         *     Under overload a turn is refused with 503 before its agent acts, never after (its tools may
+         *     already have changed tasks). A rules-engine turn is this process's own CPU work, so it holds an
+         *     admission slot throughout, like any request; an LLM turn mostly waits on the remote API, so only
+         *     its two database steps take a slot, and storing it waits for one however long the queue.
          */
         post: operations["chat_api_chat_post"];
         delete?: never;

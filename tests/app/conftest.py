@@ -15,6 +15,8 @@ Stable fixtures other test modules (MCP, agent, chat) rely on:
 - ``api_app``        (function) ``create_app(api_settings)``, in-process.
 - ``client``         (function) a ``TestClient`` on ``api_app`` (keeps cookies like a browser).
 - ``register(client, email=..., password=...)`` (plain function) registers and logs the client in.
+- ``error_detail(response)`` (plain function) the ``detail`` of an error answer, after checking its
+                                ``request_id`` is the one in the ``X-Request-ID`` header.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterator
 
+import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -126,6 +130,14 @@ def register(client: TestClient, email: str = "ann@example.com", password: str =
     assert response.status_code == 201, response.text
     user_id: int = response.json()["id"]
     return user_id
+
+
+def error_detail(response: httpx.Response | httpx2.Response) -> str:
+    """The error's ``detail``; every error body carries the request id its header carries."""
+    body = response.json()
+    assert body["request_id"] == response.headers["x-request-id"], body
+    detail: str = body["detail"]
+    return detail
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.app.conftest import register
+from tests.app.conftest import error_detail, register
 from tests.app.test_mcp_harness import RunningMcp, run_mcp_server, with_mcp_url
 from todo.agent import AgentTurn
 from todo.api.main import create_app
@@ -98,7 +98,7 @@ def test_chat_validation(chat_client: TestClient) -> None:
     long = chat_client.post("/api/chat", json={"message": "x" * 4001})
     assert long.status_code == 422 and long.json()["detail"].startswith("message: String should have at most")
     missing = chat_client.post("/api/chat", json={"message": "hi", "conversation_id": 999})
-    assert missing.status_code == 404 and missing.json() == {"detail": "conversation 999 not found"}
+    assert missing.status_code == 404 and error_detail(missing) == "conversation 999 not found"
     assert chat_client.get("/api/conversations").json() == {"items": []}
 
 

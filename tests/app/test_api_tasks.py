@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.app.conftest import register
+from tests.app.conftest import error_detail, register
 
 
 def _add(client: TestClient, **body: object) -> dict[str, object]:
@@ -43,7 +43,7 @@ def test_crud_round_trip(client: TestClient) -> None:
 
     assert client.delete(url).status_code == 204
     missing = client.get(url)
-    assert missing.status_code == 404 and missing.json() == {"detail": f"task {task['id']} not found"}
+    assert missing.status_code == 404 and error_detail(missing) == f"task {task['id']} not found"
     assert client.delete(url).status_code == 404
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -9,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import annotated_types
 import yaml
 
 from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm
-from todo.core.settings import ApiSettings, McpSettings
+from todo.core.settings import ApiSettings, CoreSettings, McpSettings
 
 FULL = "todo-todo-chatbot"
 DEPLOYMENTS = ("frontend", "backend", "mcp")
@@ -230,6 +232,47 @@ def test_ports_match_the_app_defaults() -> None:
     assert values["backend"]["port"] == ApiSettings.model_fields["port"].default
     assert values["mcp"]["port"] == McpSettings.model_fields["port"].default
     assert values["frontend"]["port"] == 8080 and values["postgresql"]["port"] == 5432
+
+
+# `<component>.databasePool.<key>` in values.yaml feeds this setting of the app (both services).
+DATABASE_POOL_SETTINGS = {
+    "size": "db_pool_size",
+    "queueSize": "db_queue_size",
+    "queueTimeoutSeconds": "db_queue_timeout_seconds",
+}
+
+
+def _setting_bounds(field: str) -> dict[str, float]:
+    """The Field(ge/gt/le) bounds of a setting, named as JSON Schema names them."""
+    names = {
+        annotated_types.Ge: ("minimum", "ge"),
+        annotated_types.Gt: ("exclusiveMinimum", "gt"),
+        annotated_types.Le: ("maximum", "le"),
+    }
+    bounds = {}
+    for item in CoreSettings.model_fields[field].metadata:
+        if type(item) in names:
+            schema_name, attribute = names[type(item)]
+            bounds[schema_name] = getattr(item, attribute)
+    return bounds
+
+
+def test_database_pool_values_match_the_app_defaults_and_bounds(helm: str) -> None:
+    """The chart's pool defaults and schema bounds are the app's; each value reaches its env var."""
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    schema = json.loads((CHART_DIR / "values.schema.json").read_text())
+    sets = []
+    for component in ("backend", "mcp"):
+        pool_schema = schema["properties"][component]["properties"]["databasePool"]["properties"]
+        for key, field in DATABASE_POOL_SETTINGS.items():
+            assert values[component]["databasePool"][key] == CoreSettings.model_fields[field].default
+            declared = {k: v for k, v in pool_schema[key].items() if k != "type"}
+            assert declared == _setting_bounds(field), (component, key)
+        sets += [f"{component}.databasePool.size=7", f"{component}.databasePool.queueTimeoutSeconds=2"]
+    rendered = render(helm, sets=sets)
+    for component in ("backend", "mcp"):
+        data = named(rendered, "ConfigMap", f"{FULL}-{component}").body["data"]
+        assert (data["TODO_DB_POOL_SIZE"], data["TODO_DB_QUEUE_TIMEOUT_SECONDS"]) == ("7", "2"), component
 
 
 def _notes(helm: str, tmp_path: Path, *sets: str) -> str:

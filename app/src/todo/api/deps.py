@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from todo.core.models import User
+from todo.core.overload import AdmissionGate
 from todo.core.settings import ApiSettings
 
 from .security import SESSION_COOKIE, InvalidSession, read_token
@@ -29,16 +30,25 @@ def get_engine(request: Request) -> Engine:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session whose statements commit one by one (see ``todo.core.db.autocommit``).
 
+    It holds a slot of the admission gate while it lives, so no more requests use the database at
+    once than the pool has connections (the rest queue briefly or get 503, ``todo.core.overload``).
     Async on purpose: opening a session does no I/O (it connects on first use, inside the sync
     route's worker thread), and closing an autocommit session only returns the connection to the
     pool, so this costs no thread hop.
     """
     engine: Engine = request.app.state.request_engine
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
+    async with admission(request).slot():
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+def admission(request: Request) -> AdmissionGate:
+    """The process's admission gate for database work."""
+    gate: AdmissionGate = request.app.state.admission
+    return gate
 
 
 async def chat_engine_loaded(request: Request) -> None:

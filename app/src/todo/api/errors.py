@@ -1,20 +1,23 @@
-"""Error answers: always JSON ``{"detail": ...}``; 422s name the field; never a stack trace."""
+"""Error answers: JSON ``{"detail": ..., "request_id": ...}``; 422s name the field; never a stack trace.
+
+Overload (no free database connection, queue full) answers 503 with ``Retry-After``; anything
+unexpected answers 500, and ``RequestContextMiddleware`` logs it with the same request id.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from todo.core.conversations import ConversationNotFound
-from todo.core.logging import request_id_var
+from todo.core.logging import INTERNAL_ERROR_DETAIL, error_body
+from todo.core.overload import POOL_TIMEOUT_DETAIL, Overloaded, PoolTimeout, overloaded_response
 from todo.core.tasks import InvalidTaskQuery, TaskNotFound
-
-log = logging.getLogger("todo.api.errors")
 
 # Where a value came from is noise to a user: "title", not "body.title".
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
@@ -62,32 +65,42 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     detail, problems = describe_validation_errors(exc.errors())
-    return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+    return JSONResponse(error_body(detail, errors=problems), status_code=422)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+    return JSONResponse(error_body(str(exc)), status_code=status.HTTP_404_NOT_FOUND)
 
 
 async def _invalid_query(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc)
     field, _, message = detail.partition(": ")
-    return JSONResponse({"detail": detail, "errors": [{"field": field, "message": message}]}, status_code=422)
+    return JSONResponse(error_body(detail, errors=[{"field": field, "message": message}]), status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(error_body(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _overloaded(request: Request, exc: Exception) -> JSONResponse:
+    return overloaded_response(str(exc))
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    return overloaded_response(POOL_TIMEOUT_DETAIL)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", exc_info=exc)
-    return JSONResponse(
-        {
-            "detail": "internal error; try again, and report the request id if it persists",
-            "request_id": request_id_var.get(),
-        },
-        status_code=500,
-    )
+    # Logged once, with the traceback, by RequestContextMiddleware (Starlette re-raises to it).
+    return JSONResponse(error_body(INTERNAL_ERROR_DETAIL), status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(TaskNotFound, _not_found)
     app.add_exception_handler(ConversationNotFound, _not_found)
     app.add_exception_handler(InvalidTaskQuery, _invalid_query)

@@ -8,11 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
+from typing import cast
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
-from todo.core.db import autocommit, get_engine
+from todo.core.db import autocommit, engine_for
 from todo.core.logging import RequestContextMiddleware
+from todo.core.overload import AdmissionGate, ShedWhenFull
 from todo.core.settings import ApiSettings
 
 from .errors import install_error_handlers
@@ -26,9 +29,22 @@ def load_chat_engine(settings: ApiSettings) -> ModuleType:
     return importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
 
 
+class TodoApi(FastAPI):
+    """FastAPI with ``RequestContextMiddleware`` outside Starlette's last-resort error handler.
+
+    There, the request id is set while that handler answers a 500, and the exception it re-raises
+    ends in the middleware instead of in uvicorn, which would drop the keep-alive connection.
+    Right inside it, ``ShedWhenFull`` refuses ``/api/`` requests cheaply while the queue is full.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        shed = ShedWhenFull(super().build_middleware_stack(), self.state.admission, prefix="/api/")
+        return cast(ASGIApp, RequestContextMiddleware(shed))
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     """Build the app for ``settings``; no I/O happens until the first request."""
-    engine = get_engine(settings.database_url.get_secret_value())
+    engine = engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +69,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         # Close pooled connections so PostgreSQL sees a clean goodbye on shutdown.
         engine.dispose()
 
-    app = FastAPI(
+    app = TodoApi(
         title="Todo Chatbot API",
         version="0.1.0",
         openapi_url="/api/openapi.json",
@@ -65,6 +81,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.chat_engine_failed = False
     app.state.engine = engine
     app.state.request_engine = autocommit(engine)
+    # Every request that uses the database holds a slot of this gate meanwhile (deps.get_session).
+    app.state.admission = AdmissionGate.from_settings(settings)
 
     api = APIRouter(prefix="/api")
     for module in (auth, tasks, chat, conversations):
@@ -72,5 +90,4 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
     return app

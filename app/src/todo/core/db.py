@@ -14,8 +14,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session
 
-_engines: dict[str, Engine] = {}
+from todo.core.settings import CoreSettings
+
+_engines: dict[tuple[str, int, float], Engine] = {}
 _engines_lock = threading.Lock()
+
+# Connections beyond the request pool, for readiness probes (they bypass admission control).
+PROBE_CONNECTIONS = 1
 
 # A pooled connection idle longer than this is pinged before use (it may have died meanwhile);
 # busy connections skip the ping, saving a round trip per request under load.
@@ -29,24 +34,43 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def get_engine(database_url: str) -> Engine:
-    """One pooled engine per URL per process, so every request reuses warm connections."""
+def get_engine(
+    database_url: str,
+    *,
+    pool_size: int = CoreSettings.model_fields["db_pool_size"].default,
+    pool_timeout: float = CoreSettings.model_fields["db_queue_timeout_seconds"].default,
+) -> Engine:
+    """One pooled engine per URL and pool shape per process, so every request reuses warm connections.
+
+    ``pool_size`` connections serve requests (``AdmissionGate`` lets no more requests at them);
+    ``PROBE_CONNECTIONS`` more stay free for probes, so a busy pod still answers /readyz.
+    """
     url = normalize_url(database_url)
+    key = (url, pool_size, pool_timeout)
     with _engines_lock:
-        engine = _engines.get(url)
+        engine = _engines.get(key)
         if engine is None:
             engine = create_engine(
                 url,
-                pool_size=10,
-                max_overflow=20,
+                pool_size=pool_size,
+                max_overflow=PROBE_CONNECTIONS,
                 pool_recycle=1800,
-                # Bounded waits so an unreachable database fails a request instead of hanging it.
-                pool_timeout=10,
+                # Bounded waits: an unreachable or exhausted database answers 503 instead of hanging.
+                pool_timeout=pool_timeout,
                 connect_args={"connect_timeout": 5, "application_name": "todo"},
             )
             _ping_idle_connections(engine)
-            _engines[url] = engine
+            _engines[key] = engine
         return engine
+
+
+def engine_for(settings: CoreSettings) -> Engine:
+    """The pooled engine a service's settings describe (URL, pool size, checkout timeout)."""
+    return get_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_queue_timeout_seconds,
+    )
 
 
 def _ping_idle_connections(engine: Engine) -> None:

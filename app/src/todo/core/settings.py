@@ -43,6 +43,28 @@ class CoreSettings(BaseSettings):
         examples=["postgresql+psycopg://todo:PASSWORD@localhost:5432/todo"],
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Overload: requests beyond the pool wait in a bounded queue, then get 503 + Retry-After.
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="PostgreSQL connections this process keeps; at most this many requests use them at once",
+        examples=[10],
+    )
+    db_queue_size: int = Field(
+        default=200,
+        ge=0,
+        le=10_000,
+        description="requests that may wait for a free connection; more are refused at once with 503",
+        examples=[200],
+    )
+    db_queue_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="longest wait for a free connection before the request gets 503",
+        examples=[3],
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,10 @@
 Every request except the probes must carry ``Authorization: Bearer <TODO_MCP_TOKEN>`` (else 401)
 and ``X-Todo-User-Id: <positive int>`` (else 400). The checked user id goes into the ASGI scope's
 state, where the tools read it; it is never a tool argument.
+
+Overload is answered like the API's: each request holds an admission slot (``todo.core.overload``),
+so a request beyond the pool and its bounded queue gets 503 with ``Retry-After`` at once; a tool
+call that still found no free connection in time turns its whole answer into that same 503.
 """
 
 from __future__ import annotations
@@ -13,12 +17,23 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Engine
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from todo.core.db import get_engine, ping
-from todo.core.logging import ASGIApp, Receive, RequestContextMiddleware, Scope, Send
+from todo.core.db import engine_for, ping
+from todo.core.logging import (
+    INTERNAL_ERROR_DETAIL,
+    ASGIApp,
+    Message,
+    Receive,
+    RequestContextMiddleware,
+    Scope,
+    Send,
+    error_body,
+)
+from todo.core.overload import POOL_TIMEOUT_DETAIL, AdmissionGate, Overloaded, overloaded_response
 from todo.core.settings import McpSettings
-from todo.mcp.tools import USER_ID_STATE_KEY, build_server
+from todo.mcp.tools import POOL_TIMEOUT_STATE_KEY, USER_ID_STATE_KEY, build_server
 
 MCP_PATH = "/mcp"
 USER_ID_HEADER = b"x-todo-user-id"
@@ -79,9 +94,44 @@ async def _error(
     headers: dict[str, str] | None = None,
 ) -> None:
     response = Response(
-        json.dumps({"detail": detail}), status_code=status, media_type="application/json", headers=headers
+        json.dumps(error_body(detail)), status_code=status, media_type="application/json", headers=headers
     )
     await response(scope, receive, send)
+
+
+class AdmissionMiddleware:
+    """Hold an admission slot per request; 503 + Retry-After when the gate refuses or a tool's
+    connection checkout timed out (``tools._call`` flags that in the scope state)."""
+
+    def __init__(self, app: ASGIApp, gate: AdmissionGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        replaced = False
+
+        async def send_or_overloaded(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and state.get(POOL_TIMEOUT_STATE_KEY):
+                replaced = True
+                await overloaded_response(POOL_TIMEOUT_DETAIL)(scope, receive, send)
+            elif not replaced:
+                await send(message)
+
+        try:
+            async with self.gate.slot():
+                await self.app(scope, receive, send_or_overloaded)
+        except Overloaded as error:  # only the gate raises it, before the app has answered
+            await overloaded_response(str(error))(scope, receive, send)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged once, with the traceback, by RequestContextMiddleware (Starlette re-raises to it).
+    return JSONResponse(error_body(INTERNAL_ERROR_DETAIL), status_code=500)
 
 
 class ProbeMiddleware:
@@ -109,7 +159,7 @@ class ProbeMiddleware:
 
 def create_app(settings: McpSettings, engine: Engine | None = None) -> ASGIApp:
     """The MCP server as one ASGI app (streamable HTTP at ``/mcp``, stateless, JSON responses)."""
-    engine = engine if engine is not None else get_engine(settings.database_url.get_secret_value())
+    engine = engine if engine is not None else engine_for(settings)
     server = build_server(engine)
 
     starlette_app: Any = server.streamable_http_app(
@@ -119,6 +169,7 @@ def create_app(settings: McpSettings, engine: Engine | None = None) -> ASGIApp:
         json_response=True,
         host=settings.host,
     )
-    app: ASGIApp = starlette_app
-    secured = ServiceAuthMiddleware(app, settings.mcp_token.get_secret_value())
+    starlette_app.add_exception_handler(Exception, _unexpected)
+    admitted = AdmissionMiddleware(starlette_app, AdmissionGate.from_settings(settings))
+    secured = ServiceAuthMiddleware(admitted, settings.mcp_token.get_secret_value())
     return RequestContextMiddleware(ProbeMiddleware(secured, engine))

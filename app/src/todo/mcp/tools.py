@@ -23,10 +23,14 @@ from sqlmodel import Session
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import Priority, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate
+from todo.core.overload import POOL_TIMEOUT_DETAIL, PoolTimeout
 
 SERVER_NAME = "todo-tasks"
 # Where ServiceAuthMiddleware leaves the checked user id in the ASGI scope's state.
 USER_ID_STATE_KEY = "todo_user_id"
+# Set in the scope's state when a tool found no free database connection in time; the app's
+# AdmissionMiddleware then answers the whole request 503 + Retry-After instead of a tool error.
+POOL_TIMEOUT_STATE_KEY = "todo_pool_timeout"
 
 SERVER_INSTRUCTIONS = (
     "Tools to read and change the current user's to-do list. Refer to tasks by the id that "
@@ -120,6 +124,11 @@ def _call(ctx: ToolContext, action: Callable[[Session, int], T]) -> T:
         raise tasks_error(str(error)) from None
     except ValidationError as error:
         raise tasks_error(_describe(error)) from None
+    except PoolTimeout:
+        request = ctx.request_context.request
+        if request is not None:
+            getattr(request, "scope", {}).setdefault("state", {})[POOL_TIMEOUT_STATE_KEY] = True
+        raise tasks_error(POOL_TIMEOUT_DETAIL) from None
 
 
 def _describe(error: ValidationError) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine
@@ -18,8 +20,10 @@ from todo.agent import HistoryMessage, ToolCall, run_turn
 from todo.core import conversations
 from todo.core.db import autocommit
 from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
+from todo.core.overload import AdmissionGate
+from todo.core.settings import AgentEngine
 
-from ..deps import CurrentUserId, SettingsDep, chat_engine_loaded, get_engine
+from ..deps import CurrentUserId, SettingsDep, admission, chat_engine_loaded, get_engine
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("todo.api.chat")
@@ -46,6 +50,12 @@ class ChatReply(BaseModel):
     conversation_id: int
     reply: str
     tool_calls: list[ToolCallPublic]
+
+
+@asynccontextmanager
+async def _refused_if_full(gate: AdmissionGate) -> AsyncIterator[None]:
+    gate.refuse_if_full()
+    yield
 
 
 def _history(messages: list[Message]) -> list[HistoryMessage]:
@@ -84,32 +94,48 @@ def _store(
 
 @router.post("/chat", response_model=ChatReply, dependencies=[Depends(chat_engine_loaded)])
 async def chat(
+    request: Request,
     body: ChatRequest,
     user_id: CurrentUserId,
     settings: SettingsDep,
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> ChatReply:
-    """One chat turn. The turn is stored in PostgreSQL before the answer returns."""
-    history: list[HistoryMessage] = []
-    if body.conversation_id is not None:
-        # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
-        history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
-    try:
-        turn = await run_turn(settings, user_id, history, body.message)
-        reply, calls = turn.reply, [jsonable_encoder(asdict(call)) for call in turn.tool_calls]
-    except Exception:
-        # The agent promises not to raise; if it does anyway the user still gets an answer and a record.
-        log.exception("chat agent failed", extra={"user_id": user_id})
-        reply, calls = FALLBACK_REPLY, []
-    try:
-        conversation_id = await run_in_threadpool(
-            _store, engine, user_id, body.conversation_id, body.message, reply, calls
-        )
-    except IntegrityError:
-        # The only constraint a turn can break: the signed-in account was deleted meanwhile.
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "account no longer exists; register again"
-        ) from None
+    """One chat turn. The turn is stored in PostgreSQL before the answer returns.
+
+    Under overload a turn is refused with 503 before its agent acts, never after (its tools may
+    already have changed tasks). A rules-engine turn is this process's own CPU work, so it holds an
+    admission slot throughout, like any request; an LLM turn mostly waits on the remote API, so only
+    its two database steps take a slot, and storing it waits for one however long the queue.
+    """
+    gate = admission(request)
+    whole_turn = settings.agent_engine is AgentEngine.rules
+
+    def db_step(finishing: bool = False) -> AbstractAsyncContextManager[None]:
+        return nullcontext() if whole_turn else gate.slot(finishing=finishing)
+
+    async with gate.slot() if whole_turn else _refused_if_full(gate):
+        history: list[HistoryMessage] = []
+        if body.conversation_id is not None:
+            # 404 for someone else's (or a missing) conversation happens here, before the agent runs.
+            async with db_step():
+                history = await run_in_threadpool(_load_history, engine, user_id, body.conversation_id)
+        try:
+            turn = await run_turn(settings, user_id, history, body.message)
+            reply, calls = turn.reply, [jsonable_encoder(asdict(call)) for call in turn.tool_calls]
+        except Exception:
+            # The agent promises not to raise; if it does anyway the user still gets an answer and a record.
+            log.exception("chat agent failed", extra={"user_id": user_id})
+            reply, calls = FALLBACK_REPLY, []
+        try:
+            async with db_step(finishing=True):
+                conversation_id = await run_in_threadpool(
+                    _store, engine, user_id, body.conversation_id, body.message, reply, calls
+                )
+        except IntegrityError:
+            # The only constraint a turn can break: the signed-in account was deleted meanwhile.
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "account no longer exists; register again"
+            ) from None
     return ChatReply(
         conversation_id=conversation_id,
         reply=reply,
