@@ -7,8 +7,6 @@ connects the SDK's streamable HTTP client to it with the service headers.
 
 from __future__ import annotations
 
-import random
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +20,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 
+from tests.support import ports
 from todo.core.settings import ApiSettings, Environment, McpSettings
 from todo.mcp.app import create_app
 
@@ -30,17 +29,8 @@ PORT_RANGE = range(15500, 15600)
 
 
 def free_port() -> int:
-    """A free loopback port from this layer's range (random start, so parallel runs rarely collide)."""
-    ports = list(PORT_RANGE)
-    start = random.randrange(len(ports))
-    for port in ports[start:] + ports[:start]:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free loopback port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
+    """A free loopback port of this layer's range (tests.support.ports)."""
+    return ports.free_port(PORT_RANGE)
 
 
 class ServerThread:

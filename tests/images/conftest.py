@@ -173,9 +173,3 @@ def migrated(images: dict[str, BuiltImage], service_env: dict[str, str]) -> str:
     code, output = dk.run_once(images["backend"].tag, ["todo-migrate"], service_env)
     assert code == 0, f"todo-migrate in the backend image failed ({code}):\n{output}"
     return output
-
-
-@pytest.fixture
-def ports() -> set[int]:
-    """Ports already handed out in one test, so two services never get the same one."""
-    return set()

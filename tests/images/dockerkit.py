@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support import ports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER = "/usr/bin/docker"
@@ -147,20 +148,12 @@ def build(
     return Build(tag=tag, image_id=inspect(tag)["Id"], seconds=seconds)
 
 
-def free_port(candidates: Sequence[int] = SERVICE_PORTS, taken: set[int] | None = None) -> int:
-    """A loopback port from ``candidates`` nobody listens on (and not in ``taken``)."""
-    for port in candidates:
-        if taken and port in taken:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        if taken is not None:
-            taken.add(port)
-        return port
-    raise DockerError(f"no free loopback port in {candidates[0]}-{candidates[-1]}")
+def free_port(candidates: Sequence[int] = SERVICE_PORTS) -> int:
+    """A free loopback port of the images tier's range (tests.support.ports)."""
+    try:
+        return ports.free_port(candidates)
+    except ports.NoFreePort as error:
+        raise DockerError(str(error)) from None
 
 
 def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:

@@ -141,9 +141,9 @@ def _check_sigterm(container: dk.Container) -> None:
 
 @pytest.mark.parametrize("name", sorted(PYTHON_IMAGES))
 def test_python_service_runs_hardened_and_stops_on_sigterm(
-    images: dict[str, BuiltImage], migrated: str, service_env: dict[str, str], ports: set[int], name: str
+    images: dict[str, BuiltImage], migrated: str, service_env: dict[str, str], name: str
 ) -> None:
-    port = dk.free_port(taken=ports)
+    port = dk.free_port()
     env = service_env | {"TODO_PORT": str(port)}
     if name == "backend-openai":
         # The engine's SDK loads at start; no LLM is called until a chat turn (none here).
@@ -155,9 +155,9 @@ def test_python_service_runs_hardened_and_stops_on_sigterm(
 
 
 def test_frontend_runs_hardened_proxies_api_and_stops_on_sigterm(
-    images: dict[str, BuiltImage], migrated: str, service_env: dict[str, str], ports: set[int]
+    images: dict[str, BuiltImage], migrated: str, service_env: dict[str, str]
 ) -> None:
-    backend_port, frontend_port = dk.free_port(taken=ports), dk.free_port(taken=ports)
+    backend_port, frontend_port = dk.free_port(), dk.free_port()
     with (
         dk.running(images["backend"].tag, env=service_env | {"TODO_PORT": str(backend_port)}) as backend,
         dk.running(

@@ -36,7 +36,7 @@ def _manifest_digest(registry: str, repository: str, tag: str) -> str:
 
 
 def test_push_remove_pull_by_digest_and_run(
-    images: dict[str, BuiltImage], registry: str, migrated: str, service_env: dict[str, str], ports: set[int]
+    images: dict[str, BuiltImage], registry: str, migrated: str, service_env: dict[str, str]
 ) -> None:
     pushed: dict[str, str] = {}
     for name, image in images.items():
@@ -59,7 +59,7 @@ def test_push_remove_pull_by_digest_and_run(
         assert dk.inspect(reference)["Id"] == images[name].image_id
         dk.docker("tag", reference, images[name].tag)
 
-    port = dk.free_port(taken=ports)
+    port = dk.free_port()
     with dk.running(pushed["backend"], env=service_env | {"TODO_PORT": str(port)}) as container:
         dk.wait_http_ok(f"http://127.0.0.1:{port}/readyz", 30, container.id)
         status, body = dk.http_get(f"http://127.0.0.1:{port}/healthz")

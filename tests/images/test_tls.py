@@ -215,10 +215,9 @@ def test_service_reaches_readyz_over_tls(
     tls_database: str,
     tls_migrated: str,
     service_env: dict[str, str],
-    ports: set[int],
     name: str,
 ) -> None:
-    port = dk.free_port(taken=ports)
+    port = dk.free_port()
     env = service_env | {"TODO_DATABASE_URL": f"{tls_database}?sslmode=require", "TODO_PORT": str(port)}
     with psycopg.connect(tls_postgres.dsn("postgres"), autocommit=True) as connection:
         # The server's clock: only sessions this container opens count.

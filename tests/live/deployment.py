@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import secrets
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import ports
 from tests.support.pulumi_cli import copy_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,17 +115,14 @@ class Deployment:
         return by_component
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+# Loopback ports of the live tier's port-forwards.
+PORT_RANGE = range(15700, 15800)
 
 
 @contextlib.contextmanager
 def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[str]:
     """`kubectl port-forward` on loopback, the only way tests reach the cluster's pods."""
-    local = free_port()
+    local = ports.free_port(PORT_RANGE)
     process = subprocess.Popen(
         [
             "kubectl",

@@ -19,7 +19,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from types import TracebackType
 
 import psycopg
 from psycopg import sql
+
+from tests.support import ports
 
 # Loopback ports the app tier owns; each server takes the first free one from a random start.
 PORT_RANGE = range(15400, 15500)
@@ -58,23 +59,12 @@ def find_bin_dir() -> Path:
     )
 
 
-# Ports this process already handed out: a server told to use one may not have bound it yet.
-_handed_out: set[int] = set()
-
-
 def free_port(candidates: range = PORT_RANGE) -> int:
-    """A loopback port from ``candidates`` that nobody listens on and this process has not handed out."""
-    ports = [port for port in candidates if port not in _handed_out]
-    start = (os.getpid() * 7 + time.monotonic_ns()) % len(ports)
-    for port in ports[start:] + ports[:start]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            _handed_out.add(port)
-            return port
-    raise PostgresUnavailable(f"no free loopback port in {candidates.start}-{candidates.stop - 1}")
+    """A free loopback port of the app tier's PostgreSQL range (tests.support.ports)."""
+    try:
+        return ports.free_port(candidates)
+    except ports.NoFreePort as error:
+        raise PostgresUnavailable(str(error)) from None
 
 
 def self_signed_certificate(ip_address: str, days: int = 2) -> tuple[bytes, bytes]:
