@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -22,17 +23,20 @@ from sqlalchemy import Engine
 
 from tests.app.test_mcp import in_process
 from tests.app.test_mcp_harness import ServerThread, mcp_settings_for, with_mcp_url
-from todo.agent import HistoryMessage, rules_engine, run_turn
+from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, ToolCall, run_turn
 from todo.agent.task_tools import (
     RESULT_CONTRACTS,
     McpUnavailable,
+    ToolFailed,
     close_shared_http_client,
+    connect_task_tools,
     shared_http_client,
 )
 from todo.core import tasks
 from todo.core.db import session_scope
-from todo.core.models import TaskStatus, User
+from todo.core.models import Priority, TaskPage, TaskPublic, TaskStatus, User
 from todo.core.settings import ApiSettings
+from todo.core.task_tools_contract import RESULT_MODELS, ToolName
 from todo.mcp.app import create_app
 
 pytestmark = pytest.mark.anyio
@@ -165,7 +169,7 @@ async def test_a_malformed_tool_result_gives_a_temporary_error(
         await close_shared_http_client()
     finally:
         thread.stop()
-    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert turn.reply == TEMPORARY_ERROR_REPLY
     errors = [str(getattr(record, "error", "")) for record in caplog.records]
     assert any("list_tasks answered a malformed result" in e and "items.0.id" in e for e in errors), errors
 
@@ -178,8 +182,37 @@ def _shape(schema: dict[str, Any]) -> dict[str, Any]:
 async def test_the_checked_result_contracts_are_the_servers_output_schemas(engine: Engine) -> None:
     async with in_process(engine, 1) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(RESULT_CONTRACTS) == set(tools)
+    assert set(RESULT_CONTRACTS) == set(RESULT_MODELS) == set(tools)
     for name, contract in RESULT_CONTRACTS.items():
         declared = tools[name].output_schema
         assert declared is not None
         assert _shape(declared) == _shape(contract.json_schema()), name
+
+
+async def test_the_typed_client_answers_models_and_records_each_call_as_sent(
+    api_settings: ApiSettings, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    assert user.id is not None
+    calls: list[ToolCall] = []
+    with recorded_mcp(api_settings) as (settings, _):
+        async with connect_task_tools(settings, user.id, calls) as tools:
+            added = await tools.add_task("buy milk", due_date=date(2030, 1, 2), priority="high")
+            page = await tools.list_tasks("all", limit=5)
+            cleared = await tools.update_task(added.id, clear_due_date=True)
+            with pytest.raises(ToolFailed, match="task 424242 not found"):
+                await tools.complete_task(424242)
+        await close_shared_http_client()
+    assert isinstance(added, TaskPublic) and isinstance(page, TaskPage)
+    assert (added.title, added.due_date, added.priority) == ("buy milk", date(2030, 1, 2), Priority.high)
+    assert [task.id for task in page.items] == [added.id] and page.total == 1
+    assert cleared.due_date is None
+    # Recorded as the wire carried them (stored with the conversation and shown by the API).
+    assert [(call.name, call.arguments) for call in calls] == [
+        (ToolName.add_task.value, {"title": "buy milk", "due_date": "2030-01-02", "priority": "high"}),
+        (ToolName.list_tasks.value, {"status": "all", "limit": 5}),
+        (ToolName.update_task.value, {"task_id": added.id, "clear_due_date": True}),
+        (ToolName.complete_task.value, {"task_id": 424242}),
+    ]
+    assert calls[0].result["due_date"] == "2030-01-02" and calls[1].result["total"] == 1
+    assert calls[3].result is None and calls[3].error is not None and "not found" in calls[3].error

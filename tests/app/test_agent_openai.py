@@ -17,12 +17,12 @@ from sqlalchemy import Engine
 
 from tests.app.fake_llm import FakeOpenAIServer, FakeStep, FakeText, FakeToolCalls
 from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
-from todo.agent import HistoryMessage, run_turn
-from todo.agent.rules_engine import TEMPORARY_ERROR_REPLY
+from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskStatus, User
 from todo.core.settings import AgentEngine, ApiSettings
+from todo.core.task_tools_contract import ToolName
 
 pytestmark = pytest.mark.anyio
 
@@ -76,9 +76,7 @@ async def test_a_scripted_add_task_call_creates_the_task_through_mcp(
     # The model was offered exactly the MCP tools and saw the conversation so far.
     first = llm.requests[0]["body"]
     assert first["model"] == "fake-model"
-    assert {tool["function"]["name"] for tool in first["tools"]} == {
-        "add_task", "list_tasks", "get_task", "complete_task", "reopen_task", "update_task", "delete_task",
-    }  # fmt: skip
+    assert {tool["function"]["name"] for tool in first["tools"]} == {name.value for name in ToolName}
     assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant", "user"]
     # The tool's structured result went back to the model.
     (tool_message,) = llm.tool_messages()

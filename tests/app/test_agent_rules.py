@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
-from todo.agent import AgentTurn, HistoryMessage, rules_engine, run_turn
+from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskCreate, TaskPublic, TaskStatus, User
@@ -235,7 +235,7 @@ async def test_mcp_server_down_gives_a_temporary_error(
     settings = with_mcp_url(api_settings, f"http://127.0.0.1:{free_port()}/mcp")  # nothing listens
     with caplog.at_level(logging.WARNING, logger="todo.agent"):
         turn = await Chat(settings, user.id).say("add buy milk")
-    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert turn.reply == TEMPORARY_ERROR_REPLY
     assert turn.tool_calls == ()
     assert any("could not reach the MCP server" in record.getMessage() for record in caplog.records)
 
@@ -251,7 +251,7 @@ async def test_slow_mcp_server_gives_a_temporary_error(
         port = silent.getsockname()[1]
         settings = with_mcp_url(api_settings, f"http://127.0.0.1:{port}/mcp")
         turn = await Chat(settings, user.id).say("what's on my list?")
-    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert turn.reply == TEMPORARY_ERROR_REPLY
 
 
 async def test_wrong_service_token_gives_a_temporary_error_and_a_log_line(
@@ -263,7 +263,7 @@ async def test_wrong_service_token_gives_a_temporary_error_and_a_log_line(
     settings = with_mcp_url(api_settings, mcp.url, mcp_token=SecretStr("x" * 64))
     with caplog.at_level(logging.WARNING, logger="todo.agent"):
         turn = await Chat(settings, user.id).say("add buy milk")
-    assert turn.reply == rules_engine.TEMPORARY_ERROR_REPLY
+    assert turn.reply == TEMPORARY_ERROR_REPLY
     assert "x" * 64 not in caplog.text
 
 

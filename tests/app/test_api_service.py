@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import os
 import signal
@@ -12,7 +13,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
@@ -21,10 +21,11 @@ from pydantic import SecretStr
 
 from tests.app.conftest import register
 from tests.support.postgres import free_port
+from todo.agent import ENGINES, TurnFunction, load_engine
 from todo.api import main as api_main
 from todo.api.__main__ import main as todo_api_main
 from todo.api.main import create_app
-from todo.core.settings import ApiSettings
+from todo.core.settings import AgentEngine, ApiSettings
 
 TODO_API = Path(sys.executable).with_name("todo-api")
 GOOD_SECRET = "9f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b"
@@ -51,6 +52,14 @@ def test_readyz_is_503_when_the_database_is_unreachable(api_settings: ApiSetting
     assert response.json() == {"status": "unavailable", "detail": "database unreachable"}
 
 
+def test_every_configurable_engine_is_registered_once_and_loads_its_turn_function() -> None:
+    assert set(ENGINES) == set(AgentEngine)
+    for engine in AgentEngine:
+        turn = load_engine(engine)
+        assert inspect.iscoroutinefunction(turn), engine
+        assert turn.__module__ == ENGINES[engine][0], engine
+
+
 def test_probes_answer_while_the_chat_engine_loads_and_a_chat_turn_waits_for_it(
     api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,7 +67,7 @@ def test_probes_answer_while_the_chat_engine_loads_and_a_chat_turn_waits_for_it(
     gate = threading.Event()
     real_load = api_main.load_chat_engine
 
-    def slow_load(settings: ApiSettings) -> ModuleType:
+    def slow_load(settings: ApiSettings) -> TurnFunction:
         assert gate.wait(30), "the test never opened the gate"
         return real_load(settings)
 
@@ -78,7 +87,7 @@ def test_probes_answer_while_the_chat_engine_loads_and_a_chat_turn_waits_for_it(
 def test_a_chat_engine_that_fails_to_load_makes_readyz_and_chat_503(
     api_settings: ApiSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_load(settings: ApiSettings) -> ModuleType:
+    def broken_load(settings: ApiSettings) -> TurnFunction:
         raise ImportError("libexample.so: cannot open shared object file")
 
     monkeypatch.setattr(api_main, "load_chat_engine", broken_load)

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from tests.app.conftest import register
 from tests.app.test_mcp_harness import free_port, run_mcp_server, with_mcp_url
-from todo.agent.rules_engine import EXAMPLES, TEMPORARY_ERROR_REPLY
+from todo.agent import TEMPORARY_ERROR_REPLY
+from todo.agent.rules_engine import EXAMPLES
 from todo.api.main import create_app
 from todo.core.settings import ApiSettings
 

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, get_type_hints
 
 import httpx2
 import pytest
@@ -26,13 +26,12 @@ from sqlalchemy import Engine
 from tests.app.test_mcp_harness import RunningMcp, free_port, mcp_client
 from todo.core.models import User
 from todo.core.settings import ApiSettings
-from todo.mcp.tools import act_as, build_server
+from todo.core.task_tools_contract import RESULT_MODELS, SERVER_NAME, ToolName
+from todo.mcp.tools import TOOLS, act_as, build_server
 
 pytestmark = pytest.mark.anyio
 
-TOOL_NAMES = {
-    "add_task", "list_tasks", "get_task", "complete_task", "reopen_task", "update_task", "delete_task",
-}  # fmt: skip
+TOOL_NAMES = {name.value for name in ToolName}
 
 
 @asynccontextmanager
@@ -81,6 +80,15 @@ async def test_tools_are_listed_with_descriptions_and_schemas(
     assert set(tools["list_tasks"].input_schema["properties"]) == {
         "status", "search", "limit", "offset", "order", "due_from", "due_to",
     }  # fmt: skip
+
+
+def test_the_server_implements_exactly_the_contract_under_its_name(engine: Engine) -> None:
+    server = build_server(engine)
+    assert server.name == SERVER_NAME
+    assert set(TOOLS) == set(ToolName)
+    for name, tool in TOOLS.items():
+        # Each tool answers (a schema-dialect subclass of) the model the contract names.
+        assert issubclass(get_type_hints(tool)["return"], RESULT_MODELS[name]), name
 
 
 async def test_add_get_list_complete_reopen_update_delete(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from todo.core.models import TaskPublic
+
 # Words that carry no meaning in a task reference ("the milk task" means "milk").
 _STOP_WORDS = frozenset({"the", "a", "an", "my", "our", "your", "task", "todo", "item", "one"})
 MIN_SCORE = 0.6
@@ -28,8 +30,16 @@ class TaskView:
     priority: str = "medium"
 
     @classmethod
+    def of(cls, task: TaskPublic) -> TaskView:
+        """The view of a task a tool just answered (already checked against the contract)."""
+        due = task.due_date.isoformat() if task.due_date is not None else None
+        return cls(
+            id=task.id, title=task.title, completed=task.completed, due_date=due, priority=task.priority.value
+        )
+
+    @classmethod
     def from_result(cls, value: Any) -> TaskView | None:
-        """The task in a tool result, or None when ``value`` is not a task."""
+        """The task in a stored tool result (any engine's, unchecked), or None when it is not one."""
         if not isinstance(value, dict):
             return None
         task_id, title = value.get("id"), value.get("title")

@@ -27,10 +27,10 @@ from agents.items import ToolCallItem, ToolCallOutputItem
 from agents.mcp import MCPServerStreamableHttp
 from openai import AsyncOpenAI
 
-from todo.agent import AgentTurn, HistoryMessage, ToolCall
-from todo.agent.rules_engine import TEMPORARY_ERROR_REPLY
+from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall
 from todo.agent.task_tools import MCP_TIMEOUT_SECONDS, describe_failure, service_headers
 from todo.core.settings import ApiSettings
+from todo.core.task_tools_contract import SERVER_NAME
 
 log = logging.getLogger("todo.agent")
 
@@ -122,7 +122,7 @@ async def run_openai_turn(
             "headers": service_headers(settings, user_id),
             "timeout": MCP_TIMEOUT_SECONDS,
         },
-        name="todo-tasks",
+        name=SERVER_NAME,
         cache_tools_list=True,
         client_session_timeout_seconds=MCP_TIMEOUT_SECONDS,
         use_structured_content=True,

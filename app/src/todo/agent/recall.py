@@ -28,11 +28,7 @@ from todo.agent.language import (
     parse,
 )
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
-
-# Tools whose result is the one task the turn was about.
-SINGLE_TASK_TOOLS = frozenset(
-    {"add_task", "get_task", "complete_task", "reopen_task", "update_task", "delete_task"}
-)
+from todo.core.task_tools_contract import SINGLE_TASK_TOOLS, ToolName
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def pending_question(history: Sequence[HistoryMessage]) -> Pending | None:
     if isinstance(intent, DidYouMean):
         return PendingSuggestion(intent.suggestion)
     bulk = bulk_intent(intent)
-    only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == "list_tasks"
+    only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == ToolName.list_tasks
     tasks = _last_list_result(answer.tool_calls) if bulk and only_listed else None
     return PendingBulk(bulk, tuple(tasks)) if bulk and tasks else None
 
@@ -129,7 +125,7 @@ def match_for(intent: TaskAction, query: str, tasks: Sequence[TaskView]) -> Ambi
 
 def _last_list_result(calls: Sequence[ToolCall]) -> list[TaskView] | None:
     for call in reversed(calls):
-        if call.name == "list_tasks" and call.error is None:
+        if call.name == ToolName.list_tasks and call.error is None:
             tasks = TaskView.list_from_result(call.result)
             if tasks is not None:
                 return tasks
@@ -141,7 +137,7 @@ def displayed_list(user_text: str, calls: Sequence[ToolCall]) -> list[TaskView] 
     intent = parse(user_text, date.today())
     if isinstance(intent, ListTasks):
         return _last_list_result(calls)
-    only_listed = len(calls) == 1 and calls[0].name == "list_tasks"
+    only_listed = len(calls) == 1 and calls[0].name == ToolName.list_tasks
     if isinstance(intent, TaskAction) and isinstance(intent.ref, ByTitle) and only_listed:
         tasks = _last_list_result(calls)
         if tasks is not None:
@@ -168,7 +164,7 @@ def last_referred(history: Sequence[HistoryMessage]) -> Referred | None:
             if call.name in SINGLE_TASK_TOOLS and call.error is None:
                 task = TaskView.from_result(call.result)
                 if task is not None:
-                    return Referred(task, deleted=call.name == "delete_task")
+                    return Referred(task, deleted=call.name == ToolName.delete_task)
         shown = displayed_list(user_text, answer.tool_calls)
         if shown is not None and len(shown) == 1:
             return Referred(shown[0])

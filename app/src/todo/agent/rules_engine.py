@@ -10,14 +10,13 @@ so no replica keeps state. An unreachable or slow MCP server yields a friendly t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any
 
 import anyio
 
-from todo.agent import AgentTurn, HistoryMessage, ToolCall
+from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall
 from todo.agent.language import (
     AddTask,
     AllTasks,
@@ -57,7 +56,8 @@ from todo.agent.recall import (
     match_for,
     pending_question,
 )
-from todo.agent.task_tools import McpUnavailable, TaskTools, connect_task_tools
+from todo.agent.task_tools import McpUnavailable, TaskTools, ToolFailed, connect_task_tools
+from todo.core.models import TaskPublic
 from todo.core.settings import ApiSettings
 
 log = logging.getLogger("todo.agent")
@@ -89,10 +89,6 @@ GREETING_REPLY = (
 THANKS_REPLY = "You're welcome! Anything else for your list?"
 NEVER_MIND_REPLY = "No problem, I've left your list as it is."
 MISSING_TITLE_REPLY = 'What should I add? Say for example "add buy milk" or "remind me to call mom tomorrow".'
-TEMPORARY_ERROR_REPLY = (
-    "Sorry, I can't reach your task list right now. That's a temporary problem on our side; "
-    "please try again in a moment."
-)
 YES_WITHOUT_QUESTION_REPLY = (
     'There\'s nothing waiting for a yes right now. Tell me what to do, e.g. "add buy milk".'
 )
@@ -275,10 +271,11 @@ async def resolve(
 async def _resolve_title(intent: TaskAction, ref: ByTitle, tools: TaskTools, today: date) -> TaskView:
     if not ref.text:
         raise Unresolved('Which task do you mean? Tell me its name, e.g. "mark buy milk as done".')
-    listing = await tools.call("list_tasks", {"status": "all", "limit": LOOKUP_LIMIT})
-    tasks = TaskView.list_from_result(listing.result)
-    if listing.error is not None or tasks is None:
-        raise Unresolved(f"I couldn't look up your tasks: {listing.error or 'unexpected answer'}.")
+    try:
+        page = await tools.list_tasks("all", limit=LOOKUP_LIMIT)
+    except ToolFailed as failed:
+        raise Unresolved(f"I couldn't look up your tasks: {failed}.") from None
+    tasks = [TaskView.of(task) for task in page.items]
     found = match_for(intent, ref.text, tasks)
     if found is None:
         hint = (
@@ -299,8 +296,7 @@ async def _resolve_title(intent: TaskAction, ref: ByTitle, tools: TaskTools, tod
 # --- acting --------------------------------------------------------------------------------------
 
 
-def _failed(call: ToolCall, task: TaskView) -> str:
-    error = call.error or "unknown error"
+def _failed(error: str, task: TaskView) -> str:
     if "not found" in error:
         return (
             f'I couldn\'t find "{task.title}" any more; it may have been deleted. '
@@ -310,59 +306,49 @@ def _failed(call: ToolCall, task: TaskView) -> str:
 
 
 async def _act(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
+    try:
+        return await _change(intent, task, tools, today)
+    except ToolFailed as failed:
+        return _failed(str(failed), task)
+
+
+async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
+    """Make the change ``intent`` asks of ``task``; a tool error raises ``ToolFailed``."""
     if isinstance(intent, CompleteTask):
-        call = await tools.call("complete_task", {"task_id": task.id})
-        if call.error:
-            return _failed(call, task)
-        done = TaskView.from_result(call.result) or task
+        done = TaskView.of(await tools.complete_task(task.id))
         if task.completed:
             return f'"{done.title}" was already done.'
         return f'Nice work! I marked "{done.title}" as done.'
     if isinstance(intent, ReopenTask):
-        call = await tools.call("reopen_task", {"task_id": task.id})
-        if call.error:
-            return _failed(call, task)
-        reopened = TaskView.from_result(call.result) or task
+        reopened = TaskView.of(await tools.reopen_task(task.id))
         return f'I reopened "{reopened.title}"; it\'s back on your list.'
     if isinstance(intent, DeleteTask):
-        call = await tools.call("delete_task", {"task_id": task.id})
-        return _failed(call, task) if call.error else f'Deleted "{task.title}".'
+        await tools.delete_task(task.id)
+        return f'Deleted "{task.title}".'
     if isinstance(intent, RenameTask):
         if not intent.new_title:
             return f'What should "{task.title}" be called instead?'
-        call = await tools.call("update_task", {"task_id": task.id, "title": intent.new_title})
-        if call.error:
-            return _failed(call, task)
-        renamed = TaskView.from_result(call.result)
-        return f'Renamed "{task.title}" to "{renamed.title if renamed else intent.new_title}".'
+        renamed = await tools.update_task(task.id, title=intent.new_title)
+        return f'Renamed "{task.title}" to "{renamed.title}".'
     if isinstance(intent, RescheduleTask):
-        arguments: dict[str, Any] = {"task_id": task.id}
         if intent.due_date is None:
-            arguments["clear_due_date"] = True
-        else:
-            arguments["due_date"] = intent.due_date.isoformat()
-        call = await tools.call("update_task", arguments)
-        if call.error:
-            return _failed(call, task)
-        if intent.due_date is None:
+            await tools.update_task(task.id, clear_due_date=True)
             return f'"{task.title}" no longer has a due date.'
+        await tools.update_task(task.id, due_date=intent.due_date)
         return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.{date_only_note(intent.at)}'
-    call = await tools.call("update_task", {"task_id": task.id, "priority": intent.priority})
-    return _failed(call, task) if call.error else f'"{task.title}" is now {intent.priority} priority.'
+    await tools.update_task(task.id, priority=intent.priority)
+    return f'"{task.title}" is now {intent.priority} priority.'
 
 
 async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
     """The reply to ``intent``, making whatever tool calls it needs through ``tools``."""
     if isinstance(intent, AddTask):
-        arguments: dict[str, Any] = {"title": intent.title}
-        if intent.due_date is not None:
-            arguments["due_date"] = intent.due_date.isoformat()
-        if intent.priority is not None:
-            arguments["priority"] = intent.priority
-        call = await tools.call("add_task", arguments)
-        added = TaskView.from_result(call.result)
-        if call.error or added is None:
-            return f"I couldn't add that: {call.error or 'unexpected answer'}."
+        try:
+            added = TaskView.of(
+                await tools.add_task(intent.title, due_date=intent.due_date, priority=intent.priority)
+            )
+        except ToolFailed as failed:
+            return f"I couldn't add that: {failed}."
         details = []
         due = describe_due(added.due_date, today)
         if due:
@@ -372,22 +358,17 @@ async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMess
         suffix = f" ({', '.join(details)})" if details else ""
         return f'Added "{added.title}" to your list{suffix}.{date_only_note(intent.at)}'
     if isinstance(intent, ListTasks):
-        arguments = {"status": intent.status}
-        if intent.search:
-            arguments["search"] = intent.search
-        if intent.order != "default":
-            arguments["order"] = intent.order
-        if intent.due is not None:
-            if intent.due.start is not None:
-                arguments["due_from"] = intent.due.start.isoformat()
-            if intent.due.end is not None:
-                arguments["due_to"] = intent.due.end.isoformat()
-        call = await tools.call("list_tasks", arguments)
-        tasks = TaskView.list_from_result(call.result)
-        if call.error or tasks is None:
-            return f"I couldn't read your list: {call.error or 'unexpected answer'}."
-        total = call.result.get("total", len(tasks)) if isinstance(call.result, dict) else len(tasks)
-        return _list_reply(intent, tasks, total if isinstance(total, int) else len(tasks), today)
+        try:
+            page = await tools.list_tasks(
+                intent.status,
+                search=intent.search or None,
+                order=intent.order if intent.order != "default" else None,
+                due_from=intent.due.start if intent.due is not None else None,
+                due_to=intent.due.end if intent.due is not None else None,
+            )
+        except ToolFailed as failed:
+            return f"I couldn't read your list: {failed}."
+        return _list_reply(intent, [TaskView.of(task) for task in page.items], page.total, today)
     bulk = bulk_intent(intent)
     if bulk is not None:
         return await _bulk_preview(bulk, tools)
@@ -407,15 +388,17 @@ async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMess
 class _BulkWords:
     """How a bulk change calls its tool and says what it does."""
 
-    tool: str
+    act: Callable[[TaskTools, int], Awaitable[TaskPublic]]
     verb: str  # "delete {}": {} is what it acts on
     done: str  # "Deleted {}."
 
 
 _BULK_WORDS = {
-    CompleteTask: _BulkWords("complete_task", "mark {} as done", "Marked {} as done."),
-    ReopenTask: _BulkWords("reopen_task", "reopen {}", "Reopened {}."),
-    DeleteTask: _BulkWords("delete_task", "delete {}", "Deleted {}."),
+    CompleteTask: _BulkWords(
+        lambda tools, task_id: tools.complete_task(task_id), "mark {} as done", "Marked {} as done."
+    ),
+    ReopenTask: _BulkWords(lambda tools, task_id: tools.reopen_task(task_id), "reopen {}", "Reopened {}."),
+    DeleteTask: _BulkWords(lambda tools, task_id: tools.delete_task(task_id), "delete {}", "Deleted {}."),
 }
 _KIND = {"done": "completed task", "open": "open task", "all": "task"}
 
@@ -435,17 +418,19 @@ def _count(number: int, kind: str) -> str:
 
 async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
     status, words = _bulk_status(intent), _BULK_WORDS[type(intent)]
-    call = await tools.call("list_tasks", {"status": status, "limit": LOOKUP_LIMIT})
-    tasks = TaskView.list_from_result(call.result)
-    if call.error or tasks is None:
-        return f"I couldn't read your list: {call.error or 'unexpected answer'}."
+    try:
+        page = await tools.list_tasks(status, limit=LOOKUP_LIMIT)
+    except ToolFailed as failed:
+        return f"I couldn't read your list: {failed}."
+    tasks = [TaskView.of(task) for task in page.items]
     kind = _KIND[status]
     if not tasks:
         return f"You have no {kind}s, so there is nothing to {words.verb.format('').split()[0]}."
-    total = call.result.get("total") if isinstance(call.result, dict) else None
     scope = f"all {_count(len(tasks), kind)}" if len(tasks) > 1 else f"your only {kind}"
-    if isinstance(total, int) and total > len(tasks):
-        scope = f"the first {len(tasks)} of your {_count(total, kind)} ({LOOKUP_LIMIT} is my limit at once)"
+    if page.total > len(tasks):
+        scope = (
+            f"the first {len(tasks)} of your {_count(page.total, kind)} ({LOOKUP_LIMIT} is my limit at once)"
+        )
     lines = "\n".join(f"• {task.title}" for task in tasks[:PREVIEW_LINES])
     if len(tasks) > PREVIEW_LINES:
         lines += f"\n…and {len(tasks) - PREVIEW_LINES} more."
@@ -461,13 +446,14 @@ async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
     words = _BULK_WORDS[type(pending.intent)]
     changed = gone = 0
     for task in pending.tasks:
-        call = await tools.call(words.tool, {"task_id": task.id})
-        if call.error is None:
-            changed += 1
-        elif "not found" in call.error:
+        try:
+            await words.act(tools, task.id)
+        except ToolFailed as failed:
+            if "not found" not in str(failed):
+                return f"I stopped after {_count(changed, 'task')}: {failed}."
             gone += 1
         else:
-            return f"I stopped after {_count(changed, 'task')}: {call.error}."
+            changed += 1
     reply = words.done.format(_count(changed, "task"))
     if gone:
         reply += f" {_count(gone, 'task').capitalize()} {'was' if gone == 1 else 'were'} already gone."

@@ -9,8 +9,8 @@ Per-turn cost is kept low without sharing any state between turns but a connecti
   service token and the acting user's id are set on each request from the turn's own context
   (``ActingUserAuth``), so concurrent turns of different users never see each other's headers;
 - the session adopts the protocol version our server speaks (no discovery round trip);
-- results are checked against the shared task models (the tools' declared output contract, see
-  ``RESULT_CONTRACTS``) with compiled pydantic validators, instead of the SDK's per-session
+- results are checked against the shared task models (the tools' declared output contract,
+  ``todo.core.task_tools_contract``) with compiled pydantic validators, instead of the SDK's per-session
   ``tools/list`` round trip plus jsonschema validation (about 0.2 ms per task listed).
 """
 
@@ -23,7 +23,8 @@ import ssl
 import weakref
 from collections.abc import AsyncIterator, Generator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Protocol
+from datetime import date
+from typing import Any, Protocol, cast
 
 import httpx2
 import mcp_types
@@ -35,6 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from todo.agent import ToolCall
 from todo.core.models import TaskPage, TaskPublic
 from todo.core.settings import ApiSettings
+from todo.core.task_tools_contract import RESULT_MODELS, ToolName
 
 # One tool round trip is a few milliseconds; a server this slow is treated as down.
 MCP_TIMEOUT_SECONDS = 10.0
@@ -44,16 +46,9 @@ POOL_LIMITS = httpx2.Limits(
     max_connections=100, max_keepalive_connections=32, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
 )
 
-_single_task = TypeAdapter(TaskPublic)
-# What each tool answers (``todo.mcp.tools`` declares the same models as its output schemas).
-RESULT_CONTRACTS: dict[str, TypeAdapter[Any]] = {
-    "add_task": _single_task,
-    "list_tasks": TypeAdapter(TaskPage),
-    "get_task": _single_task,
-    "complete_task": _single_task,
-    "reopen_task": _single_task,
-    "update_task": _single_task,
-    "delete_task": _single_task,
+# Compiled once: every result is checked against the model the contract says its tool answers.
+RESULT_CONTRACTS: dict[ToolName, TypeAdapter[Any]] = {
+    name: TypeAdapter(model) for name, model in RESULT_MODELS.items()
 }
 
 # The headers of the turn running in this context; requests outside a turn carry none and fail.
@@ -75,12 +70,56 @@ class McpUnavailable(Exception):
     """The MCP server could not be reached, refused us, or failed (a temporary problem)."""
 
 
+class ToolFailed(Exception):
+    """A tool answered an error (e.g. a task not found); the message is the tool's own words."""
+
+
 class TaskTools(Protocol):
-    """Calls MCP task tools and records each call."""
+    """The MCP task tools as typed calls; each call is recorded, a tool error raises ``ToolFailed``."""
 
     calls: list[ToolCall]
 
-    async def call(self, name: str, arguments: dict[str, Any]) -> ToolCall: ...
+    async def add_task(
+        self, title: str, *, due_date: date | None = None, priority: str | None = None
+    ) -> TaskPublic: ...
+
+    async def list_tasks(
+        self,
+        status: str,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+    ) -> TaskPage: ...
+
+    async def get_task(self, task_id: int) -> TaskPublic: ...
+
+    async def complete_task(self, task_id: int) -> TaskPublic: ...
+
+    async def reopen_task(self, task_id: int) -> TaskPublic: ...
+
+    async def update_task(
+        self,
+        task_id: int,
+        *,
+        title: str | None = None,
+        due_date: date | None = None,
+        clear_due_date: bool = False,
+        priority: str | None = None,
+    ) -> TaskPublic: ...
+
+    async def delete_task(self, task_id: int) -> TaskPublic: ...
+
+
+def _arguments(**given: Any) -> dict[str, Any]:
+    """A tool call's JSON arguments: the ones given (None and False mean "not given"), dates as text."""
+    return {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name, value in given.items()
+        if value is not None and value is not False
+    }
 
 
 def service_headers(settings: ApiSettings, user_id: int) -> dict[str, str]:
@@ -142,12 +181,15 @@ def describe_failure(error: BaseException) -> str:
 
 
 def checked_result(name: str, structured: Any) -> Any:
-    """``structured`` if it is what tool ``name`` promises, else ``McpUnavailable``."""
-    contract = RESULT_CONTRACTS.get(name)
-    if contract is None:
-        raise ValueError(f"no result contract for MCP tool {name!r}; add it to RESULT_CONTRACTS")
+    """The model tool ``name`` promises, validated from ``structured``, else ``McpUnavailable``."""
     try:
-        contract.validate_python(structured)
+        contract = RESULT_CONTRACTS[ToolName(name)]
+    except ValueError:
+        raise ValueError(
+            f"no result contract for MCP tool {name!r}; add it to todo.core.task_tools_contract"
+        ) from None
+    try:
+        return contract.validate_python(structured)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "result"
@@ -155,7 +197,6 @@ def checked_result(name: str, structured: Any) -> Any:
             f"MCP tool {name} answered a malformed result ({error.error_count()} problem(s), "
             f"first at {where}: {first['msg']})"
         ) from None
-    return structured
 
 
 class McpTaskTools:
@@ -186,7 +227,61 @@ class McpTaskTools:
                 ) from error
         return self._client
 
-    async def call(self, name: str, arguments: dict[str, Any]) -> ToolCall:
+    async def add_task(
+        self, title: str, *, due_date: date | None = None, priority: str | None = None
+    ) -> TaskPublic:
+        arguments = _arguments(title=title, due_date=due_date, priority=priority)
+        return cast(TaskPublic, await self._answer(ToolName.add_task, arguments))
+
+    async def list_tasks(
+        self,
+        status: str,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+    ) -> TaskPage:
+        arguments = _arguments(
+            status=status, search=search, limit=limit, order=order, due_from=due_from, due_to=due_to
+        )
+        return cast(TaskPage, await self._answer(ToolName.list_tasks, arguments))
+
+    async def get_task(self, task_id: int) -> TaskPublic:
+        return cast(TaskPublic, await self._answer(ToolName.get_task, {"task_id": task_id}))
+
+    async def complete_task(self, task_id: int) -> TaskPublic:
+        return cast(TaskPublic, await self._answer(ToolName.complete_task, {"task_id": task_id}))
+
+    async def reopen_task(self, task_id: int) -> TaskPublic:
+        return cast(TaskPublic, await self._answer(ToolName.reopen_task, {"task_id": task_id}))
+
+    async def update_task(
+        self,
+        task_id: int,
+        *,
+        title: str | None = None,
+        due_date: date | None = None,
+        clear_due_date: bool = False,
+        priority: str | None = None,
+    ) -> TaskPublic:
+        arguments = _arguments(
+            task_id=task_id, title=title, due_date=due_date, clear_due_date=clear_due_date, priority=priority
+        )
+        return cast(TaskPublic, await self._answer(ToolName.update_task, arguments))
+
+    async def delete_task(self, task_id: int) -> TaskPublic:
+        return cast(TaskPublic, await self._answer(ToolName.delete_task, {"task_id": task_id}))
+
+    async def _answer(self, name: ToolName, arguments: dict[str, Any]) -> Any:
+        """The validated result model of one recorded call, or ``ToolFailed`` with the tool's error."""
+        record, value = await self._call(name.value, arguments)
+        if record.error is not None:
+            raise ToolFailed(record.error)
+        return value
+
+    async def _call(self, name: str, arguments: dict[str, Any]) -> tuple[ToolCall, Any]:
         client = await self._connected()
         request = mcp_types.CallToolRequest(
             params=mcp_types.CallToolRequestParams(name=name, arguments=arguments)
@@ -199,13 +294,13 @@ class McpTaskTools:
             raise McpUnavailable(f"MCP tool {name} failed: {describe_failure(error)}") from error
         if result.is_error:
             text = " ".join(block.text for block in result.content if block.type == "text")
-            record = ToolCall(name=name, arguments=arguments, error=text or "the tool failed")
+            record, value = ToolCall(name=name, arguments=arguments, error=text or "the tool failed"), None
         else:
-            record = ToolCall(
-                name=name, arguments=arguments, result=checked_result(name, result.structured_content)
-            )
+            value = checked_result(name, result.structured_content)
+            # Recorded as the wire's JSON: stored conversations and the API show exactly that.
+            record = ToolCall(name=name, arguments=arguments, result=result.structured_content)
         self.calls.append(record)
-        return record
+        return record, value
 
 
 @asynccontextmanager

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import ModuleType
 from typing import cast
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
+from todo.agent import TurnFunction, load_engine
 from todo.core.db import autocommit, engine_for
 from todo.core.logging import RequestContextMiddleware
 from todo.core.overload import AdmissionGate, ShedWhenFull
@@ -24,9 +23,9 @@ from .routes import auth, chat, conversations, health, tasks
 log = logging.getLogger("todo.api")
 
 
-def load_chat_engine(settings: ApiSettings) -> ModuleType:
-    """Import the configured chat engine's module (the openai engine's SDK takes ~1.4 s)."""
-    return importlib.import_module(f"todo.agent.{settings.agent_engine.value}_engine")
+def load_chat_engine(settings: ApiSettings) -> TurnFunction:
+    """Import the configured chat engine (the openai engine's SDK takes ~1.4 s)."""
+    return load_engine(settings.agent_engine)
 
 
 class TodoApi(FastAPI):
@@ -52,7 +51,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         # task API; a chat turn that arrives first waits for it (deps.chat_engine_loaded).
         loading = asyncio.ensure_future(asyncio.to_thread(load_chat_engine, settings))
 
-        def loaded(future: asyncio.Future[ModuleType]) -> None:
+        def loaded(future: asyncio.Future[TurnFunction]) -> None:
             if not future.cancelled() and (error := future.exception()) is not None:
                 app.state.chat_engine_failed = True
                 log.error("chat engine failed to load; /readyz answers 503", exc_info=error)

@@ -24,8 +24,8 @@ from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import Priority, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate
 from todo.core.overload import POOL_TIMEOUT_DETAIL, PoolTimeout
+from todo.core.task_tools_contract import SERVER_NAME, ToolName
 
-SERVER_NAME = "todo-tasks"
 # Where ServiceAuthMiddleware leaves the checked user id in the ASGI scope's state.
 USER_ID_STATE_KEY = "todo_user_id"
 # Set in the scope's state when a tool found no free database connection in time; the app's
@@ -232,15 +232,16 @@ def delete_task(task_id: TaskId, ctx: ToolContext) -> TaskResult:
     return _task(_call(ctx, lambda s, uid: tasks.delete_task(s, uid, task_id)))
 
 
-TOOLS: tuple[Callable[..., Any], ...] = (
-    add_task,
-    list_tasks,
-    get_task,
-    complete_task,
-    reopen_task,
-    update_task,
-    delete_task,
-)
+# Each contract name's implementation; a test proves the keys are exactly the contract's tools.
+TOOLS: dict[ToolName, Callable[..., Any]] = {
+    ToolName.add_task: add_task,
+    ToolName.list_tasks: list_tasks,
+    ToolName.get_task: get_task,
+    ToolName.complete_task: complete_task,
+    ToolName.reopen_task: reopen_task,
+    ToolName.update_task: update_task,
+    ToolName.delete_task: delete_task,
+}
 
 
 def build_server(engine: Engine) -> MCPServer[ToolState]:
@@ -253,6 +254,6 @@ def build_server(engine: Engine) -> MCPServer[ToolState]:
     server: MCPServer[ToolState] = MCPServer(
         SERVER_NAME, instructions=SERVER_INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
     )
-    for tool in TOOLS:
-        server.add_tool(tool)
+    for name, tool in TOOLS.items():
+        server.add_tool(tool, name=name.value)
     return server
