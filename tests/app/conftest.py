@@ -33,7 +33,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from tests.app.test_mcp_harness import RunningMcp, run_mcp_server
+from tests.app.mcp_server import RunningMcp, run_mcp_server
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 from todo.api.main import create_app
 from todo.core.db import get_engine

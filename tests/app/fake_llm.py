@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.app.test_mcp_harness import free_port
+from tests.app.mcp_server import free_port
 
 
 @dataclass(frozen=True)

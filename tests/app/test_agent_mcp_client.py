@@ -21,8 +21,8 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 from sqlalchemy import Engine
 
+from tests.app.mcp_server import ServerThread, mcp_settings_for, with_mcp_url
 from tests.app.test_mcp import in_process
-from tests.app.test_mcp_harness import ServerThread, mcp_settings_for, with_mcp_url
 from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, ToolCall, run_turn
 from todo.agent.task_tools import (
     RESULT_CONTRACTS,

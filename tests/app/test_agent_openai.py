@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from tests.app.fake_llm import FakeOpenAIServer, FakeStep, FakeText, FakeToolCalls
-from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
+from tests.app.mcp_server import RunningMcp, free_port, with_mcp_url
 from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from tests.app.test_mcp_harness import RunningMcp, free_port, with_mcp_url
+from tests.app.mcp_server import RunningMcp, free_port, with_mcp_url
 from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.app.conftest import error_detail, register
-from tests.app.test_mcp_harness import RunningMcp, run_mcp_server, with_mcp_url
+from tests.app.mcp_server import RunningMcp, run_mcp_server, with_mcp_url
 from todo.agent import AgentTurn
 from todo.api.main import create_app
 from todo.core.settings import ApiSettings

@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import Engine
 
-from tests.app.test_mcp_harness import RunningMcp, free_port, mcp_client
+from tests.app.mcp_server import RunningMcp, free_port, mcp_client
 from todo.core.models import User
 from todo.core.settings import ApiSettings
 from todo.core.task_tools_contract import RESULT_MODELS, SERVER_NAME, ToolName

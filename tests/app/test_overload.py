@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from tests.app.conftest import error_detail, register
-from tests.app.test_mcp_harness import ServerThread, mcp_settings_for
+from tests.app.mcp_server import ServerThread, mcp_settings_for
 from todo.api.main import create_app as create_api
 from todo.core.db import PROBE_CONNECTIONS, engine_for, get_engine
 from todo.core.logging import RequestContextMiddleware

@@ -7,7 +7,7 @@ import logging
 import uvicorn
 
 from todo.core.logging import configure_logging, uvicorn_log_config
-from todo.core.settings import ApiSettings, load_settings
+from todo.core.settings import ApiSettings, settings_from_env
 
 from .main import create_app
 
@@ -17,7 +17,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 
 def main() -> None:
     """Read settings (exit 2 with one line if they are wrong), then serve until SIGTERM."""
-    settings = load_settings(ApiSettings)
+    settings = settings_from_env(ApiSettings)
     configure_logging(settings.log_level)
     logging.getLogger("todo.api").info(
         "starting todo-api",

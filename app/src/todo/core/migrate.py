@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from .db import normalize_url, safe_url
 from .logging import configure_logging
-from .settings import CoreSettings, load_settings
+from .settings import CoreSettings, settings_from_env
 
 log = logging.getLogger("todo.migrate")
 
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         help="how long to wait for the database to accept connections (default: 60)",
     )
     args = parser.parse_args(argv)
-    settings = load_settings(CoreSettings)
+    settings = settings_from_env(CoreSettings)
     configure_logging(settings.log_level)
     url = settings.database_url.get_secret_value()
     try:

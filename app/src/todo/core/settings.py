@@ -201,7 +201,7 @@ def _is_secret(annotation: Any) -> bool:
     return annotation is SecretStr or SecretStr in get_args(annotation)
 
 
-def load_settings(cls: type[SettingsT]) -> SettingsT:
+def settings_from_env(cls: type[SettingsT]) -> SettingsT:
     """Read settings from the environment, or exit 2 with one actionable line (no traceback)."""
     try:
         return cls()  # type: ignore[call-arg]  # pydantic-settings fills required fields from the environment

@@ -8,7 +8,7 @@ import uvicorn
 
 from todo.core.db import dispose_engines, safe_url
 from todo.core.logging import configure_logging, uvicorn_log_config
-from todo.core.settings import McpSettings, load_settings
+from todo.core.settings import McpSettings, settings_from_env
 from todo.mcp.app import MCP_PATH, create_app
 
 log = logging.getLogger("todo.mcp")
@@ -19,7 +19,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 
 def main() -> None:
     """Start the server; uvicorn stops accepting on SIGTERM and lets running requests finish."""
-    settings = load_settings(McpSettings)
+    settings = settings_from_env(McpSettings)
     configure_logging(settings.log_level)
     app = create_app(settings)
     log.info(
