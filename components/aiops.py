@@ -95,6 +95,8 @@ def kagent_values(settings: AiOpsSettings, openai_base_url: str) -> dict[str, An
     return {
         # Roles in kagent's own namespace instead of the chart's default ClusterRoles.
         "rbac": {"namespaces": [settings.namespace]},
+        # Its metrics endpoint would bring ClusterRoles for authenticated scrapes.
+        "controller": {"metrics": {"enabled": False}},
         "providers": {"default": "openAI", "openAI": openai},
         # kmcp (MCPServer controller) brings cluster-wide RBAC and nothing this agent uses.
         "kmcp": {"enabled": False},

@@ -167,6 +167,7 @@ def test_kagent_creates_no_cluster_wide_rbac_no_sample_agents_and_a_tool_server_
     assert not [r for r in run.registrations if r.type in CLUSTER_RBAC]
     values = unwrap(run.named("aiops-kagent").inputs["values"])
     assert values["rbac"] == {"namespaces": ["kagent"]}
+    assert values["controller"] == {"metrics": {"enabled": False}}
     assert values["kmcp"] == {"enabled": False}
     assert unwrap(run.named("aiops-crds").inputs["values"]) == {"kmcp": {"enabled": False}}
     assert values["kagent-tools"] == {
