@@ -3,12 +3,13 @@
 import pulumi
 
 from components import preflight
+from components.aiops import AiOps, AiOpsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
-from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames
+from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, component_name
 from components.secrets import AppSecrets, AppSecretsArgs
-from components.settings import current_stack_config, load_settings
+from components.settings import SERVICES, current_stack_config, load_settings
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
 
@@ -70,6 +71,21 @@ release = ChatbotRelease(
     # Pods must find their images pushed and their Secrets present, or the rollout would stall.
     pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[images, secrets]),
 )
+
+if settings.ai_ops.enabled and settings.secrets.openai_api_key is not None:
+    ai_ops = AiOps(
+        "aiops",
+        AiOpsArgs(
+            settings=settings.ai_ops,
+            app_namespace=cluster.namespace,
+            app_deployments=[component_name(settings.release.name, service) for service in SERVICES],
+            openai_api_key=settings.secrets.openai_api_key,
+            openai_base_url=settings.release.agent.openai_base_url,
+        ),
+        # The agent's Role names the release's Deployments, which exist once the release is up.
+        pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[release]),
+    )
+    pulumi.export("aiOpsAgent", pulumi.Output.concat(ai_ops.namespace, "/", ai_ops.agent_name))
 
 pulumi.export("namespace", cluster.namespace)
 pulumi.export("kubeContext", settings.cluster.kube_context)

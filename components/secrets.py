@@ -12,6 +12,7 @@ import pulumi_random as random
 APP_SECRET = "todo-app"
 DATABASE_SECRET = "todo-database"
 LLM_SECRET = "todo-llm"
+LLM_SECRET_KEY = "api-key"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class AppSecrets(pulumi.ComponentResource):
 
         llm = None
         if args.openai_api_key is not None:
-            llm = secret("llm", LLM_SECRET, {"api-key": args.openai_api_key})
+            llm = secret("llm", LLM_SECRET, {LLM_SECRET_KEY: args.openai_api_key})
 
         def name_of(resource: k8s.core.v1.Secret) -> pulumi.Output[str]:
             return resource.metadata.apply(lambda meta: meta.name or "")

@@ -43,7 +43,7 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "frontendReplicas": (1, 20),
     "nodePort": (30000, 32767),
 }
-BOOLEAN_KEYS = ("buildOnPreview", "ingressEnabled", "networkPolicy")
+BOOLEAN_KEYS = ("buildOnPreview", "ingressEnabled", "networkPolicy", "aiOpsEnabled")
 STRING_KEYS = (
     "kubeContext",
     "namespace",
@@ -65,6 +65,9 @@ STRING_KEYS = (
     "nodeBaseImage",
     "nginxBaseImage",
     "postgresImage",
+    "aiOpsNamespace",
+    "aiOpsKagentVersion",
+    "aiOpsModel",
 )
 PLAIN_KEYS = (*STRING_KEYS, *INTEGER_RANGES, *BOOLEAN_KEYS)
 # Read as Pulumi secrets; their values never appear in a message.
@@ -73,6 +76,8 @@ ALL_KEYS = PLAIN_KEYS + SECRET_KEYS
 # Config namespaces of the providers the program uses; any other namespace but PROJECT is a mistake.
 PROVIDER_NAMESPACES = ("pulumi", "kubernetes", "docker", "random")
 
+# The kagent release line the AiOps component is written for (its v1alpha2 Agent, its chart values).
+_KAGENT_VERSION = re.compile(r"0\.10\.[0-9]+")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_NAME = re.compile(
     r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
@@ -191,6 +196,16 @@ def _host_ok(host: str) -> bool:
     except ValueError:
         return bool(_DNS_NAME.fullmatch(host))
     return True
+
+
+def kagent_version_problem(value: str) -> str | None:
+    """A kagent 0.10.x chart version: 1.x serves no v1alpha2 Agent and needs Kubernetes 1.37 or later."""
+    if _KAGENT_VERSION.fullmatch(value):
+        return None
+    return (
+        "must be a kagent 0.10.x chart version such as 0.10.4 (the component declares kagent.dev/v1alpha2 "
+        "resources, which kagent 1.x no longer serves; 1.x also needs Kubernetes 1.37 or later)"
+    )
 
 
 def url_problem(value: str) -> str | None:
@@ -352,6 +367,16 @@ class ReleaseSettings:
 
 
 @dataclass(frozen=True)
+class AiOpsSettings:
+    """Optional kagent install: its namespace, pinned chart version and the model its agent asks."""
+
+    enabled: bool
+    namespace: str
+    kagent_version: str
+    model: str
+
+
+@dataclass(frozen=True)
 class SecretConfig:
     """Secret values from stack config, each a Pulumi secret Output (None when not set)."""
 
@@ -368,6 +393,7 @@ class StackSettings:
     cluster: ClusterSettings
     images: ImageSettings
     release: ReleaseSettings
+    ai_ops: AiOpsSettings
     secrets: SecretConfig
 
 
@@ -531,7 +557,26 @@ def _release(read: _Reader) -> ReleaseSettings:
     )
 
 
-def _secrets(read: _Reader, images: ImageSettings, release: ReleaseSettings) -> SecretConfig:
+def _ai_ops(read: _Reader, cluster: ClusterSettings) -> AiOpsSettings:
+    namespace = read.checked("aiOpsNamespace", dns_label_problem)
+    if namespace == cluster.namespace and not dns_label_problem(namespace):
+        read.fail(
+            "aiOpsNamespace",
+            namespace,
+            f"must differ from namespace ({cluster.namespace!r}): kagent runs in a namespace of its own,"
+            " so the app's namespace holds only the app",
+        )
+    return AiOpsSettings(
+        enabled=read.boolean("aiOpsEnabled"),
+        namespace=namespace,
+        kagent_version=read.checked("aiOpsKagentVersion", kagent_version_problem),
+        model=read.checked("aiOpsModel", model_problem),
+    )
+
+
+def _secrets(
+    read: _Reader, images: ImageSettings, release: ReleaseSettings, ai_ops: AiOpsSettings
+) -> SecretConfig:
     """Each secret: encrypted, well formed, and set exactly when the settings use it (never shown)."""
     needed = {
         "registryPassword": (
@@ -541,9 +586,11 @@ def _secrets(read: _Reader, images: ImageSettings, release: ReleaseSettings) -> 
             " or remove registryPassword to use your docker login",
         ),
         "openaiApiKey": (
-            release.agent.engine == "openai",
-            "agentEngine is openai (or set agentEngine rules)",
-            "agentEngine is rules; set agentEngine openai or remove openaiApiKey",
+            release.agent.engine == "openai" or ai_ops.enabled,
+            "aiOpsEnabled is true: kagent's agent calls the LLM API with it (or set aiOpsEnabled false)"
+            if ai_ops.enabled and release.agent.engine != "openai"
+            else "agentEngine is openai (or set agentEngine rules)",
+            "agentEngine is rules and aiOpsEnabled is false; set agentEngine openai or remove openaiApiKey",
         ),
         "databaseUrl": (
             release.database.mode == "external",
@@ -590,8 +637,11 @@ def load_settings(config: StackConfig, stack: str) -> StackSettings:
     cluster = _cluster(read)
     images = _images(read)
     release = _release(read)
-    secrets = _secrets(read, images, release)
+    ai_ops = _ai_ops(read, cluster)
+    secrets = _secrets(read, images, release, ai_ops)
     if read.problems:
         listed = "\n".join(f"  - {problem}" for problem in read.problems)
         raise ConfigError(f"stack '{stack}' has {len(read.problems)} invalid setting(s):\n{listed}")
-    return StackSettings(stack=stack, cluster=cluster, images=images, release=release, secrets=secrets)
+    return StackSettings(
+        stack=stack, cluster=cluster, images=images, release=release, ai_ops=ai_ops, secrets=secrets
+    )

@@ -138,6 +138,28 @@ CASES = [
     ),
     (
         "dev",
+        {"aiOpsEnabled": True},
+        {},
+        [
+            "openaiApiKey = (not set)",
+            "required because aiOpsEnabled is true",
+            "pulumi config set --secret openaiApiKey <value> --stack dev",
+        ],
+    ),
+    (
+        "dev",
+        {"aiOpsEnabled": True, "aiOpsKagentVersion": "1.0.1"},
+        {"openaiApiKey": "sk-fake-aiops"},
+        ["aiOpsKagentVersion = '1.0.1'", "kagent 0.10.x chart version", "Kubernetes 1.37"],
+    ),
+    (
+        "dev",
+        {"aiOpsEnabled": True, "aiOpsNamespace": "todo"},
+        {"openaiApiKey": "sk-fake-aiops"},
+        ["aiOpsNamespace = 'todo'", "must differ from namespace"],
+    ),
+    (
+        "dev",
         {"nginxBaseImage": "nginx@sha256:abc"},
         {},
         ["nginxBaseImage = 'nginx@sha256:abc'", "64 hex digits"],

@@ -153,6 +153,23 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     # Image references.
     ("nodeBaseImage", "Node:22", "image reference"),
     ("nginxBaseImage", "nginx:", "image reference"),
+    # AI-assisted operations (kagent): its own namespace, a 0.10.x chart, a model name.
+    ("aiOpsEnabled", "yes", "must be true or false"),
+    ("aiOpsEnabled", "True", "must be true or false"),
+    ("aiOpsNamespace", "todo", "must differ from namespace ('todo')"),
+    ("aiOpsNamespace", "Kagent", "DNS label"),
+    ("aiOpsNamespace", "", "DNS label"),
+    ("aiOpsNamespace", "kagent\n", "control character"),
+    ("aiOpsKagentVersion", "1.0.1", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "v0.10.4", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.10", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.9.12", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.10.x", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "latest", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", " 0.10.4", "starts or ends with whitespace"),
+    ("aiOpsModel", "gpt 4", "without spaces"),
+    ("aiOpsModel", "", "must name a model"),
 ]
 
 
@@ -180,6 +197,9 @@ ACCEPTED: list[tuple[str, str, object]] = [
     ("openaiModel", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"),
     ("kubeContext", "arn:aws:eks:eu-west-1:1:cluster/x", "arn:aws:eks:eu-west-1:1:cluster/x"),
     ("namespace", "a" * 63, "a" * 63),
+    ("aiOpsNamespace", "ops", "ops"),
+    ("aiOpsKagentVersion", "0.10.1", "0.10.1"),
+    ("aiOpsModel", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"),
 ]
 
 
@@ -193,6 +213,9 @@ def _field(loaded: StackSettings, key: str) -> object:
         "openaiModel": loaded.release.agent.openai_model,
         "kubeContext": loaded.cluster.kube_context,
         "namespace": loaded.cluster.namespace,
+        "aiOpsNamespace": loaded.ai_ops.namespace,
+        "aiOpsKagentVersion": loaded.ai_ops.kagent_version,
+        "aiOpsModel": loaded.ai_ops.model,
     }[key]
 
 
@@ -226,6 +249,7 @@ SECRET_CASES: list[tuple[dict[str, object], dict[str, str], str]] = [
         {"registryPassword": "tok en"},
         "registryPassword = (hidden: secret): contains",
     ),
+    ({"aiOpsEnabled": "true"}, {"openaiApiKey": "sk-key\n"}, "openaiApiKey = (hidden: secret): contains"),
 ]
 
 
@@ -532,3 +556,36 @@ def test_declared_types_match_the_readers() -> None:
     assert {k for k, s in declared.items() if s["type"] == "boolean"} == set(config_settings.BOOLEAN_KEYS)
     for key, (low, high) in INTEGER_RANGES.items():
         assert f"{low}-{high}" in declared[key]["description"], f"{key}: Pulumi.yaml states another range"
+
+
+# --- AI-assisted operations: off by default, and on only with the LLM API key. ---
+
+
+def test_ai_ops_is_off_by_default_with_its_declared_defaults() -> None:
+    loaded = _load()
+    assert isinstance(loaded, StackSettings), loaded
+    assert loaded.ai_ops == config_settings.AiOpsSettings(
+        enabled=False, namespace="kagent", kagent_version="0.10.4", model="gpt-4.1-mini"
+    )
+
+
+def test_ai_ops_needs_the_llm_api_key_as_a_secret() -> None:
+    message = _refused({"aiOpsEnabled": "true"})
+    assert len(_problem_lines(message)) == 1, message
+    assert f"{PROJECT}:openaiApiKey = (not set): required because aiOpsEnabled is true" in message
+    assert "Fix: pulumi config set --secret openaiApiKey <value> --stack dev" in message
+    plaintext = _refused({"aiOpsEnabled": "true", "openaiApiKey": "sk-in-plain-text"})
+    assert "openaiApiKey = (hidden: secret): is stored in plaintext" in plaintext
+    assert "sk-in-plain-text" not in plaintext
+
+
+@pytest.mark.parametrize("engine", ["rules", "openai"])
+def test_ai_ops_with_the_key_is_accepted_with_either_chat_engine(engine: str) -> None:
+    loaded = _load({"aiOpsEnabled": "true", "agentEngine": engine}, {"openaiApiKey": "sk-fake-key-1"})
+    assert isinstance(loaded, StackSettings), loaded
+    assert loaded.ai_ops.enabled and loaded.secrets.openai_api_key is not None
+
+
+def test_an_unused_key_names_both_settings_that_would_use_it() -> None:
+    message = _refused({}, {"openaiApiKey": "sk-unused-key-123"})
+    assert "is not used because agentEngine is rules and aiOpsEnabled is false" in message, message
