@@ -16,7 +16,7 @@ from pulumi_policy import (
 )
 
 from todo_policy.rules import RESOURCE_RULES, STACK_RULES, Resource, Rule, StackRule
-from todo_policy.values import plain
+from todo_policy.values import Finding, plain
 
 PACK_NAME = "todo-chatbot"
 
@@ -39,6 +39,15 @@ def resource_of(args: ResourceValidationArgs | PolicyResource) -> Resource:
     )
 
 
+def _crash(error: Exception) -> Finding:
+    """A rule that failed on input it did not expect: reported, so the preview still shows the rest."""
+    return Finding(
+        "(the whole resource)",
+        f"could not be checked: the rule failed with {type(error).__name__}: {error}.",
+        "this is a bug in policy/todo_policy/rules.py: report it with this message.",
+    )
+
+
 def _description(rule: Rule | StackRule) -> str:
     # The CLI prints the description above each violation: the rule, then why it exists.
     return f"{rule.description} Why: {rule.reason}"
@@ -49,7 +58,11 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         resource = resource_of(args)
-        for finding in rule.check(resource):
+        try:
+            findings = rule.check(resource)
+        except Exception as error:  # one violation naming the rule beats a failed preview
+            findings = [_crash(error)]
+        for finding in findings:
             report_violation(finding.message(resource.name), None)
 
     return ResourceValidationPolicy(
@@ -65,7 +78,12 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [resource_of(resource) for resource in args.resources]
-        for resource, finding in rule.check(resources):
+        try:
+            findings = rule.check(resources)
+        except Exception as error:  # one violation naming the rule beats a failed preview
+            report_violation(_crash(error).message("the stack"), None)
+            return
+        for resource, finding in findings:
             report_violation(finding.message(resource.name), resource.urn)
 
     return StackValidationPolicy(

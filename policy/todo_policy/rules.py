@@ -527,7 +527,13 @@ def registry_credentials_only_in_secrets(resource: Resource) -> list[Finding]:
             ]
     elif resource.type == K8S_SECRET:
         kind = props.get("type")
-        keys = [*(props.get("data") or {}), *(props.get("stringData") or {})]
+        # Either map is UNKNOWN during preview when its values come from other resources.
+        keys = [
+            key
+            for field in ("data", "stringData")
+            if isinstance(props.get(field), dict)
+            for key in props[field]
+        ]
         holds_config = any(key in (".dockerconfigjson", ".dockercfg") for key in keys)
         if holds_config and kind is not UNKNOWN and kind not in DOCKER_CONFIG_SECRET_TYPES:
             findings.append(

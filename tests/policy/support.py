@@ -107,17 +107,20 @@ def _provider_of(run: ProgramRun, registration: Registration, stack: str) -> Pol
     return provider(declared.name, stack, **unwrap(declared.inputs))
 
 
+def program_inputs(
+    run: ProgramRun, stack: str
+) -> list[tuple[str, str, dict[str, Any], PolicyProviderResource | None]]:
+    """(type, name, inputs, provider) of every custom resource the program declared."""
+    return [
+        (r.type, r.name, unwrap(r.inputs), _provider_of(run, r, stack)) for r in run.registrations if r.custom
+    ]
+
+
 def program_resources(run: ProgramRun, stack: str) -> list[tuple[str, ResourceValidationArgs]]:
     """(resource name, validation args) of every custom resource the program declared."""
     return [
-        (
-            r.name,
-            resource_args(
-                r.type, r.name, unwrap(r.inputs), stack=stack, provider=_provider_of(run, r, stack)
-            ),
-        )
-        for r in run.registrations
-        if r.custom
+        (name, resource_args(type_, name, props, stack=stack, provider=bound_to))
+        for type_, name, props, bound_to in program_inputs(run, stack)
     ]
 
 

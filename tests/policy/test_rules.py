@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel
 from components import settings
 from tests.policy.support import (
     UNKNOWN,
+    program_inputs,
     program_resources,
     program_stack,
     provider,
@@ -28,8 +29,9 @@ from tests.policy.support import (
 )
 from tests.unit.conftest import STAGING_SECRETS
 from tests.unit.harness import REPO, ProgramRun, run_program
-from todo_policy import POLICIES
-from todo_policy.rules import PROMISED_SECURITY, REPLICAS_MAX, quantity
+from todo_policy import POLICIES, resource_policy
+from todo_policy.rules import PROMISED_SECURITY, REPLICAS_MAX, Resource, Rule, quantity
+from todo_policy.values import Finding
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CHART = "./charts/todo-chatbot"
@@ -97,6 +99,37 @@ def test_values_unknown_during_preview_pass(dev: ProgramRun) -> None:
     values["secrets"]["revision"] = UNKNOWN
     for policy_name in RESOURCE_POLICIES:
         assert violations(policy_name, _release(values)) == [], policy_name
+
+
+def _unknown_leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _unknown_leaves(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unknown_leaves(item) for item in value]
+    return UNKNOWN
+
+
+@pytest.mark.parametrize("blur", ["every input", "every leaf"])
+def test_inputs_unknown_during_preview_raise_nothing_and_pass(blur: str, dev: ProgramRun) -> None:
+    # In preview a Secret's stringData or a release's values may be unknown as a whole or in part.
+    for type_, name, props, bound_to in program_inputs(dev, "dev"):
+        blurred = dict.fromkeys(props, UNKNOWN) if blur == "every input" else _unknown_leaves(props)
+        args = resource_args(type_, name, blurred, provider=bound_to)
+        for policy_name in RESOURCE_POLICIES:
+            assert violations(policy_name, args) == [], f"{policy_name} on {name}"
+
+
+def test_a_rule_that_fails_reports_one_violation_instead_of_failing_the_preview() -> None:
+    def broken(resource: Resource) -> list[Finding]:
+        raise KeyError("values")
+
+    policy = resource_policy(Rule("broken", EnforcementLevel.MANDATORY, "Asks.", "Because.", broken))
+    reported: list[str] = []
+    policy.validate(_release({}), lambda message, urn=None: reported.append(message))
+    assert reported == [
+        "release-chart: (the whole resource) could not be checked: the rule failed with KeyError: "
+        "'values'. Fix: this is a bug in policy/todo_policy/rules.py: report it with this message."
+    ]
 
 
 # --- images by digest --------------------------------------------------------------------------
