@@ -37,7 +37,7 @@ tier_lint() {
   shellcheck -x "${shell_files[@]}"
   say "actionlint on .github/workflows (with shellcheck on their run: scripts)"
   ensure_actionlint
-  "$ACTIONLINT_BIN" -color=never .github/workflows/*.yml
+  "$ACTIONLINT_BIN" -no-color .github/workflows/*.yml
   say "frontend typecheck (tsc strict)"
   [ -d "$REPO_ROOT/frontend/node_modules" ] || (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (see the output above)."

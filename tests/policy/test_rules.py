@@ -125,7 +125,11 @@ def test_a_rule_that_fails_reports_one_violation_instead_of_failing_the_preview(
 
     policy = resource_policy(Rule("broken", EnforcementLevel.MANDATORY, "Asks.", "Because.", broken))
     reported: list[str] = []
-    policy.validate(_release({}), lambda message, urn=None: reported.append(message))
+
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append(message)
+
+    policy.validate(_release({}), report)
     assert reported == [
         "release-chart: (the whole resource) could not be checked: the rule failed with KeyError: "
         "'values'. Fix: this is a bug in policy/todo_policy/rules.py: report it with this message."

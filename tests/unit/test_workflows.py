@@ -22,10 +22,9 @@ NEEDS_DOCKER_OR_CLUSTER = {"images", "e2e", "engine", "live"}
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    raw: dict[Any, Any] = yaml.safe_load(path.read_text())
     # YAML 1.1 (PyYAML) reads the key `on` as the boolean true.
-    data["on"] = data.pop(True)
-    return data
+    return {("on" if key is True else str(key)): value for key, value in raw.items()}
 
 
 def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
