@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi.runtime
 from pulumi_policy import (
     Policy,
     PolicyProviderResource,
@@ -36,6 +37,8 @@ def resource_of(args: ResourceValidationArgs | PolicyResource) -> Resource:
         args.urn,
         props if isinstance(props, dict) else {},
         _provider(args.provider),
+        # pulumi-policy configures the runtime from the engine's settings before each validation.
+        dry_run=bool(pulumi.runtime.is_dry_run()),
     )
 
 
