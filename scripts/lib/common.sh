@@ -45,13 +45,14 @@ apt_install() {
     || die "apt-get install ${missing[*]} failed."
 }
 
-# ensure_venv: the project's one development venv (.venv): the Pulumi program's pinned
-# requirements, the application package in editable mode, and the test/lint tools.
+# ensure_venv: the project's one development venv (.venv): the Pulumi program's and the policy
+# pack's pinned requirements, the application package in editable mode, and the test/lint tools.
 # Reinstalls only when a requirements file changed (stamp = hash of the inputs).
 ensure_venv() {
   have python3 || die "python3 is not installed. Install Python 3.11+ (Debian: apt-get install python3 python3-venv)."
   local inputs stamp
-  inputs="$(cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/app/pyproject.toml" \
+  inputs="$(cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/policy/requirements.txt" \
+    "$REPO_ROOT/app/pyproject.toml" \
     "$REPO_ROOT"/app/requirements/*.txt 2>/dev/null | sha256sum | cut -c1-16)"
   stamp="$VENV/.installed-$inputs"
   [ -f "$stamp" ] && return 0
@@ -59,7 +60,8 @@ ensure_venv() {
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)."
   [ -x "$VENV/bin/uv" ] || "$VENV/bin/pip" install -q --disable-pip-version-check uv || die "could not install uv from PyPI."
   "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
-    -r "$REPO_ROOT/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" -e "$REPO_ROOT/app[api,mcp,openai]" \
+    -r "$REPO_ROOT/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" -r "$REPO_ROOT/policy/requirements.txt" \
+    -e "$REPO_ROOT/app[api,mcp,openai]" \
     || die "installing the Python requirements into .venv failed (see the output above)."
   rm -f "$VENV"/.installed-*
   touch "$stamp"

@@ -1,0 +1,8 @@
+# shellcheck shell=bash
+# Tier 'policy': the review policy pack (policy/) rule by rule, on the program's own dev and staging
+# stacks (under Pulumi's mocks) and on non-compliant inputs, with the exact violations. The real
+# `pulumi preview --policy-pack policy` runs in the engine tier.
+tier_policy() {
+  ensure_venv
+  run_pytest tests/policy -q
+}
