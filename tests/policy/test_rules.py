@@ -342,7 +342,8 @@ def test_a_kubernetes_resource_on_the_default_provider_is_reported() -> None:
 
 
 def test_the_replica_bound_is_the_programs() -> None:
-    assert REPLICAS_MAX == settings.REPLICAS_MAX
+    for service in ("backend", "mcp", "frontend"):
+        assert settings.INTEGER_RANGES[f"{service}Replicas"] == (1, REPLICAS_MAX)
 
 
 @pytest.mark.parametrize(

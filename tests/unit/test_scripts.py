@@ -127,7 +127,7 @@ def _run_with_system_path(script: Path, bin_dir: Path, *args: str) -> subprocess
     [
         ("up", ["--context CTX --registry"]),
         ("down", ["--delete-cluster"]),
-        ("test", ["usage: scripts/test [TIER...]", "lint unit chart"]),
+        ("test", ["usage: scripts/test [TIER...]", "engine live all"]),
         ("engine", ["build", "check"]),
         ("cluster", ["usage: scripts/cluster COMMAND", "kubeconfig"]),
     ],
