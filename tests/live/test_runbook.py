@@ -96,13 +96,16 @@ def _changes(deployment: Deployment, *args: str) -> set[str]:
     return set(preview.get("changeSummary", {}))
 
 
+def _component_pods(deployment: Deployment, component: str) -> list[dict[str, Any]]:
+    """The component's pods, terminating ones left out."""
+    listed = deployment.json("-n", "todo", "get", "pods", "-l", f"app.kubernetes.io/component={component}")
+    return [p for p in listed["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
 def _wait_ready(deployment: Deployment, component: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        listed = deployment.json(
-            "-n", "todo", "get", "pods", "-l", f"app.kubernetes.io/component={component}"
-        )["items"]
-        pods = [p for p in listed if not p["metadata"].get("deletionTimestamp")]
+        pods = _component_pods(deployment, component)
         if pods and all(_is_ready(p) for p in pods):
             return
         assert time.monotonic() < deadline, f"{component} pods not ready within {timeout}s"
@@ -179,8 +182,8 @@ def test_why_a_pod_is_not_ready(deployment: Deployment) -> None:
     try:
         deadline = time.monotonic() + 120
         while True:
-            pods = deployment.json("-n", "todo", "get", "pods", "-l", "app.kubernetes.io/component=backend")
-            unready = [p["metadata"]["name"] for p in pods["items"] if not _is_ready(p)]
+            pods = _component_pods(deployment, "backend")
+            unready = [p["metadata"]["name"] for p in pods if not _is_ready(p)]
             if unready:
                 break
             assert time.monotonic() < deadline, "no backend pod became unready without its database"
@@ -235,23 +238,60 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         assert "buy milk" in user.chat("what's left?")["reply"], "the backend and MCP disagree on the token"
 
 
-def test_rotating_the_database_password(deployment: Deployment) -> None:
+def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runbook_recovers(
+    deployment: Deployment,
+) -> None:
+    (urn,) = set(re.findall(r"urn:pulumi:\S+::secrets-db-password", RUNBOOK.read_text()))
     with port_forward(deployment, f"service/{deployment.fullname}-frontend", FRONTEND_PORT) as url:
         user = Client(url)
         user.register()
         user.chat("add call the plumber")
-        database = _secret_digests(deployment, "todo-database")
-        before = deployment.pods()
-        run_block(deployment, "rotate-database")
-        after_database = _secret_digests(deployment, "todo-database")
-        assert all(after_database[key] != database[key] for key in database), "todo-database kept a value"
-        after = deployment.pods()
-        for component in ("backend", "mcp"):
-            assert set(after[component].values()).isdisjoint(before[component].values()), f"{component} kept"
-        assert _changes(deployment) == {"same"}
+    database = _secret_digests(deployment, "todo-database")
+    before = deployment.pods()
+    # The trap the runbook warns about: the upgrade fails and rolls back, the Secret keeps the new value.
+    deployment.pulumi("config", "set", "helmTimeoutSeconds", "60")
+    try:
+        failed, _ = deployment.up("--replace", urn, check=False)
+    finally:
+        deployment.pulumi("config", "set", "helmTimeoutSeconds", "300")
+    assert failed.returncode != 0, (failed.stdout + failed.stderr)[-3000:]
+    _revision(deployment)  # deployed again: the atomic release rolled back
+    assert deployment.pods()["backend"] == before["backend"], "the rollback did not keep the old pods"
+    trapped = _secret_digests(deployment, "todo-database")
+    assert all(trapped[key] != database[key] for key in database)
+    (old,) = before["backend"]
+    deployment.kubectl("-n", "todo", "delete", "pod", old, "--wait=false")
+    _assert_stays_unready(deployment, "backend", set(before["backend"]))
+
+    run_block(deployment, "rotate-database")
+    after_database = _secret_digests(deployment, "todo-database")
+    assert all(after_database[key] != trapped[key] for key in trapped), "todo-database kept a value"
+    after = deployment.pods()
+    for component in ("backend", "mcp"):
+        assert set(after[component].values()).isdisjoint(before[component].values()), f"{component} kept"
+    assert _changes(deployment) == {"same"}
+    with port_forward(deployment, f"service/{deployment.fullname}-frontend", FRONTEND_PORT) as url:
         # New pods reach the database with the new password; the session (JWT key unchanged) holds.
+        user.base = url
         assert _titles(user) == ["call the plumber"]
         assert "call the plumber" in user.chat("what's left?")["reply"]
+
+
+def _assert_stays_unready(deployment: Deployment, component: str, old: set[str]) -> None:
+    """A replacement pod of ``component`` runs for 20 s and never becomes Ready."""
+    deadline = time.monotonic() + 120
+    running_since = 0.0
+    while True:
+        new = [p for p in _component_pods(deployment, component) if p["metadata"]["name"] not in old]
+        assert not any(_is_ready(p) for p in new), "a restarted pod reached the database with an old password"
+        if any(p["status"].get("phase") == "Running" for p in new):
+            running_since = running_since or time.monotonic()
+            if time.monotonic() - running_since > 20:
+                log = deployment.kubectl("-n", "todo", "logs", new[0]["metadata"]["name"], "--tail=50")
+                assert "database unreachable" in log, log[-2000:]
+                return
+        assert time.monotonic() < deadline, f"no replacement {component} pod ran"
+        time.sleep(1)
 
 
 def test_backup_then_restore_after_a_delete(deployment: Deployment) -> None:
