@@ -116,6 +116,11 @@ def _is_ready(pod: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
 
 
+def _checksum(deployment: Deployment, pod: str) -> str:
+    annotations = deployment.json("-n", "todo", "get", "pod", pod)["metadata"]["annotations"]
+    return str(annotations["checksum/secret"])
+
+
 def _titles(user: Client) -> list[str]:
     return sorted(task["title"] for task in user.call("GET", "/api/tasks")["items"])
 
@@ -220,7 +225,8 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         user.chat("add buy milk")
         app, database = _secret_digests(deployment, "todo-app"), _secret_digests(deployment, "todo-database")
         before = deployment.pods()
-        run_block(deployment, "rotate-app")
+        checksum = _checksum(deployment, next(iter(before["backend"])))
+        out = run_block(deployment, "rotate-app")
         after_app = _secret_digests(deployment, "todo-app")
         assert set(after_app) == {"jwt-secret", "mcp-token"}
         assert all(after_app[key] != app[key] for key in app), "a key of todo-app kept its value"
@@ -229,6 +235,11 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         for component in ("backend", "mcp", "postgresql"):
             assert set(after[component].values()).isdisjoint(before[component].values()), f"{component} kept"
         assert after["frontend"] == before["frontend"], "the frontend reads no Secret but rolled"
+        # The block's last command prints NAME STARTED CHECKSUM rows after scripts/up's own output.
+        rows = [line.split() for line in out.splitlines()]
+        shown = {row[0]: row[-1] for row in rows if row and row[0].startswith(f"{deployment.fullname}-")}
+        rolled = {shown[pod] for component in ("backend", "mcp", "postgresql") for pod in after[component]}
+        assert len(rolled) == 1 and checksum not in rolled and "<none>" not in rolled, out
         # The session cookie was signed with the old key: 401 until the user signs in again.
         with pytest.raises(urllib.error.HTTPError) as refused:
             user.call("GET", "/api/tasks")
