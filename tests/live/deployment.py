@@ -162,8 +162,11 @@ def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[s
 class Client:
     """A signed-in API user (cookie session), through the frontend's /api proxy."""
 
+    PASSWORD = "a long live password"
+
     def __init__(self, base: str) -> None:
         self.base = base
+        self.email = ""
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
@@ -180,10 +183,16 @@ class Client:
         return json.loads(text) if text else None
 
     def register(self) -> None:
-        email = f"live-{secrets.token_hex(4)}@example.com"
+        self.email = f"live-{secrets.token_hex(4)}@example.com"
         self.call(
-            "POST", "/api/auth/register", {"email": email, "password": "a long live password", "name": "Live"}
+            "POST",
+            "/api/auth/register",
+            {"email": self.email, "password": self.PASSWORD, "name": "Live"},
         )
+
+    def login(self) -> None:
+        """Sign in again as the registered user (a new session cookie)."""
+        self.call("POST", "/api/auth/login", {"email": self.email, "password": self.PASSWORD})
 
     def chat(self, message: str, conversation_id: int | None = None) -> dict[str, Any]:
         reply: dict[str, Any] = self.call(
