@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.program.test_config_errors import CASES
 from tests.support.pulumi_cli import Workspace
-from tests.unit.test_config_errors import CASES
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from tests.unit.harness import ProgramRun, Registration, unwrap
+from tests.program.harness import ProgramRun, Registration, unwrap
 from todo_policy import POLICIES
 
 # What the engine sends for a value that preview does not know yet.

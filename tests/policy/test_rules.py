@@ -1,7 +1,7 @@
 """Each policy of the pack on compliant and non-compliant resources, with the exact violations.
 
 The compliant inputs are the program's own: __main__.py run under Pulumi's mocks for dev and staging
-(tests/unit/harness.py), handed to every policy as the analyzer hands them over."""
+(tests/program/harness.py), handed to every policy as the analyzer hands them over."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from tests.policy.support import (
     stack_violations,
     violations,
 )
-from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import REPO, ProgramRun, run_program
+from tests.program.conftest import STAGING_SECRETS
+from tests.program.harness import REPO, ProgramRun, run_program
 from todo_policy import POLICIES, resource_policy
 from todo_policy.rules import PROMISED_SECURITY, REPLICAS_MAX, Resource, Rule, quantity
 from todo_policy.values import Finding

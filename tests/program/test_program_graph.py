@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from components.build_context import content_tag
-from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import (
+from tests.program.conftest import STAGING_SECRETS
+from tests.program.harness import (
     IMAGE,
     NAMESPACE,
     PASSWORD,

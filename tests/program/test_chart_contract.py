@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
+from tests.program.conftest import STAGING_SECRETS
+from tests.program.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "todo-chatbot"
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
@@ -39,7 +39,7 @@ def _merged(defaults: Any, overrides: Any) -> Any:
 def _helm() -> str:
     helm = shutil.which("helm") or str(Path(__file__).resolve().parents[2] / ".cache" / "bin" / "helm")
     if not Path(helm).exists():
-        pytest.fail("helm is not installed: run `scripts/test unit`, which builds it (scripts/lib/helm.sh)")
+        pytest.fail("helm is not installed: run `scripts/test program`, which builds it.")
     return helm
 
 

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# Tier 'unit': the Pulumi program under Pulumi's mocks (no CLI, no cluster), the content tags,
+# Tier 'program': the Pulumi program under Pulumi's mocks (no CLI, no cluster), the content tags,
 # the project and stack files, scripts/up's prerequisite checks, and the program-to-chart
 # contract (values.schema.json + real `helm template`). Budget: 2 minutes once helm is cached.
-tier_unit() {
+tier_program() {
   ensure_venv
   source "$REPO_ROOT/scripts/lib/helm.sh"
   ensure_helm
-  run_pytest tests/unit -q
+  run_pytest tests/program -q
 }

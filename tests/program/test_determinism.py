@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import IMAGE, REPO, ProgramRun, run_program, unwrap
+from tests.program.conftest import STAGING_SECRETS
+from tests.program.harness import IMAGE, REPO, ProgramRun, run_program, unwrap
 
 
 def _snapshot(run: ProgramRun) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from components.settings import (
     StackSettings,
     load_settings,
 )
-from tests.unit.harness import project_config_declarations, stack_config
+from tests.program.harness import project_config_declarations, stack_config
 
 FAKE_DATABASE_URL = "postgresql+psycopg://todo:fake-db-password@db.example.com:5432/todo"
 

@@ -1,4 +1,4 @@
-"""Fixtures of the unit tier: a stand-in build context for the Pulumi program under mocks."""
+"""Fixtures of the program tier: a stand-in build context for the Pulumi program under mocks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.fixture_repo import write_fixture_context
+from tests.program.fixture_repo import write_fixture_context
 
 # Secret config the staging stack needs; FAKE values, only ever seen by the mocks.
 STAGING_SECRETS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.harness import REPO
+from tests.program.harness import REPO
 
 TOOLS = ("docker", "minikube", "kubectl", "pulumi", "python3")
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components import settings
-from tests.unit.harness import PROJECT, REPO, project_config_declarations
+from tests.program.harness import PROJECT, REPO, project_config_declarations
 
 STACK_FILES = sorted(
     path

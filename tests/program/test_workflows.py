@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.harness import REPO
+from tests.program.harness import REPO
 
 WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
 PREVIEW = REPO / ".github/workflows/preview.yml"

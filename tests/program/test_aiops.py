@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.unit.harness import (
+from tests.program.harness import (
     NAMESPACE,
     PROVIDER,
     RELEASE,
@@ -21,7 +21,7 @@ from tests.unit.harness import (
     secret_at,
     unwrap,
 )
-from tests.unit.test_chart_contract import CHART, _helm
+from tests.program.test_chart_contract import CHART, _helm
 
 AGENT = "kubernetes:kagent.dev/v1alpha2:Agent"
 MODEL_CONFIG = "kubernetes:kagent.dev/v1alpha2:ModelConfig"

@@ -8,8 +8,8 @@ import pulumi
 import pytest
 
 from components.settings import ConfigError
-from tests.unit.conftest import STAGING_SECRETS
-from tests.unit.harness import ProgramRun, run_program
+from tests.program.conftest import STAGING_SECRETS
+from tests.program.harness import ProgramRun, run_program
 
 CASES = [
     # (stack, overrides, secrets, expected fragments of the message)
