@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/../../scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/docker.sh"
-ensure_venv
+ensure_venv dev
 apt_install postgresql
 ensure_dockerd
 ensure_standin_bases

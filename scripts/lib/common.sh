@@ -16,12 +16,8 @@ case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH=
 # Exit code of a tier that cannot run on this machine (reported SKIPPED, never ok).
 TIER_SKIPPED=77
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-warn() { printf 'warning: %s\n' "$*" >&2; }
-# die MESSAGE: one actionable line, no stack trace.
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-have() { command -v "$1" >/dev/null 2>&1; }
+# say, warn, die, have: the one form of every message (shared with scripts/up and scripts/down).
+source "$REPO_ROOT/scripts/lib/base.sh"
 
 # apt_install PKG...: installs the Debian packages that are missing. Needs root (CI and our
 # machines run as root); elsewhere it names the packages to install and fails.
@@ -45,27 +41,8 @@ apt_install() {
     || die "apt-get install ${missing[*]} failed."
 }
 
-# ensure_venv: the project's one development venv (.venv): the Pulumi program's and the policy
-# pack's pinned requirements, the application package in editable mode, and the test/lint tools.
-# Reinstalls only when a requirements file changed (stamp = hash of the inputs).
-ensure_venv() {
-  have python3 || die "python3 is not installed. Install Python 3.11+ (Debian: apt-get install python3 python3-venv)."
-  local inputs stamp
-  inputs="$(cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/policy/requirements.txt" \
-    "$REPO_ROOT/app/pyproject.toml" \
-    "$REPO_ROOT"/app/requirements/*.txt 2>/dev/null | sha256sum | cut -c1-16)"
-  stamp="$VENV/.installed-$inputs"
-  [ -f "$stamp" ] && return 0
-  say "preparing .venv (Python deps)"
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)."
-  [ -x "$VENV/bin/uv" ] || "$VENV/bin/pip" install -q --disable-pip-version-check uv || die "could not install uv from PyPI."
-  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
-    -r "$REPO_ROOT/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" -r "$REPO_ROOT/policy/requirements.txt" \
-    -e "$REPO_ROOT/app[api,mcp,openai]" \
-    || die "installing the Python requirements into .venv failed (see the output above)."
-  rm -f "$VENV"/.installed-*
-  touch "$stamp"
-}
+# ensure_venv [program|dev]: the one installer of .venv (also used by scripts/up).
+source "$REPO_ROOT/scripts/lib/venv.sh"
 
 # run_pytest ARGS...: pytest from .venv; exit code 5 (no tests collected) is not a failure.
 run_pytest() {

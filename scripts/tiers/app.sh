@@ -5,6 +5,6 @@ tier_app() {
   apt_install postgresql
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
     || die "PostgreSQL server binaries are missing under /usr/lib/postgresql/*/bin; install them (Debian: apt-get install postgresql)."
-  ensure_venv
+  ensure_venv dev
   run_pytest tests/app -q -p no:cacheprovider
 }

@@ -21,7 +21,7 @@ ensure_checkov() {
 }
 
 tier_chart() {
-  ensure_venv
+  ensure_venv dev
   # checkov installs while helm builds: both are minutes of mostly waiting on 2 cores.
   local log="$CACHE_DIR/checkov-install.log" checkov_pid
   ensure_checkov >"$log" 2>&1 &

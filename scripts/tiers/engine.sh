@@ -23,7 +23,7 @@ real_tools_missing() {
 # start_real_stack: the engine on PATH, dockerd with the stand-in bases, the registry and the
 # cluster. Only the registry is the tier's to stop; the cluster stays up for the next tier and reruns.
 start_real_stack() {
-  ensure_venv
+  ensure_venv dev
   ensure_engine_env
   ensure_dockerd
   ensure_standin_bases

@@ -8,7 +8,7 @@ tier_frontend() {
     || die "Node $(node -p 'process.versions.node') is too old for Vite 8; install Node >= 20.19 (e.g. Node 22 LTS) and run again."
   # postgresql: the backend stack the browser scenario runs against (tests/support/stack.py).
   apt_install chromium nginx fonts-liberation2 postgresql
-  ensure_venv
+  ensure_venv dev
 
   cd "$REPO_ROOT/frontend" || die "$REPO_ROOT/frontend is missing."
   # npm ci only when the lockfile changed since the last install: the same tree, minutes cheaper.

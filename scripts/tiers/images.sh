@@ -5,7 +5,7 @@
 source "$REPO_ROOT/scripts/lib/docker.sh"
 
 tier_images() {
-  ensure_venv
+  ensure_venv dev
   # The containers' real PostgreSQL (tests/support/postgres.py runs Debian's server binaries).
   apt_install postgresql
   ensure_dockerd

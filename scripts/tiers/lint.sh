@@ -17,7 +17,7 @@ ensure_actionlint() {
 }
 
 tier_lint() {
-  ensure_venv
+  ensure_venv dev
   cd "$REPO_ROOT" || return 1
   say "ruff check"
   "$VENV/bin/ruff" check .

@@ -3,6 +3,6 @@
 # stacks (under Pulumi's mocks) and on non-compliant inputs, with the exact violations. The real
 # `pulumi preview --policy-pack policy` runs in the engine tier.
 tier_policy() {
-  ensure_venv
+  ensure_venv dev
   run_pytest tests/policy -q
 }

@@ -1,0 +1,10 @@
+# shellcheck shell=bash
+# The messages every script prints, in one form: sourced by scripts/up, scripts/down and
+# scripts/lib/common.sh (the tests' and tool builders' library). Sourced, never executed.
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+# die MESSAGE: one actionable line, no stack trace.
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
