@@ -31,7 +31,7 @@ images = Images(
         if settings.release.database.mode == "inCluster"
         else None,
         registry_username=settings.images.registry_username,
-        registry_password=settings.secrets.registry_password,
+        registry_password=settings.secret_config.registry_password,
     ),
 )
 
@@ -40,13 +40,13 @@ cluster = Cluster(
 )
 
 in_cluster = settings.release.database.mode == "inCluster"
-secrets = AppSecrets(
+app_secrets = AppSecrets(
     "secrets",
     AppSecretsArgs(
         namespace=cluster.namespace,
         in_cluster_database=in_cluster,
-        database_url=settings.secrets.database_url,
-        openai_api_key=settings.secrets.openai_api_key,
+        database_url=settings.secret_config.database_url,
+        openai_api_key=settings.secret_config.openai_api_key,
     ),
     # Components hand their providers to their children: every Secret goes to the stack's context.
     pulumi.ResourceOptions(providers=[cluster.provider]),
@@ -62,24 +62,24 @@ release = ChatbotRelease(
         database_image=images.database,
         minikube=is_minikube(settings.cluster.kube_context),
         secret_names=SecretNames(
-            app=secrets.app_secret_name,
-            database=secrets.database_secret_name,
-            llm=secrets.llm_secret_name,
-            revision=secrets.revision,
+            app=app_secrets.app_secret_name,
+            database=app_secrets.database_secret_name,
+            llm=app_secrets.llm_secret_name,
+            revision=app_secrets.revision,
         ),
     ),
     # Pods must find their images pushed and their Secrets present, or the rollout would stall.
-    pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[images, secrets]),
+    pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[images, app_secrets]),
 )
 
-if settings.ai_ops.enabled and settings.secrets.openai_api_key is not None:
+if settings.ai_ops.enabled and settings.secret_config.openai_api_key is not None:
     ai_ops = AiOps(
         "aiops",
         AiOpsArgs(
             settings=settings.ai_ops,
             app_namespace=cluster.namespace,
             app_deployments=[component_name(settings.release.name, service) for service in SERVICES],
-            openai_api_key=settings.secrets.openai_api_key,
+            openai_api_key=settings.secret_config.openai_api_key,
             openai_base_url=settings.release.agent.openai_base_url,
         ),
         # The agent's Role names the release's Deployments, which exist once the release is up.

@@ -10,7 +10,7 @@ import pulumi_docker as docker
 import yaml
 
 from components.build_context import content_tag
-from components.settings import AgentEngine, BaseImages
+from components.settings import AgentEngineName, BaseImages
 
 CHART_VALUES = Path("charts/todo-chatbot/values.yaml")
 
@@ -25,7 +25,7 @@ class ImageSpec:
     base_args: tuple[str, ...]
     takes_agent_engine: bool = False
 
-    def build_args(self, agent_engine: AgentEngine, base_images: BaseImages) -> dict[str, str]:
+    def build_args(self, agent_engine: AgentEngineName, base_images: BaseImages) -> dict[str, str]:
         """The build args, which are also inputs of the image's content tag."""
         args = {arg: image for arg, image in base_images.build_args().items() if arg in self.base_args}
         return {**args, "AGENT_ENGINE": agent_engine} if self.takes_agent_engine else args
@@ -66,7 +66,7 @@ class ImagesArgs:
     registry_server: str
     platform: str
     build_on_preview: bool
-    agent_engine: AgentEngine = "rules"
+    agent_engine: AgentEngineName = "rules"
     base_images: BaseImages = BaseImages(python="", node="", nginx="")
     # The in-cluster database's source image ("" = the chart's pin); None: no in-cluster database.
     postgres_source: str | None = None

@@ -24,12 +24,15 @@ PROJECT = "todo-chatbot"
 
 Platform = Literal["linux/amd64", "linux/arm64"]
 ServiceType = Literal["NodePort", "ClusterIP", "LoadBalancer"]
-AgentEngine = Literal["rules", "openai"]
+# The chat engines by name, as stack config and the chart spell them. The app's enum
+# todo.core.settings.AgentEngine is the same set: the program imports nothing from the app, so
+# tests/program/test_chart_contract.py checks the two, the chart's schema and the backend Dockerfile.
+AgentEngineName = Literal["rules", "openai"]
 DatabaseMode = Literal["inCluster", "external"]
 
 PLATFORMS: tuple[Platform, ...] = ("linux/amd64", "linux/arm64")
 SERVICE_TYPES: tuple[ServiceType, ...] = ("NodePort", "ClusterIP", "LoadBalancer")
-AGENT_ENGINES: tuple[AgentEngine, ...] = ("rules", "openai")
+AGENT_ENGINE_NAMES: tuple[AgentEngineName, ...] = ("rules", "openai")
 DATABASE_MODES: tuple[DatabaseMode, ...] = ("inCluster", "external")
 SERVICES = ("backend", "mcp", "frontend")
 
@@ -323,7 +326,7 @@ class FrontendService:
 class AgentSettings:
     """Which chat engine the backend runs."""
 
-    engine: AgentEngine
+    engine: AgentEngineName
     openai_model: str
     openai_base_url: str
 
@@ -394,7 +397,7 @@ class StackSettings:
     images: ImageSettings
     release: ReleaseSettings
     ai_ops: AiOpsSettings
-    secrets: SecretConfig
+    secret_config: SecretConfig
 
 
 @dataclass(frozen=True)
@@ -513,7 +516,7 @@ def _images(read: _Reader) -> ImageSettings:
 
 def _agent(read: _Reader) -> AgentSettings:
     return AgentSettings(
-        engine=read.choice("agentEngine", AGENT_ENGINES),
+        engine=read.choice("agentEngine", AGENT_ENGINE_NAMES),
         openai_model=read.checked("openaiModel", model_problem),
         openai_base_url=read.checked("openaiBaseUrl", url_problem, optional=True),
     )
@@ -574,7 +577,7 @@ def _ai_ops(read: _Reader, cluster: ClusterSettings) -> AiOpsSettings:
     )
 
 
-def _secrets(
+def _secret_config(
     read: _Reader, images: ImageSettings, release: ReleaseSettings, ai_ops: AiOpsSettings
 ) -> SecretConfig:
     """Each secret: encrypted, well formed, and set exactly when the settings use it (never shown)."""
@@ -638,10 +641,15 @@ def load_settings(config: StackConfig, stack: str) -> StackSettings:
     images = _images(read)
     release = _release(read)
     ai_ops = _ai_ops(read, cluster)
-    secrets = _secrets(read, images, release, ai_ops)
+    secret_config = _secret_config(read, images, release, ai_ops)
     if read.problems:
         listed = "\n".join(f"  - {problem}" for problem in read.problems)
         raise ConfigError(f"stack '{stack}' has {len(read.problems)} invalid setting(s):\n{listed}")
     return StackSettings(
-        stack=stack, cluster=cluster, images=images, release=release, ai_ops=ai_ops, secrets=secrets
+        stack=stack,
+        cluster=cluster,
+        images=images,
+        release=release,
+        ai_ops=ai_ops,
+        secret_config=secret_config,
     )

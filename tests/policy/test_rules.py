@@ -55,7 +55,7 @@ def dev() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def staging() -> ProgramRun:
-    return run_program("staging", secrets=STAGING_SECRETS)
+    return run_program("staging", secret_config=STAGING_SECRETS)
 
 
 def _values(run: ProgramRun) -> dict[str, Any]:

@@ -220,7 +220,7 @@ def run_program(
     stack: str,
     overrides: Mapping[str, object] | None = None,
     *,
-    secrets: Mapping[str, str] | None = None,
+    secret_config: Mapping[str, str] | None = None,
     context: Path = REPO,
     preview: bool = False,
     record: ProgramRun | None = None,
@@ -238,7 +238,7 @@ def run_program(
     )
     config = stack_config(stack, overrides)
     secret_keys = []
-    for key, value in (secrets or {}).items():
+    for key, value in (secret_config or {}).items():
         config[f"{PROJECT}:{key}"] = value
         secret_keys.append(f"{PROJECT}:{key}")
 

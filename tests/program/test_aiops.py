@@ -38,7 +38,7 @@ APP_DEPLOYMENTS = ["todo-todo-chatbot-backend", "todo-todo-chatbot-mcp", "todo-t
 
 def _enabled(context: Path, overrides: dict[str, object] | None = None) -> ProgramRun:
     return run_program(
-        "dev", {**ENABLED, **(overrides or {})}, secrets={"openaiApiKey": FAKE_KEY}, context=context
+        "dev", {**ENABLED, **(overrides or {})}, secret_config={"openaiApiKey": FAKE_KEY}, context=context
     )
 
 
@@ -56,7 +56,7 @@ def test_off_by_default_declares_no_kagent_resource(context: Path) -> None:
     assert "aiOpsAgent" not in run.stack_outputs
     # The openai engine's key alone does not turn it on either.
     openai = run_program(
-        "dev", {"agentEngine": "openai"}, secrets={"openaiApiKey": FAKE_KEY}, context=context
+        "dev", {"agentEngine": "openai"}, secret_config={"openaiApiKey": FAKE_KEY}, context=context
     )
     assert not [r for r in openai.registrations if r.name.startswith("aiops")]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -76,7 +77,7 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_program_values_match_the_chart_schema(context: Path, variant: str) -> None:
     stack, overrides, secrets = VARIANTS[variant]
-    values = as_ints(run_program(stack, overrides, secrets=secrets, context=context).release_values())
+    values = as_ints(run_program(stack, overrides, secret_config=secrets, context=context).release_values())
     schema = json.loads((CHART / "values.schema.json").read_text())
     # Helm validates the schema against the chart's defaults coalesced with the given values.
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
@@ -90,7 +91,7 @@ def test_program_values_render_the_release_the_outputs_describe(
     context: Path, tmp_path: Path, variant: str
 ) -> None:
     stack, overrides, secrets = VARIANTS[variant]
-    run = run_program(stack, overrides, secrets=secrets, context=context)
+    run = run_program(stack, overrides, secret_config=secrets, context=context)
     values = run.release_values()
     docs = _render(run, tmp_path)
     by_kind_name = {(d["kind"], d["metadata"]["name"]): d for d in docs}
@@ -169,3 +170,25 @@ def test_program_values_render_the_release_the_outputs_describe(
     for secret in run.of_type(SECRET):
         for text in unwrap(secret.inputs["stringData"]).values():
             assert text not in rendered, "a secret value reached the rendered manifests"
+
+
+def _schema_enum(*path: str) -> list[str]:
+    node = json.loads((CHART / "values.schema.json").read_text())
+    for key in path:
+        node = node["properties"][key]
+    return list(node["enum"])
+
+
+def test_the_programs_choices_are_the_charts_and_the_apps() -> None:
+    """Each set of names the program validates stack config against is, exactly, what the chart's
+    schema accepts; the engine names are also the app's enum and the backend Dockerfile's cases."""
+    from components.settings import AGENT_ENGINE_NAMES, DATABASE_MODES, SERVICE_TYPES
+    from todo.core.settings import AgentEngine
+
+    assert _schema_enum("agent", "engine") == list(AGENT_ENGINE_NAMES)
+    assert _schema_enum("frontend", "service", "type") == list(SERVICE_TYPES)
+    assert _schema_enum("postgresql", "mode") == list(DATABASE_MODES)
+    assert [engine.value for engine in AgentEngine] == list(AGENT_ENGINE_NAMES)
+    dockerfile = (CHART.parents[1] / "dockerfiles" / "backend.Dockerfile").read_text()
+    cases = re.findall(r"^\s+(\w+)\) lock=", dockerfile, re.MULTILINE)
+    assert cases == list(AGENT_ENGINE_NAMES)

@@ -173,7 +173,7 @@ def test_invalid_config_stops_before_any_resource(
 ) -> None:
     declared = ProgramRun()
     with pytest.raises(ConfigError) as caught:
-        run_program(stack, overrides, secrets=secrets, context=context, record=declared)
+        run_program(stack, overrides, secret_config=secrets, context=context, record=declared)
     assert declared.registrations == [], "resources were declared before the config was validated"
     message = str(caught.value)
     for fragment in expected:
@@ -194,12 +194,14 @@ def test_every_problem_is_reported_at_once(context: Path) -> None:
 def test_secret_values_never_appear_in_messages(context: Path) -> None:
     leaked = "mysql://admin:hunter2-very-secret@db/x"
     with pytest.raises(ConfigError) as caught:
-        run_program("dev", {"databaseMode": "external"}, secrets={"databaseUrl": leaked}, context=context)
+        run_program(
+            "dev", {"databaseMode": "external"}, secret_config={"databaseUrl": leaked}, context=context
+        )
     assert "hunter2" not in str(caught.value)
 
 
 def test_staging_with_its_secrets_is_valid(context: Path) -> None:
-    run_program("staging", secrets=STAGING_SECRETS, context=context)
+    run_program("staging", secret_config=STAGING_SECRETS, context=context)
 
 
 def test_missing_dockerfile_is_reported_before_any_resource(context: Path) -> None:

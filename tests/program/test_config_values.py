@@ -583,7 +583,7 @@ def test_ai_ops_needs_the_llm_api_key_as_a_secret() -> None:
 def test_ai_ops_with_the_key_is_accepted_with_either_chat_engine(engine: str) -> None:
     loaded = _load({"aiOpsEnabled": "true", "agentEngine": engine}, {"openaiApiKey": "sk-fake-key-1"})
     assert isinstance(loaded, StackSettings), loaded
-    assert loaded.ai_ops.enabled and loaded.secrets.openai_api_key is not None
+    assert loaded.ai_ops.enabled and loaded.secret_config.openai_api_key is not None
 
 
 def test_an_unused_key_names_both_settings_that_would_use_it() -> None:

@@ -35,11 +35,11 @@ def _images(run: ProgramRun) -> dict[str, str]:
 @pytest.mark.parametrize("stack", ["dev", "staging"])
 def test_two_runs_declare_identical_inputs(context: Path, tmp_path: Path, stack: str) -> None:
     secrets = STAGING_SECRETS if stack == "staging" else {}
-    first = _snapshot(run_program(stack, secrets=secrets, context=context))
-    assert first == _snapshot(run_program(stack, secrets=secrets, context=context))
+    first = _snapshot(run_program(stack, secret_config=secrets, context=context))
+    assert first == _snapshot(run_program(stack, secret_config=secrets, context=context))
     # Another checkout at another absolute path: no machine-specific path may leak into an input.
     elsewhere = shutil.copytree(context, tmp_path / "another" / "checkout")
-    moved = _snapshot(run_program(stack, secrets=secrets, context=elsewhere))
+    moved = _snapshot(run_program(stack, secret_config=secrets, context=elsewhere))
     assert moved == first
     assert str(tmp_path) not in json.dumps(moved)
 

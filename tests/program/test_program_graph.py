@@ -106,7 +106,7 @@ def test_dev_values_handed_to_the_chart(context: Path) -> None:
 
 
 def test_staging_values_handed_to_the_chart(context: Path) -> None:
-    run = run_program("staging", secrets=STAGING_SECRETS, context=context)
+    run = run_program("staging", secret_config=STAGING_SECRETS, context=context)
     values = as_ints(run.release_values())
     assert values["images"] == _expected_images(context, "registry.example.com/todo")
     assert [values[s]["replicas"] for s in SERVICES] == [2, 2, 2]
@@ -135,7 +135,7 @@ def test_every_secret_value_is_a_secret_and_stays_out_of_values_and_outputs(cont
     run = run_program(
         "staging",
         {"agentEngine": "openai"},
-        secrets={**STAGING_SECRETS, "openaiApiKey": "sk-fake-llm-key"},
+        secret_config={**STAGING_SECRETS, "openaiApiKey": "sk-fake-llm-key"},
         context=context,
     )
     names = {unwrap(s.inputs["metadata"])["name"]: s for s in run.of_type(SECRET)}
@@ -262,7 +262,9 @@ def test_platform_build_on_preview_and_cache_are_wired_to_every_image(context: P
 
 
 def test_openai_engine_adds_the_llm_secret_and_rules_does_not(context: Path) -> None:
-    run = run_program("dev", {"agentEngine": "openai"}, secrets={"openaiApiKey": "sk-fake"}, context=context)
+    run = run_program(
+        "dev", {"agentEngine": "openai"}, secret_config={"openaiApiKey": "sk-fake"}, context=context
+    )
     names = {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)}
     assert "todo-llm" in names
     assert run.release_values()["agent"]["engine"] == "openai"
@@ -276,7 +278,9 @@ def test_agent_engine_is_a_backend_build_arg_and_retags_only_the_backend(context
 
     rules = images(run_program("dev", context=context))
     openai = images(
-        run_program("dev", {"agentEngine": "openai"}, secrets={"openaiApiKey": "sk-fake"}, context=context)
+        run_program(
+            "dev", {"agentEngine": "openai"}, secret_config={"openaiApiKey": "sk-fake"}, context=context
+        )
     )
     assert rules["backend"]["build"]["args"]["AGENT_ENGINE"] == "rules"
     assert openai["backend"]["build"]["args"]["AGENT_ENGINE"] == "openai"
@@ -298,7 +302,7 @@ def test_each_stack_file_produces_a_complete_graph(context: Path, stack_file: Pa
         secrets["databaseUrl"] = STAGING_SECRETS["databaseUrl"]
     if config.get("todo-chatbot:agentEngine") == "openai":
         secrets["openaiApiKey"] = "sk-fake"
-    run = run_program(stack, secrets=secrets, context=context, preview=preview)
+    run = run_program(stack, secret_config=secrets, context=context, preview=preview)
     assert len(run.of_type(IMAGE)) == 3
     assert {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)} >= {
         "todo-app",
@@ -334,7 +338,7 @@ def test_database_image_goes_through_the_stack_registry_by_digest(context: Path)
     assert as_ints(values["postgresql"]["image"]) == _expected_postgres_image(
         context, "localhost:5000", source
     )
-    staging = run_program("staging", secrets=STAGING_SECRETS, context=context)
+    staging = run_program("staging", secret_config=STAGING_SECRETS, context=context)
     assert "images-postgres" not in {i.name for i in staging.of_type(IMAGE)}, (
         "external databases need no image"
     )
