@@ -16,7 +16,7 @@ RUN npm run build
 
 # Runtime: nginx, the built files and the entrypoint; no Node, no sources, no node_modules.
 FROM ${NGINX_IMAGE} AS runtime
-ENV FRONTEND_STATIC_ROOT=/opt/todo-frontend/html
+ENV TODO_FRONTEND_STATIC_ROOT=/opt/todo-frontend/html
 COPY frontend/nginx/start.sh frontend/nginx/nginx.conf.template frontend/nginx/security-headers.conf /opt/todo-frontend/
 COPY --from=build /build/dist /opt/todo-frontend/html
 # Numeric IDs need no passwd entry and let Kubernetes verify runAsNonRoot.
@@ -24,9 +24,9 @@ USER 10001:10001
 EXPOSE 8080
 # SIGQUIT is nginx's graceful stop; SIGTERM (what Kubernetes sends) is its fast stop, also clean.
 STOPSIGNAL SIGQUIT
-# curl ships in the official nginx images; the port follows FRONTEND_LISTEN (PORT or IP:PORT).
+# curl ships in the official nginx images; the port follows TODO_FRONTEND_LISTEN (PORT or IP:PORT).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["/bin/sh", "-c", "listen=\"${FRONTEND_LISTEN:-8080}\"; curl -fsS -o /dev/null \"http://127.0.0.1:${listen##*:}/healthz\""]
+    CMD ["/bin/sh", "-c", "listen=\"${TODO_FRONTEND_LISTEN:-8080}\"; curl -fsS -o /dev/null \"http://127.0.0.1:${listen##*:}/healthz\""]
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=unknown

@@ -23,10 +23,10 @@ function envFor(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     TODO_BACKEND_URL: DEAD_BACKEND,
-    FRONTEND_STATIC_ROOT: DIST,
-    FRONTEND_LISTEN: `127.0.0.1:${PORT}`,
-    FRONTEND_RUN_DIR: join(work, "run"),
-    NGINX_BIN: NGINX,
+    TODO_FRONTEND_STATIC_ROOT: DIST,
+    TODO_FRONTEND_LISTEN: `127.0.0.1:${PORT}`,
+    TODO_FRONTEND_RUN_DIR: join(work, "run"),
+    TODO_FRONTEND_NGINX_BIN: NGINX,
     ...overrides,
   };
 }
@@ -132,11 +132,11 @@ describe("start.sh", () => {
     ["a URL without port", { TODO_BACKEND_URL: "http://todo-backend" }, /is not http\(s\):\/\/host:port/],
     ["a URL with a path", { TODO_BACKEND_URL: "http://todo-backend:8000/api" }, /no path/],
     ["a port out of range", { TODO_BACKEND_URL: "http://todo-backend:70000" }, /has port 70000; use a port from 1 to 65535/],
-    ["a static root without index.html", { FRONTEND_STATIC_ROOT: "/var/empty-nothing" }, /has no index.html/],
-    ["a bad listen value", { FRONTEND_LISTEN: "localhost:80" }, /FRONTEND_LISTEN='localhost:80' is not PORT or IPv4:PORT/],
+    ["a static root without index.html", { TODO_FRONTEND_STATIC_ROOT: "/var/empty-nothing" }, /has no index.html/],
+    ["a bad listen value", { TODO_FRONTEND_LISTEN: "localhost:80" }, /TODO_FRONTEND_LISTEN='localhost:80' is not PORT or IPv4:PORT/],
   ];
   it.each(cases)("refuses %s with one actionable line", (_name, overrides, message) => {
-    const result = spawnSync("sh", [START_SH], { env: envFor({ ...overrides, NGINX_BIN: "false" }), encoding: "utf8" });
+    const result = spawnSync("sh", [START_SH], { env: envFor({ ...overrides, TODO_FRONTEND_NGINX_BIN: "false" }), encoding: "utf8" });
     expect(result.status).toBe(64);
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
@@ -146,7 +146,7 @@ describe("start.sh", () => {
 
   it("accepts an https URL with a trailing slash and hands over to nginx", () => {
     const result = spawnSync("sh", [START_SH], {
-      env: envFor({ TODO_BACKEND_URL: "https://localhost:8443/", FRONTEND_RUN_DIR: join(work, "run2"), NGINX_BIN: "true" }),
+      env: envFor({ TODO_BACKEND_URL: "https://localhost:8443/", TODO_FRONTEND_RUN_DIR: join(work, "run2"), TODO_FRONTEND_NGINX_BIN: "true" }),
       encoding: "utf8",
     });
     expect(result.status).toBe(0);

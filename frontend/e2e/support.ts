@@ -166,10 +166,10 @@ export async function startEnvironment(): Promise<Environment> {
       [join(FRONTEND_DIR, "nginx", "start.sh")],
       {
         TODO_BACKEND_URL: api,
-        FRONTEND_STATIC_ROOT: join(FRONTEND_DIR, "dist"),
-        FRONTEND_LISTEN: `127.0.0.1:${NGINX_PORT}`,
-        FRONTEND_RUN_DIR: runDir,
-        NGINX_BIN: NGINX,
+        TODO_FRONTEND_STATIC_ROOT: join(FRONTEND_DIR, "dist"),
+        TODO_FRONTEND_LISTEN: `127.0.0.1:${NGINX_PORT}`,
+        TODO_FRONTEND_RUN_DIR: runDir,
+        TODO_FRONTEND_NGINX_BIN: NGINX,
       },
       FRONTEND_DIR,
     );

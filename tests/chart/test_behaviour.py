@@ -142,15 +142,15 @@ def test_the_in_cluster_database_url_is_composed_from_the_charts_own_names(
     spec = pod_spec(named(manifests, "Deployment", f"{FULL}-backend"))
     assert spec is not None
     env = {e["name"]: e for e in spec["containers"][0]["env"]}
-    reference = env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    reference = env["TODO_DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert (reference["name"], reference["key"]) == (f"{FULL}-database", "password")
     # docs/contracts.md: host "<fullname>-postgresql", user and database "todo"; the kubelet
-    # expands $(DATABASE_PASSWORD), which is declared before the URL as expansion requires.
+    # expands $(TODO_DATABASE_PASSWORD), which is declared before the URL as expansion requires.
     assert env["TODO_DATABASE_URL"]["value"] == (
-        f"postgresql+psycopg://todo:$(DATABASE_PASSWORD)@{FULL}-postgresql:5432/todo"
+        f"postgresql+psycopg://todo:$(TODO_DATABASE_PASSWORD)@{FULL}-postgresql:5432/todo"
     )
     names = [e["name"] for e in spec["containers"][0]["env"]]
-    assert names.index("DATABASE_PASSWORD") < names.index("TODO_DATABASE_URL")
+    assert names.index("TODO_DATABASE_PASSWORD") < names.index("TODO_DATABASE_URL")
     service = named(manifests, "Service", f"{FULL}-postgresql").body["spec"]
     assert service["ports"][0]["port"] == 5432 and service.get("clusterIP") != "None"
 
@@ -197,7 +197,7 @@ def _wait_for_database(renders: dict[str, list[Manifest]], url: str) -> subproce
     spec = pod_spec(named(renders["dev-values"], "Job", f"{FULL}-migrate"))
     assert spec is not None
     init = spec["initContainers"][0]
-    assert [e["name"] for e in init["env"]] == ["DATABASE_PASSWORD", "TODO_DATABASE_URL"]
+    assert [e["name"] for e in init["env"]] == ["TODO_DATABASE_PASSWORD", "TODO_DATABASE_URL"]
     return subprocess.run(
         [sys.executable, "-c", init["command"][2], "1"],
         env={**os.environ, "TODO_DATABASE_URL": url},
@@ -332,6 +332,6 @@ def test_the_frontend_port_value_moves_nginx_the_container_port_and_the_service(
     assert spec is not None
     container = spec["containers"][0]
     assert [p["containerPort"] for p in container["ports"]] == [9090]
-    assert {"name": "FRONTEND_LISTEN", "value": "9090"} in container["env"]
+    assert {"name": "TODO_FRONTEND_LISTEN", "value": "9090"} in container["env"]
     (port,) = named(manifests, "Service", f"{FULL}-frontend").body["spec"]["ports"]
     assert (port["port"], port["targetPort"]) == (9090, "http")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tests.chart.helm import (
     of_kind,
     pod_labels,
     pod_spec,
+    render,
     workloads,
 )
 from todo.core.settings import ApiSettings, CoreSettings, McpSettings
@@ -32,7 +34,7 @@ SETTINGS_OF_CONTAINER: dict[tuple[str, str], type[BaseSettings]] = {
 }
 # Containers that are not the Python app read these names (the frontend's nginx, the official postgres image).
 OTHER_ENV: dict[tuple[str, str], set[str]] = {
-    ("frontend", "frontend"): {"TODO_BACKEND_URL", "FRONTEND_LISTEN"},
+    ("frontend", "frontend"): {"TODO_BACKEND_URL", "TODO_FRONTEND_LISTEN"},
     ("postgresql", "postgresql"): {
         "POSTGRES_USER",
         "POSTGRES_DB",
@@ -44,8 +46,8 @@ OTHER_ENV: dict[tuple[str, str], set[str]] = {
 }
 
 
-# Read by no program: only the kubelet's $(DATABASE_PASSWORD) expansion into TODO_DATABASE_URL.
-EXPANSION_ONLY_ENV = {"DATABASE_PASSWORD"}
+# Read by no program: only the kubelet's $(TODO_DATABASE_PASSWORD) expansion into TODO_DATABASE_URL.
+EXPANSION_ONLY_ENV = {"TODO_DATABASE_PASSWORD"}
 
 
 def _values(scenario: str) -> dict[str, Any]:
@@ -110,6 +112,36 @@ def test_every_env_var_is_a_declared_setting(renders: dict[str, list[Manifest]],
     assert not problems, "\n".join(problems)
 
 
+# The PostgreSQL StatefulSet runs the upstream image, whose variable names (POSTGRES_*, PG*) are not ours.
+UPSTREAM_IMAGE_COMPONENTS = {"postgresql"}
+# Both database modes with the openai engine on, so every conditional env var is rendered.
+ALL_ENV_RENDERS = {
+    "in-cluster database, openai": [CHART_DIR / "ci" / "openai-values.yaml"],
+    "external database, openai": [
+        CHART_DIR / "ci" / "external-db-values.yaml",
+        CHART_DIR / "ci" / "openai-values.yaml",
+    ],
+}
+
+
+@pytest.mark.parametrize("values_files", ALL_ENV_RENDERS.values(), ids=ALL_ENV_RENDERS.keys())
+def test_every_env_var_of_our_containers_has_the_project_prefix(helm: str, values_files: list[Path]) -> None:
+    """A name says whose it is: every variable our own containers get starts with TODO_."""
+    manifests = render(helm, values_files=values_files)
+    seen: set[str] = set()
+    problems: list[str] = []
+    for manifest, spec, component in _pods(manifests):
+        if component in UPSTREAM_IMAGE_COMPONENTS:
+            continue
+        seen.add(component)
+        for container in containers(spec):
+            for name in _container_env(manifests, container):
+                if not name.startswith("TODO_"):
+                    problems.append(f"{manifest}: {container['name']} sets {name!r}; name it TODO_{name}")
+    assert {"backend", "mcp", "frontend", "migrate"} <= seen, f"a workload is not rendered: {sorted(seen)}"
+    assert not problems, "\n".join(problems)
+
+
 def _secret_placeholder(name: str) -> str:
     # Stand-ins for secretKeyRef values, shaped like real ones so validators accept them.
     if name == "TODO_DATABASE_URL":
@@ -145,7 +177,7 @@ def test_app_settings_load_from_rendered_env(
 def test_database_url_and_secrets_come_from_secret_refs(
     renders: dict[str, list[Manifest]], scenario: str
 ) -> None:
-    secret_like = {"DATABASE_PASSWORD", "TODO_JWT_SECRET", "TODO_MCP_TOKEN", "TODO_OPENAI_API_KEY"}
+    secret_like = {"TODO_DATABASE_PASSWORD", "TODO_JWT_SECRET", "TODO_MCP_TOKEN", "TODO_OPENAI_API_KEY"}
     for manifest, spec, _ in _pods(renders[scenario]):
         for container in containers(spec):
             env = _container_env(renders[scenario], container)
@@ -157,7 +189,8 @@ def test_database_url_and_secrets_come_from_secret_refs(
             if "TODO_DATABASE_URL" in env:
                 # The whole URL from a Secret (external), or composed around the Secret's password.
                 url = env["TODO_DATABASE_URL"]
-                composed = "$(DATABASE_PASSWORD)" in url.get("value", "") and "DATABASE_PASSWORD" in env
+                password = "TODO_DATABASE_PASSWORD"
+                composed = f"$({password})" in url.get("value", "") and password in env
                 assert "secretKeyRef" in url.get("valueFrom", {}) or composed, manifest
 
 

@@ -164,7 +164,7 @@ def test_frontend_runs_hardened_proxies_api_and_stops_on_sigterm(
             images["frontend"].tag,
             env={
                 "TODO_BACKEND_URL": f"http://127.0.0.1:{backend_port}",
-                "FRONTEND_LISTEN": f"127.0.0.1:{frontend_port}",
+                "TODO_FRONTEND_LISTEN": f"127.0.0.1:{frontend_port}",
             },
             args=["--health-interval", "1s"],
         ) as frontend,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import tomllib
 from pathlib import Path
@@ -108,6 +109,41 @@ def test_runtime_stage_is_hardened(dockerfile: Path) -> None:
     )
     for label in ("source", "version", "revision"):
         assert f"org.opencontainers.image.{label}=" in runtime
+
+
+# Names fixed by the programs that read them (shell, CPython, pip, OpenSSL): they cannot take our prefix.
+STANDARD_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+STANDARD_ENV_PREFIXES = ("PYTHON", "PIP_")
+
+
+def _env_names(dockerfile: Path) -> list[str]:
+    """Names the Dockerfile's ENV instructions set, continuation lines joined, both ENV forms."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    names: list[str] = []
+    for line in text.splitlines():
+        if not re.match(r"\s*ENV\s", line, re.I):
+            continue
+        words = shlex.split(line, comments=True)
+        if "=" in words[1]:
+            names += [word.partition("=")[0] for word in words[1:]]
+        else:
+            names.append(words[1])  # legacy `ENV NAME value`: one variable, the rest is its value
+    return names
+
+
+def test_env_names_parse_both_forms(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.Dockerfile"
+    sample.write_text('FROM x\nENV A=1 \\\n    B="two words"\n# ENV COMMENTED=1\nENV C three words\n')
+    assert _env_names(sample) == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
+def test_our_env_names_have_the_project_prefix(dockerfile: Path) -> None:
+    """Variables our images define start with TODO_, like those the chart sets; standard names excepted."""
+    names = _env_names(dockerfile)
+    ours = [n for n in names if n not in STANDARD_ENV and not n.startswith(STANDARD_ENV_PREFIXES)]
+    wrong = [n for n in ours if not n.startswith("TODO_")]
+    assert not wrong, f"{_id(dockerfile)}: ENV {wrong} lack the project prefix; name them TODO_<NAME>"
 
 
 @pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)

@@ -153,10 +153,10 @@ def test_program_values_render_the_release_the_outputs_describe(
                 by_name = {e["name"]: e for e in container.get("env", [])}
                 if "TODO_DATABASE_URL" not in by_name:
                     continue
-                reference = by_name["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
+                reference = by_name["TODO_DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
                 assert (reference["name"], reference["key"]) == ("todo-database", "password")
                 url = urlsplit(by_name["TODO_DATABASE_URL"]["value"])
-                assert url.password == "$(DATABASE_PASSWORD)", container["name"]
+                assert url.password == "$(TODO_DATABASE_PASSWORD)", container["name"]
                 assert ("Service", url.hostname) in by_kind_name
                 assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.path.lstrip("/"))
     else:

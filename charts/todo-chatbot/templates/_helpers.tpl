@@ -129,19 +129,19 @@ true
 {{/*
 TODO_DATABASE_URL for every Python service. In-cluster, the chart composes it from its own
 PostgreSQL Service name, port, user and database, and only the password comes from the Secret (the
-kubelet expands $(DATABASE_PASSWORD); the password is alphanumeric, so it needs no URL escaping).
+kubelet expands $(TODO_DATABASE_PASSWORD); the password is alphanumeric, so it needs no URL escaping).
 External, the Secret holds the whole URL.
 */}}
 {{- define "todo-chatbot.databaseUrlEnv" -}}
 {{- $secret := include "todo-chatbot.secretName" (dict "ctx" . "secret" "database") }}
 {{- if eq .Values.postgresql.mode "inCluster" }}
-- name: DATABASE_PASSWORD
+- name: TODO_DATABASE_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
       key: password
 - name: TODO_DATABASE_URL
-  value: {{ include "todo-chatbot.inClusterDatabaseUrl" (dict "ctx" . "password" "$(DATABASE_PASSWORD)") | quote }}
+  value: {{ include "todo-chatbot.inClusterDatabaseUrl" (dict "ctx" . "password" "$(TODO_DATABASE_PASSWORD)") | quote }}
 {{- else }}
 - name: TODO_DATABASE_URL
   valueFrom:
