@@ -4,12 +4,12 @@ import pulumi
 
 from components import preflight
 from components.aiops import AiOps, AiOpsArgs
-from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, component_name
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import SERVICES, current_stack_config, load_settings
+from components.target import KubeTarget, KubeTargetArgs
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
 
@@ -35,28 +35,29 @@ images = Images(
     ),
 )
 
-cluster = Cluster(
-    "cluster", ClusterArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace)
+target = KubeTarget(
+    "cluster",
+    KubeTargetArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace),
 )
 
 in_cluster = settings.release.database.mode == "inCluster"
 app_secrets = AppSecrets(
     "secrets",
     AppSecretsArgs(
-        namespace=cluster.namespace,
+        namespace=target.namespace,
         in_cluster_database=in_cluster,
         database_url=settings.secret_config.database_url,
         openai_api_key=settings.secret_config.openai_api_key,
     ),
     # Components hand their providers to their children: every Secret goes to the stack's context.
-    pulumi.ResourceOptions(providers=[cluster.provider]),
+    pulumi.ResourceOptions(providers=[target.provider]),
 )
 
 release = ChatbotRelease(
     "release",
     ChatbotReleaseArgs(
         settings=settings.release,
-        namespace=cluster.namespace,
+        namespace=target.namespace,
         kube_context=settings.cluster.kube_context,
         images=images.references,
         database_image=images.database,
@@ -69,7 +70,7 @@ release = ChatbotRelease(
         ),
     ),
     # Pods must find their images pushed and their Secrets present, or the rollout would stall.
-    pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[images, app_secrets]),
+    pulumi.ResourceOptions(providers=[target.provider], depends_on=[images, app_secrets]),
 )
 
 if settings.ai_ops.enabled and settings.secret_config.openai_api_key is not None:
@@ -77,17 +78,17 @@ if settings.ai_ops.enabled and settings.secret_config.openai_api_key is not None
         "aiops",
         AiOpsArgs(
             settings=settings.ai_ops,
-            app_namespace=cluster.namespace,
+            app_namespace=target.namespace,
             app_deployments=[component_name(settings.release.name, service) for service in SERVICES],
             openai_api_key=settings.secret_config.openai_api_key,
             openai_base_url=settings.release.agent.openai_base_url,
         ),
         # The agent's Role names the release's Deployments, which exist once the release is up.
-        pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[release]),
+        pulumi.ResourceOptions(providers=[target.provider], depends_on=[release]),
     )
     pulumi.export("aiOpsAgent", pulumi.Output.concat(ai_ops.namespace, "/", ai_ops.agent_name))
 
-pulumi.export("namespace", cluster.namespace)
+pulumi.export("namespace", target.namespace)
 pulumi.export("kubeContext", settings.cluster.kube_context)
 pulumi.export("releaseName", release.release_name)
 pulumi.export("releaseStatus", release.status)

@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import POD_SECURITY_LABELS
 from components.secrets import LLM_SECRET, LLM_SECRET_KEY
 from components.settings import AiOpsSettings
+from components.target import POD_SECURITY_LABELS
 
 # kagent publishes both charts here (kagent.dev installation docs); the version comes from stack config.
 KAGENT_CHARTS = "oci://ghcr.io/kagent-dev/kagent/helm"

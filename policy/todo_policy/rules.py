@@ -311,7 +311,7 @@ def _context_finding(provider: Resource, where: str) -> list[Finding]:
             where,
             f"is {shown(context if context is not None else MISSING)}, so the provider deploys to "
             "whatever kubeconfig's current-context points at.",
-            "create the provider with context=<the stack's kubeContext> (components/cluster.py).",
+            "create the provider with context=<the stack's kubeContext> (components/target.py).",
         )
     ]
 
@@ -327,8 +327,8 @@ def explicit_kube_context(resource: Resource) -> list[Finding]:
             Finding(
                 "provider",
                 "is the default kubernetes provider, which follows kubeconfig's current-context.",
-                "pass opts=ResourceOptions(provider=cluster.provider), the stack's provider bound to "
-                "its kubeContext (components/cluster.py).",
+                "pass opts=ResourceOptions(provider=target.provider), the stack's provider bound to "
+                "its kubeContext (components/target.py).",
             )
         ]
     return _context_finding(provider, f"provider {provider.name!r} context")
@@ -643,7 +643,7 @@ POD_SECURITY = Rule(
     EnforcementLevel.MANDATORY,
     "Values keep the pod security the chart promises: non-root, read-only root filesystem, no "
     "privilege escalation, no added capabilities.",
-    "The namespace enforces Pod Security 'restricted' (components/cluster.py): a weakened value fails "
+    "The namespace enforces Pod Security 'restricted' (components/target.py): a weakened value fails "
     "admission in the middle of the rollout, and on a cluster that does not enforce it the app runs "
     "as root with a writable root filesystem.",
     pod_security_kept,

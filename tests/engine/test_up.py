@@ -11,15 +11,19 @@ import subprocess
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from tests.support.pulumi_cli import Workspace, changes, retagged
+from tests.support.pulumi_cli import Result, Workspace, changes, planned, retagged
 
 RELEASE_URN = (
     "urn:pulumi:dev::todo-chatbot::todo:index:ChatbotRelease$kubernetes:helm.sh/v3:Release::release-chart"
 )
 SECRET_RESOURCES = ("secrets-jwt-secret", "secrets-mcp-token", "secrets-db-password")
+TARGET_TYPE = "todo:index:KubeTarget"
+# The type the component had before it was renamed; components/target.py aliases it.
+FORMER_TARGET_TYPE = "todo:index:Cluster"
 
 
 @dataclass(frozen=True)
@@ -126,3 +130,35 @@ def test_a_change_in_one_service_retags_only_its_image(deployed: Deployed) -> No
     assert retagged(steps) == {"images-frontend"}, steps
     # pulumi-docker hashes the whole shared build context, so it also plans a (cached, byte-identical)
     # rebuild of the other images: their tags and digests stay, so the release changes one image only.
+
+
+def _preview_with_target_type(ws: Workspace, original: Path, recorded_type: str) -> Result:
+    """Preview against the exported state `original` with the target component (and so every URN
+    under it, the provider references of the Secrets included) recorded as `recorded_type`."""
+    rewritten = original.with_name(f"{recorded_type.rsplit(':', 1)[1]}.json")
+    rewritten.write_text(original.read_text().replace(TARGET_TYPE, recorded_type))
+    ws.pulumi("stack", "import", "--stack", "dev", "--file", str(rewritten))
+    imported = ws.pulumi("stack", "export", "--stack", "dev").stdout
+    assert TARGET_TYPE not in imported and f"{recorded_type}$kubernetes:core/v1:Namespace::" in imported
+    return ws.preview("dev", "--exclude", RELEASE_URN, check=False)
+
+
+def test_a_stack_deployed_as_cluster_is_adopted_by_the_renamed_component(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    ws = deployed.ws
+    original = tmp_path / "original.json"
+    original.write_text(ws.pulumi("stack", "export", "--stack", "dev").stdout)
+    assert f"{TARGET_TYPE}$kubernetes:core/v1:Namespace::cluster-namespace" in original.read_text()
+    try:
+        aliased = _preview_with_target_type(ws, original, FORMER_TARGET_TYPE)
+        # Negative control: a type the component does not alias is a different resource to the engine.
+        unaliased = _preview_with_target_type(ws, original, "todo:index:NotAnAlias")
+    finally:
+        ws.pulumi("stack", "import", "--stack", "dev", "--file", str(original))
+    assert aliased.returncode == 0 and unaliased.returncode == 0, (aliased.output + unaliased.output)[-4000:]
+    target = ["cluster", "cluster-k8s", "cluster-namespace"]
+    # Deleting the old Namespace would delete the Secrets in it: the alias is what keeps them.
+    assert planned(unaliased) == {"same": ["todo-chatbot-dev"], "create": target, "delete": target}
+    # --json lists no unchanged steps but the stack's; the summary counts them all.
+    assert changes(aliased) == {"same": changes(unaliased)["same"] + len(target)}, planned(aliased)

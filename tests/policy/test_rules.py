@@ -300,7 +300,7 @@ def test_secret_values_unknown_during_preview_or_too_short_are_not_matched() -> 
 
 
 def test_a_provider_without_context_follows_the_current_context() -> None:
-    fix = " Fix: create the provider with context=<the stack's kubeContext> (components/cluster.py)."
+    fix = " Fix: create the provider with context=<the stack's kubeContext> (components/target.py)."
     empty = resource_args("pulumi:providers:kubernetes", "cluster-k8s", {"context": ""})
     assert violations("explicit-kube-context", empty) == [
         "cluster-k8s: context is '', so the provider deploys to whatever kubeconfig's current-context "
@@ -321,8 +321,8 @@ def test_a_provider_without_context_follows_the_current_context() -> None:
 def test_a_kubernetes_resource_on_the_default_provider_is_reported() -> None:
     expected = [
         "ns: provider is the default kubernetes provider, which follows kubeconfig's current-context. "
-        "Fix: pass opts=ResourceOptions(provider=cluster.provider), the stack's provider bound to its "
-        "kubeContext (components/cluster.py)."
+        "Fix: pass opts=ResourceOptions(provider=target.provider), the stack's provider bound to its "
+        "kubeContext (components/target.py)."
     ]
     default = provider("default_4_25_0")
     assert (

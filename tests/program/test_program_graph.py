@@ -67,7 +67,7 @@ def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(c
         counts[registration.type] = counts.get(registration.type, 0) + 1
     assert counts == {
         "todo:index:Images": 1,
-        "todo:index:Cluster": 1,
+        "todo:index:KubeTarget": 1,
         "todo:index:AppSecrets": 1,
         "todo:index:ChatbotRelease": 1,
         PROVIDER: 1,

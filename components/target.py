@@ -1,4 +1,4 @@
-"""The target cluster: a Kubernetes provider pinned to one kubeconfig context, and the app namespace."""
+"""Where the stack deploys: a Kubernetes provider pinned to one kubeconfig context, and the app namespace."""
 
 from __future__ import annotations
 
@@ -16,22 +16,27 @@ POD_SECURITY_LABELS = {
 
 
 @dataclass(frozen=True)
-class ClusterArgs:
+class KubeTargetArgs:
     """Which kubeconfig context to use and which namespace to create there."""
 
     kube_context: pulumi.Input[str]
     namespace: pulumi.Input[str]
 
 
-class Cluster(pulumi.ComponentResource):
-    """Binds all Kubernetes resources to one kubeconfig context: a stack cannot deploy to a wrong cluster."""
+class KubeTarget(pulumi.ComponentResource):
+    """Binds all Kubernetes resources to one kubeconfig context: a stack cannot deploy to a wrong cluster.
+
+    It creates no cluster; the cluster is whatever the context points at.
+    """
 
     provider: k8s.Provider
     namespace: pulumi.Output[str]
     kube_context: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("todo:index:Cluster", name, None, opts)
+    def __init__(self, name: str, args: KubeTargetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Stacks deployed before the rename hold `todo:index:Cluster` URNs: adopt them, replace nothing.
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="todo:index:Cluster")])
+        super().__init__("todo:index:KubeTarget", name, None, pulumi.ResourceOptions.merge(renamed, opts))
         # An explicit context: the provider ignores kubectl's current-context, which may point anywhere.
         self.provider = k8s.Provider(
             f"{name}-k8s", k8s.ProviderArgs(context=args.kube_context), pulumi.ResourceOptions(parent=self)
