@@ -4,11 +4,8 @@ enabled, pinned charts in a namespace of its own, the LLM key by Secret name onl
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from tests.program.harness import (
     NAMESPACE,
@@ -16,12 +13,11 @@ from tests.program.harness import (
     RELEASE,
     SECRET,
     ProgramRun,
-    as_ints,
     run_program,
     secret_at,
     unwrap,
 )
-from tests.program.test_chart_contract import CHART, _helm
+from tests.program.test_chart_contract import render_release
 
 AGENT = "kubernetes:kagent.dev/v1alpha2:Agent"
 MODEL_CONFIG = "kubernetes:kagent.dev/v1alpha2:ModelConfig"
@@ -254,25 +250,7 @@ def test_the_restart_rule_names_exactly_the_deployments_the_real_chart_renders(
     context: Path, tmp_path: Path
 ) -> None:
     run = _enabled(context, {"releaseName": "shop"})
-    app = unwrap(run.named("release-chart").inputs)
-    values_file = tmp_path / "values.json"
-    values_file.write_text(json.dumps(as_ints(app["values"])))
-    rendered = subprocess.run(
-        [
-            _helm(),
-            "template",
-            app["name"],
-            str(CHART),
-            "--namespace",
-            app["namespace"],
-            "-f",
-            str(values_file),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    docs = [doc for doc in yaml.safe_load_all(rendered) if doc]
+    docs = render_release(unwrap(run.named("release-chart").inputs), tmp_path)
     deployments = sorted(doc["metadata"]["name"] for doc in docs if doc["kind"] == "Deployment")
     restart = unwrap(run.one(ROLE).inputs)["rules"][2]
     assert sorted(restart["resourceNames"]) == deployments and deployments

@@ -45,7 +45,11 @@ def _helm() -> str:
 
 
 def _render(run: ProgramRun, tmp_path: Path) -> list[dict[str, Any]]:
-    release = unwrap(run.one(RELEASE).inputs)
+    return render_release(unwrap(run.one(RELEASE).inputs), tmp_path)
+
+
+def render_release(release: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
+    """A Helm release's inputs as the program declares them, rendered by the real `helm template`."""
     values_file = tmp_path / "values.json"
     values_file.write_text(json.dumps(as_ints(release["values"])))
     result = subprocess.run(
