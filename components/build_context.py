@@ -32,7 +32,7 @@ class DockerfileInputs:
     remote: tuple[str, ...]  # ADD sources that are URLs: their text is hashed, not fetched
 
 
-def _logical_lines(text: str) -> Iterator[str]:
+def logical_lines(text: str) -> Iterator[str]:
     """Dockerfile instructions with line continuations joined and comments dropped."""
     current = ""
     for raw in text.splitlines():
@@ -81,7 +81,7 @@ def parse_dockerfile(text: str) -> DockerfileInputs:
     variables: dict[str, str] = {}
     sources: list[str] = []
     remote: list[str] = []
-    for line in _logical_lines(text):
+    for line in logical_lines(text):
         keyword, _, rest = line.partition(" ")
         keyword = keyword.upper()
         if keyword in ("ARG", "ENV"):

@@ -13,6 +13,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from components.build_context import logical_lines
+
 from . import dockerkit as dk
 
 ROOT = dk.REPO_ROOT
@@ -117,13 +119,12 @@ STANDARD_ENV_PREFIXES = ("PYTHON", "PIP_")
 
 
 def _env_names(dockerfile: Path) -> list[str]:
-    """Names the Dockerfile's ENV instructions set, continuation lines joined, both ENV forms."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    """Names the Dockerfile's ENV instructions set, in both ENV forms."""
     names: list[str] = []
-    for line in text.splitlines():
-        if not re.match(r"\s*ENV\s", line, re.I):
+    for line in logical_lines(dockerfile.read_text()):
+        if not re.match(r"ENV\s", line, re.I):
             continue
-        words = shlex.split(line, comments=True)
+        words = shlex.split(line)
         if "=" in words[1]:
             names += [word.partition("=")[0] for word in words[1:]]
         else:

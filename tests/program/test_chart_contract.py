@@ -18,6 +18,7 @@ from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "todo-chatbot"
+SCHEMA = CHART / "values.schema.json"
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
 
 VARIANTS = {
@@ -82,7 +83,7 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def test_program_values_match_the_chart_schema(context: Path, variant: str) -> None:
     stack, overrides, secrets = VARIANTS[variant]
     values = as_ints(run_program(stack, overrides, secret_config=secrets, context=context).release_values())
-    schema = json.loads((CHART / "values.schema.json").read_text())
+    schema = json.loads(SCHEMA.read_text())
     # Helm validates the schema against the chart's defaults coalesced with the given values.
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     jsonschema.Draft7Validator(schema).validate(_merged(defaults, values))
@@ -177,7 +178,7 @@ def test_program_values_render_the_release_the_outputs_describe(
 
 
 def _schema_enum(*path: str) -> list[str]:
-    node = json.loads((CHART / "values.schema.json").read_text())
+    node = json.loads(SCHEMA.read_text())
     for key in path:
         node = node["properties"][key]
     return list(node["enum"])

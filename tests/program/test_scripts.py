@@ -31,15 +31,20 @@ def _bin(tmp_path: Path, *, os_name: str | None = None, present: dict[str, int] 
     return bin_dir
 
 
-def _run(script: str, bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _bash(script: Path, path: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["/bin/bash", str(REPO / "scripts" / script), *args],
-        env={"PATH": str(bin_dir), "HOME": str(bin_dir.parent)},
+        ["/bin/bash", str(script), *args],
+        env={"PATH": path, "HOME": str(home)},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,
         check=False,
     )
+
+
+def _run(script: str, bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A project script with only the stub tools on PATH."""
+    return _bash(REPO / "scripts" / script, str(bin_dir), bin_dir.parent, *args)
 
 
 @pytest.mark.parametrize(
@@ -112,14 +117,8 @@ def _logging_bin(tmp_path: Path, *tools: str) -> tuple[Path, Path]:
 
 
 def _run_with_system_path(script: Path, bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["/bin/bash", str(script), *args],
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(bin_dir.parent)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """A script with the stub tools before the system's own directories."""
+    return _bash(script, f"{bin_dir}:/usr/bin:/bin", bin_dir.parent, *args)
 
 
 @pytest.mark.parametrize(

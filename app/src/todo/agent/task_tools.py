@@ -24,7 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Generator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import httpx2
 import mcp_types
@@ -72,45 +72,6 @@ class McpUnavailable(Exception):
 
 class ToolFailed(Exception):
     """A tool answered an error (e.g. a task not found); the message is the tool's own words."""
-
-
-class TaskTools(Protocol):
-    """The MCP task tools as typed calls; each call is recorded, a tool error raises ``ToolFailed``."""
-
-    calls: list[ToolCall]
-
-    async def add_task(
-        self, title: str, *, due_date: date | None = None, priority: str | None = None
-    ) -> TaskPublic: ...
-
-    async def list_tasks(
-        self,
-        status: str,
-        *,
-        search: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-    ) -> TaskPage: ...
-
-    async def get_task(self, task_id: int) -> TaskPublic: ...
-
-    async def complete_task(self, task_id: int) -> TaskPublic: ...
-
-    async def reopen_task(self, task_id: int) -> TaskPublic: ...
-
-    async def update_task(
-        self,
-        task_id: int,
-        *,
-        title: str | None = None,
-        due_date: date | None = None,
-        clear_due_date: bool = False,
-        priority: str | None = None,
-    ) -> TaskPublic: ...
-
-    async def delete_task(self, task_id: int) -> TaskPublic: ...
 
 
 def _arguments(**given: Any) -> dict[str, Any]:
@@ -199,8 +160,9 @@ def checked_result(name: str, structured: Any) -> Any:
         ) from None
 
 
-class McpTaskTools:
-    """``TaskTools`` over the SDK client, connecting on the first call (a turn may need none)."""
+class TaskTools:
+    """The MCP task tools as typed calls over the SDK client, connecting on the first call (a turn
+    may need none); each call is recorded in ``calls``, a tool error raises ``ToolFailed``."""
 
     def __init__(self, settings: ApiSettings, calls: list[ToolCall], stack: AsyncExitStack) -> None:
         self._settings = settings
@@ -306,7 +268,7 @@ class McpTaskTools:
 @asynccontextmanager
 async def connect_task_tools(
     settings: ApiSettings, user_id: int, calls: list[ToolCall]
-) -> AsyncIterator[McpTaskTools]:
+) -> AsyncIterator[TaskTools]:
     """Task tools acting as ``user_id``; calls are appended to ``calls`` as they happen.
 
     A transport failure may surface inside a call as a cancellation of the SDK's task group; the
@@ -317,7 +279,7 @@ async def connect_task_tools(
     try:
         async with AsyncExitStack() as stack:
             try:
-                yield McpTaskTools(settings, calls, stack)
+                yield TaskTools(settings, calls, stack)
             except BaseException as error:
                 body_error = error
                 raise
