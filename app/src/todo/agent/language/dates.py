@@ -42,7 +42,6 @@ DATE_PHRASE = (
     r"|(?P<iso>\d{4}-\d{2}-\d{2})"
     rf"|(?P<month1>{_MONTH_RE})\.? (?P<day1>{_DAY_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?:the )?(?P<day2>{_DAY_RE})(?: of)? (?P<month2>{_MONTH_RE})\.?(?:,? (?P<year2>\d{{4}}))?"
-
     r"|(?P<endof>(?:the )?end of (?:the |this )?(?P<endunit>week|month|year)|eow|eom)"
     rf"|(?P<numeric>(?P<num1>\d{{1,2}})/(?P<num2>\d{{1,2}})/(?P<numyear>\d{{4}}|\d{{2}}))"
 )
@@ -253,7 +252,8 @@ _MONTH_NAMES = {index: name for index, name in enumerate(calendar.month_name) if
 # Candidates for a date that does not exist: "april 31", "30th of february", "2025-02-30", "31/4".
 _CALENDARISH = re.compile(
     rf"\b(?:(?P<month1>{_MONTH_RE})\.? (?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year1>\d{{4}}))?"
-    rf"|(?:the )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month2>{_MONTH_RE})(?:,? (?P<year2>\d{{4}}))?"
+    rf"|(?:the )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month2>{_MONTH_RE})"
+    r"(?:,? (?P<year2>\d{4}))?"
     r"|(?P<iso>(?P<isoyear>\d{4})-(?P<isomonth>\d{2})-(?P<isoday>\d{2}))"
     r"|(?:on|by|for|due|before|until|till) (?P<num1>\d{1,2})/(?P<num2>\d{1,2})(?:/(?P<numyear>\d{2,4}))?"
     r"|(?:on|by|for|due|before|until|till) the (?P<ordday>\d{1,3})(?:st|nd|rd|th))\b",

@@ -35,7 +35,6 @@ from todo.agent.language.intents import (
     AllTasks,
     AskTask,
     BadDate,
-    ByPosition,
     Change,
     CompleteTask,
     ConfirmRequest,
@@ -179,7 +178,10 @@ _RESCHEDULE = [
     ),
     full(r"(?:set|mark) (?P<ref>.+?) (?:(?:as |to be )?due|for) (?P<when>.+)"),
     # "actually make it thursday": only a date ("make it high priority" is left to the priority rule).
-    full(r"(?:make|set|change|switch) (?P<ref>it|that|this|that one|this one) (?:to |for |on |due )?(?P<when>.+)"),
+    full(
+        r"(?:make|set|change|switch) (?P<ref>it|that|this|that one|this one) (?:to |for |on |due )?"
+        r"(?P<when>.+)"
+    ),
     full(r"(?P<ref>.+?) (?:is|should be|will be|must be done) due (?P<when>.+)"),
     full(
         r"(?:remove|clear|drop|delete|unset) (?:the )?(?:due date|deadline|date) (?:of|for|on|from) "
@@ -638,9 +640,12 @@ _TASK_QUESTIONS: dict[re.Pattern[str], TaskFacet] = {
     ): "due",
     full(
         rf"(?:is|are) (?P<ref>.+?) (?:a |an )?(?:{PRIORITY_WORD_RE})(?: prio(?:rity)?)?|"
-        rf"what(?:'s| is) the prio(?:rity)? (?:of|for|on) (?P<ref2>.+)|how (?:important|urgent) is (?P<ref3>.+)"
+        rf"what(?:'s| is) the prio(?:rity)? (?:of|for|on) (?P<ref2>.+)|"
+        rf"how (?:important|urgent) is (?P<ref3>.+)"
     ): "priority",
-    full(r"(?:tell me about|what about|what(?:'s| is) (?:the status of|up with)|status of) (?P<ref>.+)"): "details",
+    full(
+        r"(?:tell me about|what about|what(?:'s| is) (?:the status of|up with)|status of) (?P<ref>.+)"
+    ): "details",
 }
 _REF_TAIL = re.compile(r"(?:\s+(?:been|already|yet|still|now|really|task|on my list))+$", NOCASE)
 
@@ -658,7 +663,8 @@ def _task_question(match: re.Match[str], context: Context) -> Intent | None:
 
 
 _ON_MY_LIST = full(
-    r"(?:is|are) (?P<q>.+?) (?:on|in) (?:my|the) (?:\w+ )?list|do i (?:still )?have (?P<q2>.+?) (?:on|in) my list"
+    r"(?:is|are) (?P<q>.+?) (?:on|in) (?:my|the) (?:\w+ )?list|"
+    r"do i (?:still )?have (?P<q2>.+?) (?:on|in) my list"
 )
 
 
@@ -674,8 +680,8 @@ _NOTE = [
         r"(?:\s*:\s*|\s+(?:saying|that says|reading|with the text)\s+|\s+-\s+)(?P<note>.+)"
     ),
     full(r"(?:note|comment|notes|description) (?:on|for|to) (?P<ref>.+?)\s*:\s*(?P<note>.+)"),
-    full(r"(?:set|change|update|make) the (?:description|notes?|details) (?:of|for|on) (?P<ref>.+?) (?:to|as|:) "
-         r"(?P<note>.+)"),
+    full(r"(?:set|change|update|make) the (?:description|notes?|details) (?:of|for|on) (?P<ref>.+?) "
+         r"(?:to|as|:) (?P<note>.+)"),
     full(rf"(?:add|put|attach|write|leave) {_NOTE_WORD} (?:to|on|for) (?P<ref>.+)"),
 ]  # fmt: skip
 
@@ -832,17 +838,20 @@ RULES: tuple[Rule, ...] = (
     Rule("priority", tuple(_PRIORITY), _set_priority, ("make {title} high priority", "prioritize {title}")),
     Rule("restore", (_RESTORE,), _restore, ("put it back", "undo that")),
     Rule("reopen", tuple(_REOPEN), _reopen, ("reopen {title}", "mark {title} as not done")),
-    Rule("complete", tuple(_COMPLETE), _complete, ("mark {title} as done", "complete {title}", "check off {title}")),
+    Rule("complete", tuple(_COMPLETE), _complete,
+         ("mark {title} as done", "complete {title}", "check off {title}")),
     Rule("delete", (_DELETE,), _delete, ("delete {title}", "remove {title} from my list", "clear completed")),
     Rule("add without a title", (_ADD_WITHOUT_TITLE,), _always(MissingTitle()), ("add",)),
     Rule("add", tuple(_ADD), _add, ("i need to {title}", "don't forget to {title}")),
     Rule("search", (_SEARCH, _ON_MY_LIST), _search_or_on_list, ("find {title}", "is {title} on my list?")),
-    Rule("done list", (_DONE_LIST, _DONE_QUESTIONS), _always(ListTasks(status="done")), ("what did I finish?",)),
+    Rule("done list", (_DONE_LIST, _DONE_QUESTIONS), _always(ListTasks(status="done")),
+         ("what did I finish?",)),
     Rule("list question", (_LIST_QUESTIONS,), _always(ListTasks(status="open")), ("what's on my list?",)),
     Rule("list", (_LIST_GENERIC,), _generic_list, ("show my tasks",)),
     Rule("list verb", (_LIST_VERB_ONLY,), _verb_only_list, ("list",)),
     Rule("done suffix", (_COMPLETE_SUFFIX,), _complete_suffix, ("{title} is done",)),
-    Rule("task question", tuple(_TASK_QUESTIONS), _task_question, ("is {title} done?", "when is {title} due?")),
+    Rule("task question", tuple(_TASK_QUESTIONS), _task_question,
+         ("is {title} done?", "when is {title} due?")),
     Rule("again", (_AGAIN,), _again, ("and the third one too",)),
     # A bare position answers "which one do you mean?" ("the second one", "2").
     Rule("choice", (POSITION,), _choice, ("the second one", "2")),
