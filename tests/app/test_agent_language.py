@@ -112,7 +112,7 @@ FRIDAY = date(2025, 5, 16)
         # deleting, renaming, rescheduling, reprioritising
         ("remove the 2nd task from my list", DeleteTask(ByPosition(2))),
         ("get rid of the one about taxes", DeleteTask(ByTitle("taxes"))),
-        ("change the second one to buy bread", RenameTask(ByPosition(2), "buy bread")),
+        ("change the second one to buy bread", RenameTask(ByPosition(2), "buy bread", partial=True)),
         ("change call mom to tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),
         ("move call mom to friday", RescheduleTask(ByTitle("call mom"), FRIDAY)),
         ("call mom is due tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),

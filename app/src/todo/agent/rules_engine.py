@@ -411,7 +411,7 @@ async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: d
         return f'I reopened "{reopened.title}"; it\'s back on your list.'
     if isinstance(intent, DeleteTask):
         await tools.delete_task(task.id)
-        return f'Deleted "{task.title}". Say "put it back" if that was a mistake.'
+        return f'Deleted "{task.title}".'
     if isinstance(intent, RenameTask):
         if not intent.new_title:
             return f'What should "{task.title}" be called instead?'
@@ -732,7 +732,7 @@ def confirm_request_reply(intent: ConfirmRequest) -> str:
     """A change asked as a question: say what would be done and wait for a yes."""
     asked = re.sub(r"\b(?:remind me)\b", "remind you", intent.suggestion, flags=re.IGNORECASE)
     asked = re.sub(r"\bmy\b", "your", asked, flags=re.IGNORECASE)
-    return f'Do you want me to {_shorten(asked)}? Say "yes" and I\'ll do it, or "no" to leave your list as it is.'
+    return f'Do you want me to {_shorten(asked)}? Say "yes" and I\'ll do it, "no" leaves your list as it is.'
 
 
 def bad_date_reply(intent: BadDate) -> str:

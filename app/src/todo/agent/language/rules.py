@@ -883,7 +883,7 @@ def parse_with_rule(message: str, today: date) -> tuple[Intent, str]:
                 return intent, rule
         return _walk(message, context, changes=True)
     intent, rule = _walk(message, context, changes=False)
-    if rule:
+    if rule or not isinstance(intent, Unknown):
         return intent, rule
     stated, _ = _walk(question.statement, context, changes=True)
     if not isinstance(stated, Change):
