@@ -848,7 +848,7 @@ RULES: tuple[Rule, ...] = (
          ("what did I finish?",)),
     Rule("list question", (_LIST_QUESTIONS,), _always(ListTasks(status="open")), ("what's on my list?",)),
     Rule("list", (_LIST_GENERIC,), _generic_list, ("show my tasks",)),
-    Rule("list verb", (_LIST_VERB_ONLY,), _verb_only_list, ("list",)),
+    Rule("list verb", (_LIST_VERB_ONLY,), _verb_only_list, ("show me",)),
     Rule("done suffix", (_COMPLETE_SUFFIX,), _complete_suffix, ("{title} is done",)),
     Rule("task question", tuple(_TASK_QUESTIONS), _task_question,
          ("is {title} done?", "when is {title} due?")),
