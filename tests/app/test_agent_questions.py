@@ -137,6 +137,7 @@ def test_a_polite_request_is_confirmed_not_done() -> None:
 
 # --- end to end: the real MCP server and PostgreSQL ------------------------------------------------
 
+
 def _snapshot(engine: Engine, user_id: int) -> list[tuple[Any, ...]]:
     with session_scope(engine) as session:
         page = tasks.list_tasks(session, user_id, status=TaskStatus.all, limit=200)
@@ -154,7 +155,9 @@ def _seed(engine: Engine, user_id: int, title: str) -> None:
 
 @pytest.mark.anyio
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=questions(), after=st.sampled_from(["", "delete everything", "what's on my list?", "delte buy milk"]))
+@given(
+    case=questions(), after=st.sampled_from(["", "delete everything", "what's on my list?", "delte buy milk"])
+)
 async def test_a_question_calls_no_mutating_tool_end_to_end(
     api_settings: Any, mcp: RunningMcp, engine: Engine, make_user: Callable[..., User],
     case: tuple[str, str, str], after: str,

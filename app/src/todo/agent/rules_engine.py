@@ -129,17 +129,28 @@ NOTHING_TO_RESTORE_REPLY = (
 )
 # A tool's readable refusal of a field ("title: must be at most 200 characters").
 _FIELD_ERROR = re.compile(r"^(?P<field>title|description|due_date|priority): (?P<message>[^;\n]+)$")
+# The SDK's wrapping of every tool error.
+_SDK_PREFIX = re.compile(r"^Error executing tool \w+: ")
+
+
+def tool_message(failed: ToolFailed) -> str:
+    """The tool's own words, without the SDK's "Error executing tool ...:" wrapping."""
+    return _SDK_PREFIX.sub("", str(failed))
+
+
+def _gone(failed: ToolFailed) -> bool:
+    return re.match(r"^task \d+ not found\b", tool_message(failed)) is not None
 
 
 def trouble_reply(failed: ToolFailed, doing: str) -> str:
     """What the user reads when a tool refused ``doing`` ("add that"): the reason in plain words when
     it is the user's to fix, else an apology; the tool's own text goes to the log, never the reply."""
-    text = str(failed)
+    text = tool_message(failed)
     field = _FIELD_ERROR.match(text)
     if field is not None:
         name = {"due_date": "due date", "description": "note"}.get(field["field"], field["field"])
         return f"I couldn't {doing}: the {name} {field['message'].rstrip('.')}."
-    log.warning("an MCP tool refused a chat request", extra={"error": text, "doing": doing})
+    log.warning("an MCP tool refused a chat request", extra={"error": str(failed), "doing": doing})
     if text.startswith("server busy"):
         return TEMPORARY_ERROR_REPLY
     return f"Sorry, something went wrong on our side and I couldn't {doing}. Please try again in a moment."
@@ -365,7 +376,7 @@ async def _resolve_title(intent: Targeted, ref: ByTitle, tools: ReadTools, today
 
 
 def _failed(failed: ToolFailed, task: TaskView) -> str:
-    if "not found" in str(failed) and str(failed).startswith("task "):
+    if _gone(failed):
         return (
             f'I couldn\'t find "{task.title}" any more; it may have been deleted. '
             'Say "what\'s on my list?" to see your tasks.'
@@ -710,7 +721,7 @@ async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
         try:
             await words.act(tools, task.id)
         except ToolFailed as failed:
-            if "not found" not in str(failed) or not str(failed).startswith("task "):
+            if not _gone(failed):
                 return f"I stopped after {_count(changed, 'task')}. " + trouble_reply(failed, "do the rest")
             gone += 1
         else:

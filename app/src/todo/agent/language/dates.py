@@ -292,10 +292,10 @@ def impossible_date(text: str, today: date) -> str | None:
 
 # Date-like words a title may keep by mistake: "on the 3rd", "by 11/30", "by the end of the week".
 _DATE_LIKE = re.compile(
-    rf"\b(?:(?:{DATE_PREFIX}) (?:the )?(?:\d{{1,4}}(?:st|nd|rd|th)?(?:[/.-]\d{{1,4}})*|(?:{_MONTH_RE})\b"
-    rf"|(?:{_WEEKDAY_RE})\b|next \w+|the end of \w+(?: \w+)?|end of \w+|tomorrow|today|tonight)"
-    r"|(?:the )?end of (?:the |this |next )?(?:week|month|year|quarter|day)"
-    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|tomorrow|tonight)\b",
+    rf"\b(?:(?:(?:{DATE_PREFIX}) )?(?:the )?end of (?:the |this |next )?\w+"
+    rf"|(?:{DATE_PREFIX}) (?:the )?(?:\d{{1,4}}(?:st|nd|rd|th)?(?:[/.-]\d{{1,4}})*|(?:{_MONTH_RE})\b"
+    rf"|(?:{_WEEKDAY_RE})\b|next \w+|tomorrow|today|tonight)"
+    r"|\d{1,2}/\d{1,2}/\d{2,4}|tomorrow|tonight)\b",
     NOCASE,
 )
 
