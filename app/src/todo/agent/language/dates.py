@@ -256,7 +256,9 @@ _CALENDARISH = re.compile(
     r"(?:,? (?P<year2>\d{4}))?"
     r"|(?P<iso>(?P<isoyear>\d{4})-(?P<isomonth>\d{2})-(?P<isoday>\d{2}))"
     r"|(?:on|by|for|due|before|until|till) (?P<num1>\d{1,2})/(?P<num2>\d{1,2})(?:/(?P<numyear>\d{2,4}))?"
-    r"|(?:on|by|for|due|before|until|till) the (?P<ordday>\d{1,3})(?:st|nd|rd|th))\b",
+    # "on the 29th" alone; "on the 29th of february" is the month-and-day form above.
+    r"|(?:on|by|for|due|before|until|till) the (?P<ordday>\d{1,3})(?:st|nd|rd|th)"
+    rf"(?!(?: of)? (?:{_MONTH_RE})\b))\b",
     NOCASE,
 )
 
