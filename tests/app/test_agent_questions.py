@@ -55,6 +55,7 @@ OPENINGS = (
     "", "is", "are", "was", "did I", "do I", "does", "have I", "has", "how", "how many", "what",
     "which", "when", "where", "who", "why", "can you", "could you", "would you", "will you",
     "should I", "can I", "shall I", "Hello! could you", "hi, can you please", "so, is", "ok what if I",
+    "tell me if", "could you tell me whether", "let me know if",
 )  # fmt: skip
 # Title words chosen to collide with the grammar: question words, command words, list nouns.
 TITLE_WORDS = (
@@ -122,7 +123,8 @@ def test_a_question_never_parses_to_a_change(case: tuple[str, str, str]) -> None
 @pytest.mark.parametrize(
     "message",
     ["is the milk done?", "how many are done?", "is buy milk done", "has buy milk been done?",
-     "why is milk done?", "did I delete the milk?", "can you mark it done?", "delete buy milk?"],
+     "why is milk done?", "did I delete the milk?", "can you mark it done?", "delete buy milk?",
+     "tell me if buy milk is due friday", "could you tell me if the milk is done?"],
 )  # fmt: skip
 def test_the_reported_questions_read(message: str) -> None:
     assert not isinstance(parse(message, TODAY), Change)

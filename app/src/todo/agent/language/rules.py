@@ -425,10 +425,11 @@ def _several(raw_title: str, today: date) -> list[str]:
     titles: list[str] = []
     for part in parts:
         pieces = _AND.split(part)
-        # "eggs tomorrow and flour on friday": split only where the left side ends in its own date.
+        # "eggs tomorrow and flour on friday": split only where both sides end in their own date.
         current = pieces[0]
         for piece in pieces[1:]:
-            if split_trailing_when(current, today)[1] is not None and piece:
+            dated = split_trailing_when(current, today)[1], split_trailing_when(piece, today)[1]
+            if None not in dated:
                 titles.append(current)
                 current = piece
             else:
@@ -739,9 +740,14 @@ _AUX = (
     r"can|can't|could|couldn't|should|shouldn't|shall|will|won't|would|wouldn't)"
 )
 _AUX_WITH_SUBJECT = r"(?:do|don't|dont|have|haven't|had|may|might|must)(?= (?:i|you|we|they)\b)"
-_INTERROGATIVE = re.compile(rf"^(?:{_WH}|{_AUX}|{_AUX_WITH_SUBJECT})\b", NOCASE)
+# An embedded question ("tell me if the milk is done") asks as much as "is the milk done?".
+_EMBEDDED = r"(?:tell me|let me know|i (?:wonder|want to know|'d like to know))(?: (?:if|whether))?"
+_INTERROGATIVE = re.compile(rf"^(?:{_WH}|{_AUX}|{_AUX_WITH_SUBJECT}|{_EMBEDDED})\b", NOCASE)
 _ASKED = re.compile(rf"^(?:{_WH}\s+)?(?:(?:{_AUX}|{_AUX_WITH_SUBJECT})\s+)?(?:(?:i|you|we|they)\s+)?", NOCASE)
 _QUESTION_MARK = re.compile(r"\?[\s!.?]*$")
+
+
+_TELL_ME = re.compile(rf"^(?:{_EMBEDDED}|check|see)(?: (?:if|whether))? (?P<rest>.+)$", NOCASE)
 
 
 @dataclass(frozen=True)
@@ -885,6 +891,17 @@ def parse_with_rule(message: str, today: date) -> tuple[Intent, str]:
     intent, rule = _walk(message, context, changes=False)
     if rule or not isinstance(intent, Unknown):
         return intent, rule
+    told = _TELL_ME.match(question.statement)
+    if told is not None:
+        # "could you tell me if the milk is done?" asks "is the milk done?": still a question.
+        rest = told.group("rest")
+        if question_form(rest) is not None:
+            return parse_with_rule(rest, today)
+        checked, _ = _walk(re.sub(r"^i (?:have|got)\b", "find", rest, flags=NOCASE), context, changes=True)
+        if isinstance(checked, Change):
+            return asked_about(checked), "question"
+        if not isinstance(checked, Unknown):
+            return checked, "question"
     stated, _ = _walk(question.statement, context, changes=True)
     if not isinstance(stated, Change):
         return (Unknown(raw) if isinstance(stated, Unknown) else stated), "question"
