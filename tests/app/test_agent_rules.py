@@ -460,6 +460,11 @@ async def test_each_of_several_tasks_keeps_its_own_date(chat: Chat, engine: Engi
     assert due(engine, user)["pay rent"] is not None
     await chat.say("add bread and butter")  # no date on the left: one task with "and" in its title
     assert "bread and butter" in titles(engine, user)
+    turn = await chat.say("add eggs, flour and sugar")  # one shopping task, or three: say how to split
+    assert turn.reply == (
+        'Added "eggs, flour and sugar" to your list. I added it as one task; for 3 separate tasks, '
+        'say "add eggs; flour; sugar".'
+    )
 
 
 async def test_date_like_words_become_due_dates_or_are_said_plainly(

@@ -466,6 +466,17 @@ def _unparsed_note(intent: AddTask) -> str:
     )
 
 
+_COMMA_LIST = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
+
+
+def _one_or_several_note(title: str) -> str:
+    """ "eggs, flour and sugar" may be one shopping task or three: added as one, and says how to split."""
+    parts = [part for part in _COMMA_LIST.split(title) if part]
+    if "," not in title or len(parts) < 3 or any(len(part.split()) > 3 for part in parts):
+        return ""
+    return f' I added it as one task; for {len(parts)} separate tasks, say "add {"; ".join(parts)}".'
+
+
 async def _add(intent: AddTask, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
     try:
         added = TaskView.of(
@@ -475,7 +486,7 @@ async def _add(intent: AddTask, tools: TaskTools, history: Sequence[HistoryMessa
         return trouble_reply(failed, "add that")
     return (
         f'Added "{added.title}" to your list{_added_details(added, today)}.'
-        f"{date_only_note(intent.at)}{_unparsed_note(intent)}"
+        f"{date_only_note(intent.at)}{_unparsed_note(intent)}{_one_or_several_note(added.title)}"
     )
 
 
