@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, time, timedelta
 from typing import get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from todo.agent.language import (
     RULES,
     AddTask,
+    AddTasks,
     AllTasks,
+    BadDate,
     ByPosition,
     ByPronoun,
     ByTitle,
@@ -112,7 +117,7 @@ FRIDAY = date(2025, 5, 16)
         # deleting, renaming, rescheduling, reprioritising
         ("remove the 2nd task from my list", DeleteTask(ByPosition(2))),
         ("get rid of the one about taxes", DeleteTask(ByTitle("taxes"))),
-        ("change the second one to buy bread", RenameTask(ByPosition(2), "buy bread")),
+        ("change the second one to buy bread", RenameTask(ByPosition(2), "buy bread", partial=True)),
         ("change call mom to tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),
         ("move call mom to friday", RescheduleTask(ByTitle("call mom"), FRIDAY)),
         ("call mom is due tomorrow", RescheduleTask(ByTitle("call mom"), TOMORROW)),
@@ -449,3 +454,107 @@ def test_every_rule_has_a_unique_name_and_the_typo_rule_comes_last() -> None:
     names = [rule.name for rule in RULES]
     assert len(names) == len(set(names))
     assert names[-1] == "typo"
+
+
+# --- issue 19: several tasks per message, date forms, impossible dates (generated) ---------------
+
+ITEM_WORDS = (
+    "eggs",
+    "flour",
+    "sugar",
+    "call mom",
+    "pay rent",
+    "walk the dog",
+    "water plants",
+    "book flights",
+)
+items = st.lists(st.sampled_from(ITEM_WORDS), min_size=2, max_size=5, unique=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items, st.sampled_from(["; ", ";", "\n", "\n- ", "\n• ", " ; "]), st.sampled_from(["add ", "please add "])
+)
+def test_several_tasks_separated_by_lines_or_semicolons_are_each_added(
+    names: list[str], separator: str, verb: str
+) -> None:
+    intent = parse(verb + separator.join(names), TODAY)
+    assert isinstance(intent, AddTasks)
+    assert [task.title for task in intent.tasks] == names
+
+
+DAYS = {"today": TODAY, "tomorrow": TOMORROW, "on friday": FRIDAY, "next monday": date(2025, 5, 19)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(items, st.lists(st.sampled_from(sorted(DAYS)), min_size=2, max_size=5))
+def test_tasks_joined_by_and_each_keep_their_own_date(names: list[str], days: list[str]) -> None:
+    pairs = list(zip(names, days, strict=False))
+    intent = parse("add " + " and ".join(f"{name} {day}" for name, day in pairs), TODAY)
+    assert isinstance(intent, AddTasks)
+    assert [(task.title, task.due_date) for task in intent.tasks] == [
+        (name, DAYS[day]) for name, day in pairs
+    ]
+
+
+DATE_FORMS = ["{m}/{d}", "{month} {d}", "the {d}{th} of {month}", "{y}-{mm}-{dd}", "{m}/{d}/{y}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dates(min_value=TODAY, max_value=date(2026, 5, 13)),
+    st.sampled_from(["for", "on", "by", "due"]),
+    st.sampled_from(DATE_FORMS),
+)
+def test_every_date_form_sets_the_due_date_and_leaves_the_title(day: date, prefix: str, form: str) -> None:
+    th = "th" if 11 <= day.day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day.day % 10, "th")
+    text = form.format(
+        m=day.month, d=day.day, y=day.year, mm=f"{day.month:02}", dd=f"{day.day:02}", th=th,
+        month=calendar.month_name[day.month],
+    )  # fmt: skip
+    assert parse(f"add pay rent {prefix} {text}", TODAY) == AddTask("pay rent", due_date=day)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 31), st.sampled_from(["on the", "by the", "for the"]))
+def test_an_ordinal_day_is_the_next_such_day(day: int, prefix: str) -> None:
+    th = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    intent = parse(f"add water plants {prefix} {day}{th}", TODAY)
+    assert isinstance(intent, AddTask) and intent.title == "water plants"
+    assert intent.due_date is not None and intent.due_date.day == day and intent.due_date >= TODAY
+    assert (intent.due_date - TODAY).days < 62
+
+
+IMPOSSIBLE = [(m, d) for m in range(1, 13) for d in range(28, 33) if d > calendar.monthrange(2025, m)[1]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(IMPOSSIBLE),
+    st.sampled_from(["{month} {d}", "the {d}th of {month}", "{m}/{d}"]),
+    st.sampled_from(["add party on ", "move party to "]),
+)
+def test_an_impossible_date_is_flagged_not_kept_in_the_title(
+    case: tuple[int, int], form: str, verb: str
+) -> None:
+    month, day = case
+    text = form.format(month=calendar.month_name[month], d=day, m=month)
+    intent = parse(verb + text, TODAY)
+    assert isinstance(intent, BadDate), intent
+    assert "no " in intent.reason
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("add call bob by the end of the quarter", AddTask("call bob by the end of the quarter",
+                                                          unparsed_date="by the end of the quarter")),
+        ("add pay rent on the 3th of never",
+         AddTask("pay rent on the 3th of never", unparsed_date="on the 3th")),
+        ("add file taxes by 11/31/2025", BadDate("file taxes by 11/31/2025",
+                                                 "November has 30 days, so there is no November 31")),
+        ("add Monday meeting notes", AddTask("Monday meeting notes")),
+    ],
+)  # fmt: skip
+def test_date_like_words_not_understood_are_named(message: str, expected: Intent) -> None:
+    assert parse(message, TODAY) == expected

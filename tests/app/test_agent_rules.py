@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from tests.app.mcp_server import RunningMcp, free_port, with_mcp_url
+from tests.app.mcp_server import RunningMcp, free_port, run_mcp_server, with_mcp_url
 from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
@@ -421,3 +421,266 @@ async def test_a_typo_in_a_command_gets_a_question_and_acts_only_on_yes(
     assert listing.reply == "Here are all your tasks:\n1. buy milk (done)"
     # The confirmed listing counts as the list shown, so positions refer to it.
     assert (await chat.say("reopen the first one")).reply == 'I reopened "buy milk"; it\'s back on your list.'
+
+
+# --- issue 19: several tasks, dates in titles, follow-ups, partial edits, notes, politeness ------
+
+
+def due(engine: Engine, user: User) -> dict[str, date | None]:
+    return {task.title: task.due_date for task in stored(engine, user)}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "add eggs; flour; sugar",
+        "add eggs\nflour\nsugar",
+        "add eggs\n- flour\n- sugar",
+        "add eggs;flour\nadd sugar",
+    ],
+)
+async def test_several_tasks_in_one_message_are_added_each(
+    chat: Chat, engine: Engine, user: User, message: str
+) -> None:
+    turn = await chat.say(message)
+    assert turn.reply == 'Added 3 tasks to your list:\n• "eggs"\n• "flour"\n• "sugar"'
+    assert [call.name for call in turn.tool_calls] == ["add_task"] * 3
+    assert sorted(titles(engine, user)) == ["eggs", "flour", "sugar"]
+
+
+async def test_each_of_several_tasks_keeps_its_own_date(chat: Chat, engine: Engine, user: User) -> None:
+    turn = await chat.say("add call mom tomorrow and pay rent on friday")
+    friday = rules_engine.describe_due(
+        date.today() + timedelta(days=(4 - date.today().weekday()) % 7 or 7), date.today()
+    )
+    assert (
+        turn.reply == f'Added 2 tasks to your list:\n• "call mom" (due tomorrow)\n• "pay rent" (due {friday})'
+    )
+    assert due(engine, user)["call mom"] == date.today() + timedelta(days=1)
+    assert due(engine, user)["pay rent"] is not None
+    await chat.say("add bread and butter")  # no date on the left: one task with "and" in its title
+    assert "bread and butter" in titles(engine, user)
+    turn = await chat.say("add eggs, flour and sugar")  # one shopping task, or three: say how to split
+    assert turn.reply == (
+        'Added "eggs, flour and sugar" to your list. I added it as one task; for 3 separate tasks, '
+        'say "add eggs; flour; sugar".'
+    )
+
+
+async def test_date_like_words_become_due_dates_or_are_said_plainly(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    today = date.today()
+    turn = await chat.say(f"add pay rent for {today.month}/{today.day}")
+    assert turn.reply == 'Added "pay rent" to your list (due today).'
+    await chat.say("add report by the end of the week")
+    assert due(engine, user)["report"] == today + timedelta(days=6 - today.weekday())
+    await chat.say("add water plants on the 1st")
+    assert due(engine, user)["water plants"] is not None and due(engine, user)["water plants"].day == 1  # type: ignore[union-attr]
+    turn = await chat.say("add call bob by the end of the quarter")
+    assert turn.reply.startswith('Added "call bob by the end of the quarter" to your list.')
+    assert 'I kept "by the end of the quarter" in the title, as I couldn\'t read it as a date' in turn.reply
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("add party on april 31", "April has 30 days, so there is no April 31"),
+        ("add pay rent on the 32nd", "no month has 32 days"),
+        ("add taxes for 2/30", "February has 2"),
+    ],
+)
+async def test_impossible_dates_are_flagged_and_nothing_is_added(
+    chat: Chat, engine: Engine, user: User, message: str, reason: str
+) -> None:
+    turn = await chat.say(message)
+    assert turn.reply.startswith("I didn't change anything: ") and reason in turn.reply
+    assert turn.tool_calls == () and titles(engine, user) == []
+    await chat.say("add party")
+    turn = await chat.say("move party to april 31")
+    assert "April has 30 days" in turn.reply and stored(engine, user)[0].due_date is None
+
+
+async def test_and_the_third_one_too_repeats_the_last_request(chat: Chat, engine: Engine, user: User) -> None:
+    for message in ("add buy milk", "add call mom", "add pay rent", "what's on my list?"):
+        await chat.say(message)
+    await chat.say("complete the second one")
+    turn = await chat.say("and the third one too")
+    assert turn.reply == 'Nice work! I marked "pay rent" as done.'
+    assert titles(engine, user, TaskStatus.open) == ["buy milk"]
+
+
+async def test_actually_make_it_thursday_moves_the_task_just_added(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add call mom tomorrow")
+    turn = await chat.say("actually make it Thursday")
+    thursday = date.today() + timedelta(days=(3 - date.today().weekday()) % 7 or 7)
+    assert turn.reply.startswith('"call mom" is now due ')
+    assert due(engine, user)["call mom"] == thursday
+
+
+@pytest.mark.parametrize("answer", ["2", "the second one", "buy oat milk", "#2"])
+async def test_which_one_do_you_mean_is_answered_by_a_position_or_a_title(
+    chat: Chat, engine: Engine, user: User, answer: str
+) -> None:
+    for message in ("add buy milk", "add call mom", "add buy oat milk"):
+        await chat.say(message)
+    assert "Which one do you mean?" in (await chat.say("delete milk")).reply
+    turn = await chat.say(answer)
+    assert turn.reply == 'Deleted "buy oat milk".'
+    assert titles(engine, user) == ["buy milk", "call mom"]
+
+
+async def test_a_bare_position_without_a_which_one_question_asks(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add buy milk")
+    await chat.say("what's on my list?")
+    turn = await chat.say("2")
+    assert turn.reply.startswith("What should I do with that one?") and turn.tool_calls == ()
+
+
+async def test_change_part_of_a_title_keeps_the_rest(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add buy bread")
+    turn = await chat.say("change bread to rye bread")
+    assert turn.reply == 'Renamed "buy bread" to "buy rye bread".'
+    await chat.say("replace rye with spelt")
+    assert titles(engine, user) == ["buy spelt bread"]
+    await chat.say("rename buy spelt bread to bake a cake")  # "rename" names the whole new title
+    assert titles(engine, user) == ["bake a cake"]
+
+
+async def test_put_it_back_restores_the_task_just_deleted(chat: Chat, engine: Engine, user: User) -> None:
+    await chat.say("add pay rent friday high priority")
+    await chat.say("add a note to pay rent: landlord's new account")
+    (before,) = stored(engine, user)
+    await chat.say("delete pay rent")
+    turn = await chat.say("put it back")
+    assert turn.reply == 'I put "pay rent" back on your list.'
+    (after,) = stored(engine, user)
+    assert (after.title, after.due_date, after.priority, after.description) == (
+        before.title, before.due_date, before.priority, before.description,
+    )  # fmt: skip
+    turn = await chat.say("put it back")
+    assert turn.reply == '"pay rent" is already on your list; there is nothing to put back.'
+    assert len(stored(engine, user)) == 1
+
+
+async def test_put_it_back_with_nothing_deleted_says_it_cannot(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    turn = await chat.say("put it back")
+    assert (turn.reply, turn.tool_calls) == (rules_engine.NOTHING_TO_RESTORE_REPLY, ())
+    assert titles(engine, user) == []
+
+
+async def test_clear_completed_then_put_them_back(chat: Chat, engine: Engine, user: User) -> None:
+    for message in (
+        "add buy milk",
+        "add call mom",
+        "complete buy milk",
+        "complete call mom",
+        "clear completed",
+    ):
+        await chat.say(message)
+    await chat.say("yes")
+    assert titles(engine, user) == []
+    assert (await chat.say("put them back")).reply == 'I put "call mom" and "buy milk" back on your list.'
+    assert sorted(titles(engine, user, TaskStatus.done)) == ["buy milk", "call mom"]
+
+
+async def test_a_note_sets_the_description_and_never_adds_a_task(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    await chat.say("add buy milk")
+    turn = await chat.say("add a note to buy milk: the organic one")
+    assert turn.reply == 'Added the note to "buy milk": "the organic one".'
+    await chat.say("note on buy milk: two litres")
+    (task,) = stored(engine, user)
+    assert (task.title, task.description) == ("buy milk", "the organic one\ntwo litres")
+    turn = await chat.say("add a note to walk the dog: use the long leash")
+    assert turn.reply.startswith('I couldn\'t find a task called "walk the dog".')
+    assert "I add notes only to tasks you have" in turn.reply
+    assert titles(engine, user) == ["buy milk"]
+
+
+async def test_chatty_openings_and_polite_requests_are_confirmed_then_done(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    turn = await chat.say("Hello! Could you add buy milk to my list?")
+    assert turn.reply.startswith('Do you want me to add buy milk to your list? Say "yes"')
+    assert turn.tool_calls == () and titles(engine, user) == []
+    assert (await chat.say("yes please")).reply == 'Added "buy milk" to your list.'
+    await chat.say("hi, can you mark it done?")
+    assert (await chat.say("no")).reply.startswith("OK, I did nothing.")
+    assert titles(engine, user, TaskStatus.done) == []
+    assert (await chat.say("Hey, please add call mom")).reply == 'Added "call mom" to your list.'
+
+
+async def test_how_many_gives_the_number(chat: Chat, engine: Engine, user: User) -> None:
+    add_due(engine, user, "how many eggs to buy", None)  # a title that starts like the question
+    add_due(engine, user, "pay rent", -1)
+    add_due(engine, user, "call mom", None)
+    await chat.say("complete call mom")
+    turn = await chat.say("how many tasks are open?")
+    assert turn.reply.startswith("You have 2 open tasks:\n1. how many eggs to buy\n2. pay rent")
+    assert (await chat.say("how many are done?")).reply.startswith("You have 1 completed task:")
+    assert (await chat.say("how many are overdue?")).reply.startswith("You have 1 overdue task:")
+    assert titles(engine, user, TaskStatus.done) == ["call mom"]
+
+
+async def test_questions_about_a_task_are_answered_and_change_nothing(
+    chat: Chat, engine: Engine, user: User
+) -> None:
+    add_due(engine, user, "buy milk", 1)
+    turn = await chat.say("is the milk done?")
+    assert (turn.reply, [call.name for call in turn.tool_calls]) == (
+        'No, "buy milk" isn\'t done yet.',
+        ["list_tasks"],
+    )
+    assert (await chat.say("when is buy milk due?")).reply == '"buy milk" is due tomorrow.'
+    assert (await chat.say("did I delete the milk?")).reply == '"buy milk" is still on your list (open).'
+    assert (
+        await chat.say("do I need to buy milk?")
+    ).reply == 'Tasks matching "buy milk":\n1. buy milk (due tomorrow)'
+    await chat.say("complete buy milk")
+    assert (await chat.say("has buy milk been done?")).reply == 'Yes, "buy milk" is done.'
+    assert titles(engine, user, TaskStatus.done) == ["buy milk"]
+
+
+async def test_a_tool_refusal_is_said_in_plain_words(chat: Chat, engine: Engine, user: User) -> None:
+    turn = await chat.say("add " + "x" * 250)
+    assert turn.reply == "I couldn't add that: the title must be at most 200 characters."
+    assert titles(engine, user) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["add buy milk", "what's on my list?", "complete buy milk", "how many tasks are open?", "is milk done?",
+     "add eggs; flour", "delete buy milk", "add a note to milk: organic"],
+)  # fmt: skip
+async def test_a_failing_tool_layer_never_shows_internal_errors(
+    api_settings: ApiSettings, user: User, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The MCP server is up but its database is not: every tool call fails inside the server."""
+    assert user.id is not None
+    broken = api_settings.model_copy(
+        update={
+            "database_url": api_settings.database_url.get_secret_value().rsplit("/", 1)[0] + "/no_such_db"
+        }
+    )
+    with run_mcp_server(broken) as server, caplog.at_level(logging.WARNING, logger="todo.agent"):
+        turn = await Chat(with_mcp_url(api_settings, server.url), user.id).say(message)
+    for internal in (
+        "Error executing",
+        "tool",
+        "psycopg",
+        "Traceback",
+        "no_such_db",
+        "database",
+        "sqlalchemy",
+    ):
+        assert internal.lower() not in turn.reply.lower(), turn.reply
+    assert any(call.error for call in turn.tool_calls), "the tool layer itself should have failed"
+    assert turn.reply.startswith("Sorry, something went wrong on our side"), turn.reply

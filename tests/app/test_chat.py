@@ -235,3 +235,17 @@ def test_due_done_order_and_typo_questions(chat: Conversation) -> None:
     assert did_you_mean["tool_calls"] == []
     assert chat.say("yes")["reply"] == 'Nice work! I marked "buy milk" as done.'
     assert chat.say("what did I finish?")["reply"] == "Here's what you've completed:\n1. buy milk (done)"
+
+
+def test_which_one_asked_on_one_instance_is_answered_on_the_other(
+    replicas: tuple[TestClient, TestClient],
+) -> None:
+    first, second = replicas
+    chat = Conversation(first, second)  # every turn goes to the other instance
+    for message in ("add buy milk", "add buy oat milk"):
+        chat.say(message)
+    assert "Which one do you mean?" in chat.say("complete milk")["reply"]  # first
+    assert chat.say("2")["reply"] == 'Nice work! I marked "buy oat milk" as done.'  # second, from PostgreSQL
+    assert chat.say("and the first one too")["reply"] == 'Nice work! I marked "buy milk" as done.'
+    assert chat.say("is buy milk done?")["tool_calls"][0]["name"] == "list_tasks"
+    assert titles(first, "open") == []

@@ -28,13 +28,19 @@ class TaskView:
     completed: bool = False
     due_date: str | None = None
     priority: str = "medium"
+    description: str = ""
 
     @classmethod
     def of(cls, task: TaskPublic) -> TaskView:
         """The view of a task a tool just answered (already checked against the contract)."""
         due = task.due_date.isoformat() if task.due_date is not None else None
         return cls(
-            id=task.id, title=task.title, completed=task.completed, due_date=due, priority=task.priority.value
+            id=task.id,
+            title=task.title,
+            completed=task.completed,
+            due_date=due,
+            priority=task.priority.value,
+            description=task.description,
         )
 
     @classmethod
@@ -47,12 +53,14 @@ class TaskView:
             return None
         due = value.get("due_date")
         priority = value.get("priority")
+        description = value.get("description")
         return cls(
             id=task_id,
             title=title,
             completed=value.get("completed") is True,
             due_date=due if isinstance(due, str) else None,
             priority=priority if isinstance(priority, str) else "medium",
+            description=description if isinstance(description, str) else "",
         )
 
     @classmethod

@@ -19,11 +19,12 @@ from todo.agent.language import (
     AllTasks,
     ByTitle,
     CompleteTask,
+    ConfirmRequest,
     DeleteTask,
     DidYouMean,
     ListTasks,
     ReopenTask,
-    TaskAction,
+    Targeted,
     confirms,
     parse,
 )
@@ -58,6 +59,8 @@ class PendingSuggestion:
 
 
 Pending = PendingBulk | PendingSuggestion
+# Intents whose "yes" runs another message: a typo's suggestion, a change asked as a question.
+Suggesting = DidYouMean | ConfirmRequest
 
 
 def _turns(history: Sequence[HistoryMessage]) -> Iterator[tuple[str, HistoryMessage]]:
@@ -73,7 +76,7 @@ def _turns(history: Sequence[HistoryMessage]) -> Iterator[tuple[str, HistoryMess
         said = user_text
         if confirms(user_text) and previous_text:
             earlier = parse(previous_text, date.today())
-            if isinstance(earlier, DidYouMean):
+            if isinstance(earlier, Suggesting):
                 said = earlier.suggestion
         pairs.append((said, message))
         previous_text = said
@@ -94,7 +97,7 @@ def pending_question(history: Sequence[HistoryMessage]) -> Pending | None:
     if answer is None:
         return None
     intent = parse(user_text, date.today())
-    if isinstance(intent, DidYouMean):
+    if isinstance(intent, Suggesting):
         return PendingSuggestion(intent.suggestion)
     bulk = bulk_intent(intent)
     only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == ToolName.list_tasks
@@ -102,7 +105,7 @@ def pending_question(history: Sequence[HistoryMessage]) -> Pending | None:
     return PendingBulk(bulk, tuple(tasks)) if bulk and tasks else None
 
 
-def prefer_for(intent: TaskAction) -> bool | None:
+def prefer_for(intent: Targeted) -> bool | None:
     """Which completion state the intent's task most likely has (None: no preference)."""
     if isinstance(intent, CompleteTask):
         return False
@@ -111,7 +114,7 @@ def prefer_for(intent: TaskAction) -> bool | None:
     return None
 
 
-def match_for(intent: TaskAction, query: str, tasks: Sequence[TaskView]) -> Ambiguous | TaskView | None:
+def match_for(intent: Targeted, query: str, tasks: Sequence[TaskView]) -> Ambiguous | TaskView | None:
     """The deterministic title match the engine runs (shared, so recall can replay it)."""
     completed = prefer_for(intent)
     prefer = None if completed is None else (lambda task: task.completed is completed)
@@ -137,15 +140,58 @@ def displayed_list(user_text: str, calls: Sequence[ToolCall]) -> list[TaskView] 
     intent = parse(user_text, date.today())
     if isinstance(intent, ListTasks):
         return _last_list_result(calls)
+    asked = _asked_which(intent, calls)
+    return None if asked is None else list(asked)
+
+
+def _asked_which(intent: object, calls: Sequence[ToolCall]) -> tuple[TaskView, ...] | None:
+    """The candidates a turn listed when it asked "which one do you mean?", else None."""
     only_listed = len(calls) == 1 and calls[0].name == ToolName.list_tasks
-    if isinstance(intent, TaskAction) and isinstance(intent.ref, ByTitle) and only_listed:
+    if isinstance(intent, Targeted) and isinstance(intent.ref, ByTitle) and only_listed:
         tasks = _last_list_result(calls)
         if tasks is not None:
             # A turn that only looked tasks up and acted on none asked "which one?".
             result = match_for(intent, intent.ref.text, tasks)
             if isinstance(result, Ambiguous):
-                return list(result.candidates)
+                return result.candidates
     return None
+
+
+def pending_choice(history: Sequence[HistoryMessage]) -> Targeted | None:
+    """The request the last answer asked "which one do you mean?" about, if it asked that."""
+    user_text, answer = next(iter(_turns(history)), ("", None))
+    if answer is None:
+        return None
+    intent = parse(user_text, date.today())
+    if isinstance(intent, Targeted) and _asked_which(intent, answer.tool_calls) is not None:
+        return intent
+    return None
+
+
+def last_request(history: Sequence[HistoryMessage]) -> Targeted | None:
+    """The newest request about one task: what "and the third one too" does again."""
+    for user_text, _ in _turns(history):
+        intent = parse(user_text, date.today())
+        if isinstance(intent, Targeted):
+            return intent
+    return None
+
+
+def deleted_tasks(history: Sequence[HistoryMessage], *, newest_turn_only: bool = False) -> list[TaskView]:
+    """The tasks this conversation deleted, newest first (or those of the newest deleting turn)."""
+    found: list[TaskView] = []
+    for _, answer in _turns(history):
+        turn = [
+            task
+            for call in reversed(answer.tool_calls)
+            if call.name == ToolName.delete_task
+            and call.error is None
+            and (task := TaskView.from_result(call.result)) is not None
+        ]
+        found += turn
+        if turn and newest_turn_only:
+            break
+    return found
 
 
 def last_shown_list(history: Sequence[HistoryMessage]) -> list[TaskView] | None:

@@ -4,26 +4,40 @@ One turn: understand the message (``language``), find the task it means (by titl
 ``list_tasks``, or by position / "it" from the stored history via ``recall``), call the tool, and
 answer in plain words. A bulk change ("clear completed") only shows what it would do and asks; the
 next message confirms it with "yes" (anything else moves on), read back from the stored history,
-so no replica keeps state. An unreachable or slow MCP server yields a friendly temporary-error reply.
+so no replica keeps state. An unreachable or slow MCP server yields a friendly temporary-error reply,
+and a tool's own error is told in plain words, never as the tool's internal text.
+
+A question only reads: ``parse`` never answers one with a ``Change``, and the turn answers it
+through ``read`` with ``ReadTools`` (the reading tools alone), so no handler in ``WRITERS`` is
+reachable for it. A change asked as a question ("could you add milk?") is a yes/no question back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, time
+from types import MappingProxyType
+from typing import Any
 
 import anyio
 
 from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall
 from todo.agent.language import (
     AddTask,
+    AddTasks,
+    Again,
     AllTasks,
+    AskTask,
+    BadDate,
     ByPosition,
     ByPronoun,
     ByTitle,
+    Change,
     CompleteTask,
+    ConfirmRequest,
     DeleteTask,
     DidYouMean,
     DueWindow,
@@ -36,27 +50,34 @@ from todo.agent.language import (
     RenameTask,
     ReopenTask,
     RescheduleTask,
+    RestoreTask,
+    SetNote,
     SetPriority,
+    Targeted,
     TaskAction,
     Thanks,
     Unknown,
     Yes,
     confirms,
     parse,
+    question_form,
 )
-from todo.agent.matching import Ambiguous, TaskView
+from todo.agent.matching import Ambiguous, Found, TaskView, match_task
 from todo.agent.recall import (
     BulkIntent,
     Pending,
     PendingBulk,
     PendingSuggestion,
     bulk_intent,
+    deleted_tasks,
     last_referred,
+    last_request,
     last_shown_list,
     match_for,
+    pending_choice,
     pending_question,
 )
-from todo.agent.task_tools import McpUnavailable, TaskTools, ToolFailed, connect_task_tools
+from todo.agent.task_tools import McpUnavailable, ReadTools, TaskTools, ToolFailed, connect_task_tools
 from todo.core.models import TaskPublic
 from todo.core.settings import ApiSettings
 
@@ -99,6 +120,40 @@ BULK_REFUSED_REPLY = (
 )
 # A bulk confirmation shows this many tasks by name; the count covers the rest.
 PREVIEW_LINES = 10
+QUESTION_PENDING_REPLY = (
+    'I haven\'t changed anything yet. Say "yes" to go ahead or "no" to leave your list as it is.'
+)
+NOTHING_TO_RESTORE_REPLY = (
+    "There's nothing I can put back: I can only restore a task deleted in this conversation, and "
+    "I don't see one. Deleted tasks are gone for good otherwise."
+)
+# A tool's readable refusal of a field ("title: must be at most 200 characters").
+_FIELD_ERROR = re.compile(r"^(?P<field>title|description|due_date|priority): (?P<message>[^;\n]+)$")
+# The SDK's wrapping of every tool error.
+_SDK_PREFIX = re.compile(r"^Error executing tool \w+: ")
+
+
+def tool_message(failed: ToolFailed) -> str:
+    """The tool's own words, without the SDK's "Error executing tool ...:" wrapping."""
+    return _SDK_PREFIX.sub("", str(failed))
+
+
+def _gone(failed: ToolFailed) -> bool:
+    return re.match(r"^task \d+ not found\b", tool_message(failed)) is not None
+
+
+def trouble_reply(failed: ToolFailed, doing: str) -> str:
+    """What the user reads when a tool refused ``doing`` ("add that"): the reason in plain words when
+    it is the user's to fix, else an apology; the tool's own text goes to the log, never the reply."""
+    text = tool_message(failed)
+    field = _FIELD_ERROR.match(text)
+    if field is not None:
+        name = {"due_date": "due date", "description": "note"}.get(field["field"], field["field"])
+        return f"I couldn't {doing}: the {name} {field['message'].rstrip('.')}."
+    log.warning("an MCP tool refused a chat request", extra={"error": str(failed), "doing": doing})
+    if text.startswith("server busy"):
+        return TEMPORARY_ERROR_REPLY
+    return f"Sorry, something went wrong on our side and I couldn't {doing}. Please try again in a moment."
 
 
 def _shorten(text: str) -> str:
@@ -187,7 +242,27 @@ def _due_reply(window: DueWindow, tasks: list[TaskView], today: date) -> str:
     return f"{header}\n{numbered(tasks, today)}"
 
 
+def _count_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: date) -> str:
+    kind = {"open": "open task", "done": "completed task", "all": "task"}[intent.status]
+    if intent.due is not None:
+        kind = "overdue task" if intent.due.name == "overdue" else f"{kind} due {intent.due.name}"
+        kind = kind.replace(" due ", "s due ", 1) if total != 1 and " due " in kind else kind
+        number = f"{total} {kind}" if " due " in kind else _count(total, kind)
+    else:
+        number = _count(total, kind)
+    if total == 0:
+        return (
+            f"You have no {number.split(' ', 1)[1].replace('task ', 'tasks ')}."
+            if " due " in number
+            else (f"You have no {kind}s.")
+        )
+    more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
+    return f"You have {number}:\n{numbered(tasks, today, show_done=intent.status != 'open')}{more}"
+
+
 def _list_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: date) -> str:
+    if intent.count:
+        return _count_reply(intent, tasks, total, today)
     if intent.due is not None:
         more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
         return _due_reply(intent.due, tasks, today) + (more if tasks else "")
@@ -213,7 +288,11 @@ def _list_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: dat
     return f"{header}\n{numbered(tasks, today, show_done=intent.status != 'open')}{more}"
 
 
-def _example_for(intent: TaskAction) -> str:
+def _example_for(intent: Targeted) -> str:
+    if isinstance(intent, AskTask):
+        return "is the first one done?"
+    if isinstance(intent, SetNote):
+        return f"add a note to the first one: {intent.note or '...'}"
     if isinstance(intent, CompleteTask):
         return "complete the first one"
     if isinstance(intent, ReopenTask):
@@ -235,7 +314,7 @@ class Unresolved(Exception):
 
 
 async def resolve(
-    intent: TaskAction, tools: TaskTools, history: Sequence[HistoryMessage], today: date
+    intent: Targeted, tools: ReadTools, history: Sequence[HistoryMessage], today: date
 ) -> TaskView:
     """The task ``intent`` is about, or ``Unresolved`` with a reply that says why not."""
     ref = intent.ref
@@ -268,13 +347,13 @@ async def resolve(
     return await _resolve_title(intent, ref, tools, today)
 
 
-async def _resolve_title(intent: TaskAction, ref: ByTitle, tools: TaskTools, today: date) -> TaskView:
+async def _resolve_title(intent: Targeted, ref: ByTitle, tools: ReadTools, today: date) -> TaskView:
     if not ref.text:
         raise Unresolved('Which task do you mean? Tell me its name, e.g. "mark buy milk as done".')
     try:
         page = await tools.list_tasks("all", limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
-        raise Unresolved(f"I couldn't look up your tasks: {failed}.") from None
+        raise Unresolved(trouble_reply(failed, "look up your tasks")) from None
     tasks = [TaskView.of(task) for task in page.items]
     found = match_for(intent, ref.text, tasks)
     if found is None:
@@ -296,20 +375,39 @@ async def _resolve_title(intent: TaskAction, ref: ByTitle, tools: TaskTools, tod
 # --- acting --------------------------------------------------------------------------------------
 
 
-def _failed(error: str, task: TaskView) -> str:
-    if "not found" in error:
+def _failed(failed: ToolFailed, task: TaskView) -> str:
+    if _gone(failed):
         return (
             f'I couldn\'t find "{task.title}" any more; it may have been deleted. '
             'Say "what\'s on my list?" to see your tasks.'
         )
-    return f"I couldn't do that: {error}."
+    return trouble_reply(failed, "do that")
 
 
-async def _act(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
+def _edited_title(title: str, old: str, new: str) -> str:
+    """ "buy bread" with "bread" changed to "rye bread" is "buy rye bread"; ``new`` when ``old``
+    is not a part of the title in so many words."""
+    words = re.compile(rf"(?<!\w){re.escape(old.strip())}(?!\w)", re.IGNORECASE)
+    if not old.strip() or old.strip().lower() == title.lower() or not words.search(title):
+        return new
+    return words.sub(lambda _: new, title, count=1)
+
+
+async def _act(intent: TaskAction, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
+    """Find the task ``intent`` means, then change it (a bulk reference only previews and asks)."""
+    bulk = bulk_intent(intent)
+    if bulk is not None:
+        return await _bulk_preview(bulk, tools)
+    try:
+        task = await resolve(intent, ReadTools(tools), history, today)
+    except Unresolved as unresolved:
+        if isinstance(intent, SetNote):
+            return f'{unresolved} I add notes only to tasks you have; to add a new task, say "add ...".'
+        return str(unresolved)
     try:
         return await _change(intent, task, tools, today)
     except ToolFailed as failed:
-        return _failed(str(failed), task)
+        return _failed(failed, task)
 
 
 async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
@@ -328,7 +426,10 @@ async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: d
     if isinstance(intent, RenameTask):
         if not intent.new_title:
             return f'What should "{task.title}" be called instead?'
-        renamed = await tools.update_task(task.id, title=intent.new_title)
+        new_title = intent.new_title
+        if intent.partial and isinstance(intent.ref, ByTitle):
+            new_title = _edited_title(task.title, intent.ref.text, new_title)
+        renamed = await tools.update_task(task.id, title=new_title)
         return f'Renamed "{task.title}" to "{renamed.title}".'
     if isinstance(intent, RescheduleTask):
         if intent.due_date is None:
@@ -336,49 +437,231 @@ async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: d
             return f'"{task.title}" no longer has a due date.'
         await tools.update_task(task.id, due_date=intent.due_date)
         return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.{date_only_note(intent.at)}'
+    if isinstance(intent, SetNote):
+        if not intent.note:
+            return f'What should the note on "{task.title}" say? e.g. "add a note to {task.title}: ..."'
+        description = f"{task.description}\n{intent.note}" if task.description else intent.note
+        await tools.update_task(task.id, description=description)
+        return f'Added the note to "{task.title}": "{_shorten(intent.note)}".'
     await tools.update_task(task.id, priority=intent.priority)
     return f'"{task.title}" is now {intent.priority} priority.'
 
 
-async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
-    """The reply to ``intent``, making whatever tool calls it needs through ``tools``."""
-    if isinstance(intent, AddTask):
+def _added_details(added: TaskView, today: date) -> str:
+    details = []
+    due = describe_due(added.due_date, today)
+    if due:
+        details.append(f"due {due}")
+    if added.priority != "medium":
+        details.append(f"{added.priority} priority")
+    return f" ({', '.join(details)})" if details else ""
+
+
+def _unparsed_note(intent: AddTask) -> str:
+    if intent.unparsed_date is None:
+        return ""
+    return (
+        f' I kept "{intent.unparsed_date}" in the title, as I couldn\'t read it as a date; to set a due '
+        f'date, say e.g. "move it to friday".'
+    )
+
+
+_COMMA_LIST = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
+
+
+def _one_or_several_note(title: str) -> str:
+    """ "eggs, flour and sugar" may be one shopping task or three: added as one, and says how to split."""
+    parts = [part for part in _COMMA_LIST.split(title) if part]
+    if "," not in title or len(parts) < 3 or any(len(part.split()) > 3 for part in parts):
+        return ""
+    return f' I added it as one task; for {len(parts)} separate tasks, say "add {"; ".join(parts)}".'
+
+
+async def _add(intent: AddTask, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
+    try:
+        added = TaskView.of(
+            await tools.add_task(intent.title, due_date=intent.due_date, priority=intent.priority)
+        )
+    except ToolFailed as failed:
+        return trouble_reply(failed, "add that")
+    return (
+        f'Added "{added.title}" to your list{_added_details(added, today)}.'
+        f"{date_only_note(intent.at)}{_unparsed_note(intent)}{_one_or_several_note(added.title)}"
+    )
+
+
+async def _add_several(
+    intent: AddTasks, tools: TaskTools, history: Sequence[HistoryMessage], today: date
+) -> str:
+    lines: list[str] = []
+    for item in intent.tasks:
         try:
             added = TaskView.of(
-                await tools.add_task(intent.title, due_date=intent.due_date, priority=intent.priority)
+                await tools.add_task(item.title, due_date=item.due_date, priority=item.priority)
             )
         except ToolFailed as failed:
-            return f"I couldn't add that: {failed}."
-        details = []
-        due = describe_due(added.due_date, today)
-        if due:
-            details.append(f"due {due}")
-        if added.priority != "medium":
-            details.append(f"{added.priority} priority")
-        suffix = f" ({', '.join(details)})" if details else ""
-        return f'Added "{added.title}" to your list{suffix}.{date_only_note(intent.at)}'
-    if isinstance(intent, ListTasks):
+            done = f"I added {_count(len(lines), 'task')} ({', '.join(lines)}), then: " if lines else ""
+            return done + trouble_reply(failed, f'add "{_shorten(item.title)}"')
+        lines.append(f'"{added.title}"{_added_details(added, today)}')
+    notes = "".join(date_only_note(item.at) or _unparsed_note(item) for item in intent.tasks[:1])
+    return (
+        f"Added {len(lines)} tasks to your list:\n"
+        + "\n".join(f"• {line}" for line in lines)
+        + (f"\n{notes.strip()}" if notes else "")
+    )
+
+
+async def _restore(
+    intent: RestoreTask, tools: TaskTools, history: Sequence[HistoryMessage], today: date
+) -> str:
+    """Re-add what this conversation deleted (a new task with the old fields); reopen a done task."""
+    ref, targets = intent.ref, list[TaskView]()
+    if isinstance(ref, AllTasks):
+        targets = deleted_tasks(history, newest_turn_only=True)
+    elif isinstance(ref, ByPronoun):
+        referred = last_referred(history)
+        if referred is None:
+            return NOTHING_TO_RESTORE_REPLY
+        if referred.deleted:
+            targets = [referred.task]
+        else:
+            return await _reopen_if_done(referred.task, tools)
+    elif isinstance(ref, ByTitle):
+        found = match_task(ref.text, deleted_tasks(history))
+        if isinstance(found, Found):
+            targets = [found.task]
+        else:
+            try:
+                return await _reopen_if_done(
+                    await resolve(ReopenTask(ref), ReadTools(tools), history, today), tools
+                )
+            except Unresolved:
+                return NOTHING_TO_RESTORE_REPLY
+    else:
         try:
-            page = await tools.list_tasks(
-                intent.status,
-                search=intent.search or None,
-                order=intent.order if intent.order != "default" else None,
-                due_from=intent.due.start if intent.due is not None else None,
-                due_to=intent.due.end if intent.due is not None else None,
+            return await _reopen_if_done(
+                await resolve(ReopenTask(ref), ReadTools(tools), history, today), tools
             )
-        except ToolFailed as failed:
-            return f"I couldn't read your list: {failed}."
-        return _list_reply(intent, [TaskView.of(task) for task in page.items], page.total, today)
-    bulk = bulk_intent(intent)
-    if bulk is not None:
-        return await _bulk_preview(bulk, tools)
-    if isinstance(intent, TaskAction):
-        try:
-            task = await resolve(intent, tools, history, today)
         except Unresolved as unresolved:
             return str(unresolved)
-        return await _act(intent, task, tools, today)
-    return static_reply(intent) or unknown_reply(str(intent))
+    if not targets:
+        return NOTHING_TO_RESTORE_REPLY
+    restored: list[str] = []
+    for task in targets:
+        try:
+            due = date.fromisoformat(task.due_date) if task.due_date else None
+            added = await tools.add_task(
+                task.title, due_date=due, priority=task.priority, description=task.description or None
+            )
+            if task.completed:
+                await tools.complete_task(added.id)
+        except ToolFailed as failed:
+            return trouble_reply(failed, f'put "{_shorten(task.title)}" back')
+        restored.append(f'"{task.title}"')
+    named = " and ".join(restored) if len(restored) < 3 else _count(len(restored), "task")
+    return f"I put {named} back on your list."
+
+
+async def _reopen_if_done(task: TaskView, tools: TaskTools) -> str:
+    if not task.completed:
+        return f'"{task.title}" is already on your list; there is nothing to put back.'
+    try:
+        await tools.reopen_task(task.id)
+    except ToolFailed as failed:
+        return _failed(failed, task)
+    return f'I reopened "{task.title}"; it\'s back on your list.'
+
+
+async def _again(intent: Again, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
+    """ "and the third one too", or "2" answering "which one do you mean?": that request again."""
+    previous = last_request(history) if intent.too else pending_choice(history)
+    if previous is None:
+        if intent.too:
+            return 'I\'m not sure what to do again. Say the whole request, e.g. "complete the third one".'
+        return 'What should I do with that one? Say for example "complete the second one".'
+    return await answer(replace(previous, ref=intent.ref), tools, history, today)
+
+
+async def _list(intent: ListTasks, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
+    try:
+        page = await tools.list_tasks(
+            intent.status,
+            search=intent.search or None,
+            order=intent.order if intent.order != "default" else None,
+            due_from=intent.due.start if intent.due is not None else None,
+            due_to=intent.due.end if intent.due is not None else None,
+        )
+    except ToolFailed as failed:
+        return trouble_reply(failed, "read your list")
+    return _list_reply(intent, [TaskView.of(task) for task in page.items], page.total, today)
+
+
+def _task_facts(task: TaskView, today: date) -> str:
+    state = "done" if task.completed else "open"
+    due = describe_due(task.due_date, today)
+    facts = [state, f"due {due}" if due else "no due date", f"{task.priority} priority"]
+    note = f' Note: "{_shorten(task.description)}"' if task.description else ""
+    return f'"{task.title}" is {", ".join(facts)}.{note}'
+
+
+async def _ask(intent: AskTask, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
+    """Answer a question about one task from a fresh read of it."""
+    try:
+        task = await resolve(intent, tools, history, today)
+    except Unresolved as unresolved:
+        return str(unresolved)
+    title = f'"{task.title}"'
+    if intent.about == "done":
+        return f"Yes, {title} is done." if task.completed else f"No, {title} isn't done yet."
+    if intent.about == "open":
+        return f"No, {title} is already done." if task.completed else f"Yes, {title} is still open."
+    if intent.about == "due":
+        due = describe_due(task.due_date, today)
+        return f"{title} is due {due}." if due else f"{title} has no due date."
+    if intent.about == "priority":
+        return f"{title} is {task.priority} priority."
+    if intent.about == "exists":
+        return f"{title} is still on your list ({'done' if task.completed else 'open'})."
+    return _task_facts(task, today)
+
+
+Reader = Callable[[Any, ReadTools, Sequence[HistoryMessage], date], Awaitable[str]]
+Writer = Callable[[Any, TaskTools, Sequence[HistoryMessage], date], Awaitable[str]]
+
+# Each intent's handler. A reader gets only ``ReadTools``; a ``Change`` has a writer, and only a
+# statement reaches one (tests check every intent has exactly one home here or in STATIC_REPLIES).
+READERS: Mapping[type[Intent], Reader] = MappingProxyType({ListTasks: _list, AskTask: _ask})
+WRITERS: Mapping[type[Change], Writer] = MappingProxyType(
+    {
+        AddTask: _add,
+        AddTasks: _add_several,
+        CompleteTask: _act,
+        ReopenTask: _act,
+        DeleteTask: _act,
+        RenameTask: _act,
+        RescheduleTask: _act,
+        SetPriority: _act,
+        SetNote: _act,
+        RestoreTask: _restore,
+        Again: _again,
+    }
+)
+
+
+async def read(intent: Intent, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
+    """The reply to a reading intent, through the reading tools alone (a ``Change`` is not one)."""
+    static = static_reply(intent)
+    if static is not None:
+        return static
+    reader = READERS.get(type(intent))
+    return await reader(intent, tools, history, today) if reader is not None else unknown_reply(str(intent))
+
+
+async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
+    """The reply to a statement's ``intent``, making whatever tool calls it needs through ``tools``."""
+    if isinstance(intent, Change):
+        return await WRITERS[type(intent)](intent, tools, history, today)
+    return await read(intent, ReadTools(tools), history, today)
 
 
 # --- bulk changes: preview and ask, then act on exactly the tasks shown -------------------------
@@ -421,7 +704,7 @@ async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
     try:
         page = await tools.list_tasks(status, limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
-        return f"I couldn't read your list: {failed}."
+        return trouble_reply(failed, "read your list")
     tasks = [TaskView.of(task) for task in page.items]
     kind = _KIND[status]
     if not tasks:
@@ -449,8 +732,8 @@ async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
         try:
             await words.act(tools, task.id)
         except ToolFailed as failed:
-            if "not found" not in str(failed):
-                return f"I stopped after {_count(changed, 'task')}: {failed}."
+            if not _gone(failed):
+                return f"I stopped after {_count(changed, 'task')}. " + trouble_reply(failed, "do the rest")
             gone += 1
         else:
             changed += 1
@@ -467,25 +750,38 @@ def cancelled_reply(pending: Pending) -> str:
     return 'OK, I did nothing. Tell me what you meant, e.g. "delete buy milk".'
 
 
+def confirm_request_reply(intent: ConfirmRequest) -> str:
+    """A change asked as a question: say what would be done and wait for a yes."""
+    asked = re.sub(r"\b(?:remind me)\b", "remind you", intent.suggestion, flags=re.IGNORECASE)
+    asked = re.sub(r"\bmy\b", "your", asked, flags=re.IGNORECASE)
+    return f'Do you want me to {_shorten(asked)}? Say "yes" and I\'ll do it, "no" leaves your list as it is.'
+
+
+def bad_date_reply(intent: BadDate) -> str:
+    return f"I didn't change anything: {intent.reason}. Please say the date again."
+
+
+# Replies that need no tools (all reading).
+STATIC_REPLIES: Mapping[type[Intent], Callable[[Any], str]] = MappingProxyType(
+    {
+        Help: lambda _: HELP_REPLY,
+        Greeting: lambda _: GREETING_REPLY,
+        Thanks: lambda _: THANKS_REPLY,
+        NeverMind: lambda _: NEVER_MIND_REPLY,
+        MissingTitle: lambda _: MISSING_TITLE_REPLY,
+        Yes: lambda _: YES_WITHOUT_QUESTION_REPLY,
+        DidYouMean: did_you_mean_reply,
+        ConfirmRequest: confirm_request_reply,
+        BadDate: bad_date_reply,
+        Unknown: lambda intent: unknown_reply(intent.text),
+    }
+)
+
+
 def static_reply(intent: Intent) -> str | None:
     """The reply to an intent that needs no tools, else None."""
-    if isinstance(intent, Help):
-        return HELP_REPLY
-    if isinstance(intent, Greeting):
-        return GREETING_REPLY
-    if isinstance(intent, Thanks):
-        return THANKS_REPLY
-    if isinstance(intent, NeverMind):
-        return NEVER_MIND_REPLY
-    if isinstance(intent, MissingTitle):
-        return MISSING_TITLE_REPLY
-    if isinstance(intent, Yes):
-        return YES_WITHOUT_QUESTION_REPLY
-    if isinstance(intent, DidYouMean):
-        return did_you_mean_reply(intent)
-    if isinstance(intent, Unknown):
-        return unknown_reply(intent.text)
-    return None
+    reply = STATIC_REPLIES.get(type(intent))
+    return reply(intent) if reply is not None else None
 
 
 async def run_rules_turn(
@@ -496,21 +792,33 @@ async def run_rules_turn(
     *,
     today: date | None = None,
 ) -> AgentTurn:
-    """One rules-engine turn; MCP trouble becomes a temporary-error reply, never an exception."""
+    """One rules-engine turn; MCP trouble becomes a temporary-error reply, never an exception.
+
+    A question is told apart first and answered by ``read`` alone: it confirms nothing pending and
+    reaches no writer."""
     today = today or date.today()
     intent = parse(message, today)
+    question = question_form(message) is not None
     confirmed: PendingBulk | None = None
     pending = pending_question(history)
-    if pending is not None:
+    if question:
+        if pending is not None and confirms(message) is not None:
+            return AgentTurn(reply=QUESTION_PENDING_REPLY, tool_calls=())
+    elif pending is not None:
         said = confirms(message)
         if said is False:
             return AgentTurn(reply=cancelled_reply(pending), tool_calls=())
         if said and isinstance(pending, PendingSuggestion):
             intent = parse(pending.suggestion, today)
+            question = question_form(pending.suggestion) is not None
         elif said and isinstance(pending, PendingBulk):
             confirmed, intent = pending, pending.intent
+    if isinstance(intent, Unknown) and not question and pending_choice(history) is not None:
+        intent = Again(ByTitle(intent.text.strip(" .!")), too=False)  # a title answering "which one?"
 
     async def work(tools: TaskTools) -> str:
+        if question:
+            return await read(intent, ReadTools(tools), history, today)
         if confirmed is not None:
             return await _bulk_act(confirmed, tools)
         return await answer(intent, tools, history, today)

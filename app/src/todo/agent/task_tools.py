@@ -190,9 +190,14 @@ class TaskTools:
         return self._client
 
     async def add_task(
-        self, title: str, *, due_date: date | None = None, priority: str | None = None
+        self,
+        title: str,
+        *,
+        due_date: date | None = None,
+        priority: str | None = None,
+        description: str | None = None,
     ) -> TaskPublic:
-        arguments = _arguments(title=title, due_date=due_date, priority=priority)
+        arguments = _arguments(title=title, due_date=due_date, priority=priority, description=description)
         return cast(TaskPublic, await self._answer(ToolName.add_task, arguments))
 
     async def list_tasks(
@@ -227,9 +232,15 @@ class TaskTools:
         due_date: date | None = None,
         clear_due_date: bool = False,
         priority: str | None = None,
+        description: str | None = None,
     ) -> TaskPublic:
         arguments = _arguments(
-            task_id=task_id, title=title, due_date=due_date, clear_due_date=clear_due_date, priority=priority
+            task_id=task_id,
+            title=title,
+            due_date=due_date,
+            clear_due_date=clear_due_date,
+            priority=priority,
+            description=description,
         )
         return cast(TaskPublic, await self._answer(ToolName.update_task, arguments))
 
@@ -263,6 +274,31 @@ class TaskTools:
             record = ToolCall(name=name, arguments=arguments, result=result.structured_content)
         self.calls.append(record)
         return record, value
+
+
+class ReadTools:
+    """Only the reading tools (``task_tools_contract.READING_TOOLS``) of a turn's ``TaskTools``: what
+    a question is answered with, so no code path answering one can change a task (mypy checks it)."""
+
+    def __init__(self, tools: TaskTools) -> None:
+        self._tools = tools
+
+    async def list_tasks(
+        self,
+        status: str,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+    ) -> TaskPage:
+        return await self._tools.list_tasks(
+            status, search=search, limit=limit, order=order, due_from=due_from, due_to=due_to
+        )
+
+    async def get_task(self, task_id: int) -> TaskPublic:
+        return await self._tools.get_task(task_id)
 
 
 @asynccontextmanager

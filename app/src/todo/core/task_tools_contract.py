@@ -48,3 +48,6 @@ RESULT_MODELS: Mapping[ToolName, type[BaseModel]] = MappingProxyType(
 SINGLE_TASK_TOOLS: frozenset[str] = frozenset(
     name.value for name, model in RESULT_MODELS.items() if model is TaskPublic
 )
+
+# The tools that only read: a question is answered through these alone (the agent's ``ReadTools``).
+READING_TOOLS: frozenset[ToolName] = frozenset({ToolName.list_tasks, ToolName.get_task})

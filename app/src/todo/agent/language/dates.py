@@ -42,6 +42,13 @@ DATE_PHRASE = (
     r"|(?P<iso>\d{4}-\d{2}-\d{2})"
     rf"|(?P<month1>{_MONTH_RE})\.? (?P<day1>{_DAY_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?:the )?(?P<day2>{_DAY_RE})(?: of)? (?P<month2>{_MONTH_RE})\.?(?:,? (?P<year2>\d{{4}}))?"
+    r"|(?P<endof>(?:the )?end of (?:the |this )?(?P<endunit>week|month|year)|eow|eom)"
+    rf"|(?P<numeric>(?P<num1>\d{{1,2}})/(?P<num2>\d{{1,2}})/(?P<numyear>\d{{4}}|\d{{2}}))"
+)
+# Dates read only after "on", "by", "due"...: "on the 3rd", "for 11/30" (bare, they may be titles).
+PREFIXED_DATE = (
+    r"(?:the )?(?P<ordday>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))"
+    r"|(?P<shortnum1>\d{1,2})/(?P<shortnum2>\d{1,2})"
 )
 DATE_PREFIX = r"(?:(?:is |it's |its )?due(?: date)?(?: on| by)?|on|by|for|before|until|till|no later than)"
 # A time of day: "9am", "9:30 pm", "noon"; "14:30" and a bare hour only after "at" ("at 9").
@@ -54,12 +61,14 @@ TIME_PHRASE = (
 # The same without group names, to embed where a pattern needs it more than once.
 TIME_WORDS = re.sub(r"\(\?P<\w+>", "(?:", TIME_PHRASE)
 # A date phrase at the end of a title (optionally introduced by "due", "on", "by"...).
-_TRAILING_DATE = re.compile(rf"(?:^|[\s,;(-]+)(?:{DATE_PREFIX} )?(?:{DATE_PHRASE})\)?$", NOCASE)
+_TRAILING_DATE = re.compile(
+    rf"(?:^|[\s,;(-]+)(?:(?:{DATE_PREFIX} )?(?:{DATE_PHRASE})|{DATE_PREFIX} (?:{PREFIXED_DATE}))\)?$", NOCASE
+)
 _TRAILING_TIME = re.compile(rf"(?:^|[\s,;(-]+)(?:{TIME_PHRASE})\)?$", NOCASE)
 # A date phrase opening a title: "on friday, call mom".
 LEADING_DATE = re.compile(rf"^(?P<prefix>{DATE_PREFIX} )?(?:{DATE_PHRASE})(?P<sep>[\s,]+)(?=\S)", NOCASE)
 # A message part that is nothing but a date ("tomorrow", "on friday", "no due date").
-_WHOLE_DATE = re.compile(rf"^(?:{DATE_PREFIX} )?(?:{DATE_PHRASE})$", NOCASE)
+_WHOLE_DATE = re.compile(rf"^(?:{DATE_PREFIX} )?(?:{DATE_PHRASE}|{PREFIXED_DATE})$", NOCASE)
 _WHOLE_TIME = re.compile(rf"^(?:{TIME_PHRASE})$", NOCASE)
 _EVENING = re.compile(r"\b(?:tonight|evening|night|afternoon)\b", NOCASE)
 NO_DATE = full(r"(?:no|without a|without|none|nothing|never|not)(?: due)?(?: date)?|someday|anytime")
@@ -134,6 +143,40 @@ def date_from(match: re.Match[str], today: date) -> date | None:
         return _calendar_date(today, _MONTHS[groups["month1"].lower()], groups["day1"], groups["year1"])
     if groups["month2"]:
         return _calendar_date(today, _MONTHS[groups["month2"].lower()], groups["day2"], groups["year2"])
+    if groups.get("endof"):
+        return _end_of(today, (groups["endunit"] or groups["endof"]).lower())
+    if groups.get("numeric") or groups.get("shortnum1"):
+        first, second = groups.get("num1") or groups["shortnum1"], groups.get("num2") or groups["shortnum2"]
+        month, day = _month_day(int(first), int(second))
+        year = groups.get("numyear")
+        full_year = None if year is None else str(int(year) + 2000 if len(year) == 2 else int(year))
+        return _calendar_date(today, month, str(day), full_year)
+    if groups.get("ordday"):
+        return _next_day_of_month(today, int(re.sub(r"\D", "", groups["ordday"])))
+    return None
+
+
+def _month_day(first: int, second: int) -> tuple[int, int]:
+    """Month and day of "11/30" (US order, as the replies are English) or of "30/11" (no month 30)."""
+    return (second, first) if first > 12 >= second else (first, second)
+
+
+def _end_of(today: date, unit: str) -> date:
+    """The last day of this week (Sunday, as "this week" means in due questions), month or year."""
+    if unit in ("week", "eow"):
+        return today + timedelta(days=6 - today.weekday())
+    if unit in ("month", "eom"):
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    return date(today.year, 12, 31)
+
+
+def _next_day_of_month(today: date, day: int) -> date | None:
+    """ "the 3rd": the next 3rd from today on (this month's if not past, else a later month's)."""
+    year, month = today.year, today.month
+    for _ in range(13):
+        if day <= calendar.monthrange(year, month)[1] and date(year, month, day) >= today:
+            return date(year, month, day)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return None
 
 
@@ -203,3 +246,63 @@ def split_trailing_when(text: str, today: date) -> tuple[str, date | None, time 
                 rest, due = "", date_from(match, today)  # "tomorrow at 9" with nothing before it
             text = rest
     return text, due, at
+
+
+_MONTH_NAMES = {index: name for index, name in enumerate(calendar.month_name) if name}
+# Candidates for a date that does not exist: "april 31", "30th of february", "2025-02-30", "31/4".
+_CALENDARISH = re.compile(
+    rf"\b(?:(?P<month1>{_MONTH_RE})\.? (?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year1>\d{{4}}))?"
+    rf"|(?:the )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month2>{_MONTH_RE})"
+    r"(?:,? (?P<year2>\d{4}))?"
+    r"|(?P<iso>(?P<isoyear>\d{4})-(?P<isomonth>\d{2})-(?P<isoday>\d{2}))"
+    r"|(?:on|by|for|due|before|until|till) (?P<num1>\d{1,2})/(?P<num2>\d{1,2})(?:/(?P<numyear>\d{2,4}))?"
+    # "on the 29th" alone; "on the 29th of february" is the month-and-day form above.
+    r"|(?:on|by|for|due|before|until|till) the (?P<ordday>\d{1,3})(?:st|nd|rd|th)"
+    rf"(?!(?: of)? (?:{_MONTH_RE})\b))\b",
+    NOCASE,
+)
+
+
+def impossible_date(text: str, today: date) -> str | None:
+    """Why a date in ``text`` cannot be ("April has 30 days, so there is no April 31"), else None."""
+    for match in _CALENDARISH.finditer(text):
+        groups = match.groupdict()
+        if groups["ordday"]:
+            day = int(groups["ordday"])
+            if day > 31:
+                return f"no month has {day} days"
+            continue
+        if groups["iso"]:
+            year, month, day = int(groups["isoyear"]), int(groups["isomonth"]), int(groups["isoday"])
+        elif groups["num1"]:
+            month, day = _month_day(int(groups["num1"]), int(groups["num2"]))
+            year = today.year
+        else:
+            month_word = (groups["month1"] or groups["month2"]).lower()
+            month, day = _MONTHS[month_word], int(groups["day1"] or groups["day2"])
+            year = int(groups["year1"] or groups["year2"] or today.year)
+        if not 1 <= month <= 12:
+            return f'"{match.group(0).strip()}" has no month {month}'
+        length = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= length:
+            name = _MONTH_NAMES[month]
+            return f"{name} has {length} days, so there is no {name} {day}" + (
+                f" in {year}" if month == 2 and day == 29 else ""
+            )
+    return None
+
+
+# Date-like words a title may keep by mistake: "on the 3rd", "by 11/30", "by the end of the week".
+_DATE_LIKE = re.compile(
+    rf"\b(?:(?:(?:{DATE_PREFIX}) )?(?:the )?end of (?:the |this |next )?\w+"
+    rf"|(?:{DATE_PREFIX}) (?:the )?(?:\d{{1,4}}(?:st|nd|rd|th)?(?:[/.-]\d{{1,4}})*|(?:{_MONTH_RE})\b"
+    rf"|(?:{_WEEKDAY_RE})\b|next \w+|tomorrow|today|tonight)"
+    r"|\d{1,2}/\d{1,2}/\d{2,4}|tomorrow|tonight)\b",
+    NOCASE,
+)
+
+
+def date_like(text: str) -> str | None:
+    """The first date-like words in ``text`` (a title whose dates were already taken out), else None."""
+    match = _DATE_LIKE.search(text)
+    return match.group(0) if match else None

@@ -51,13 +51,27 @@ class Intent:
     """What one message asks for (every intent below is one)."""
 
 
+class Change(Intent):
+    """An intent that changes tasks when acted on. A question never parses to one (``parse``), and
+    the engine answers a question only through its read-only handlers."""
+
+
 @dataclass(frozen=True)
-class AddTask(Intent):
+class AddTask(Change):
     title: str
     due_date: date | None = None
     priority: Priority | None = None
     # A time of day the user gave ("at 9am"): tasks have no time, so the reply says it was left out.
     at: time | None = None
+    # Date-like words left in the title because they name no date understood ("on the 32nd").
+    unparsed_date: str | None = None
+
+
+@dataclass(frozen=True)
+class AddTasks(Change):
+    """Several tasks in one message ("add eggs; flour", one per line), each with its own date."""
+
+    tasks: tuple[AddTask, ...]
 
 
 @dataclass(frozen=True)
@@ -75,40 +89,94 @@ class ListTasks(Intent):
     search: str | None = None
     order: ListOrder = "default"
     due: DueWindow | None = None
+    count: bool = False  # "how many ...?": the reply leads with the number
 
 
 @dataclass(frozen=True)
-class CompleteTask(Intent):
+class CompleteTask(Change):
     ref: TaskRef
 
 
 @dataclass(frozen=True)
-class ReopenTask(Intent):
+class ReopenTask(Change):
     ref: TaskRef
 
 
 @dataclass(frozen=True)
-class DeleteTask(Intent):
+class DeleteTask(Change):
     ref: TaskRef
 
 
 @dataclass(frozen=True)
-class RenameTask(Intent):
+class RenameTask(Change):
     ref: TaskRef
     new_title: str
+    # "change bread to rye bread": replace the words named inside the title, keep the rest.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
-class RescheduleTask(Intent):
+class RescheduleTask(Change):
     ref: TaskRef
     due_date: date | None  # None clears the due date
     at: time | None = None
 
 
 @dataclass(frozen=True)
-class SetPriority(Intent):
+class SetPriority(Change):
     ref: TaskRef
     priority: Priority
+
+
+@dataclass(frozen=True)
+class SetNote(Change):
+    """ "add a note to X: ...": the note goes into the task's description (added to what is there)."""
+
+    ref: TaskRef
+    note: str
+
+
+@dataclass(frozen=True)
+class RestoreTask(Change):
+    """ "put it back": re-add a task this conversation deleted, or reopen a finished one."""
+
+    ref: TaskRef
+
+
+@dataclass(frozen=True)
+class Again(Change):
+    """The previous request, on another task: "and the third one too", or the answer "the second
+    one" to "which one do you mean?" (``too`` False: only right after that question)."""
+
+    ref: TaskRef
+    too: bool = True
+
+
+TaskFacet = Literal["done", "open", "due", "priority", "details", "exists"]
+
+
+@dataclass(frozen=True)
+class AskTask(Intent):
+    """A question about one task ("is the milk done?", "when is rent due?"): read, never change."""
+
+    ref: TaskRef
+    about: TaskFacet = "details"
+
+
+@dataclass(frozen=True)
+class ConfirmRequest(Intent):
+    """A change asked as a question ("could you add milk?"): ask yes/no; "yes" runs ``suggestion``."""
+
+    text: str
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class BadDate(Intent):
+    """A date that does not exist ("april 31"): say so, change nothing."""
+
+    text: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -155,4 +223,6 @@ class Unknown(Intent):
 
 
 # Intents that act on one existing task (or, with an ``AllTasks`` reference, on many).
-TaskAction = CompleteTask | ReopenTask | DeleteTask | RenameTask | RescheduleTask | SetPriority
+TaskAction = CompleteTask | ReopenTask | DeleteTask | RenameTask | RescheduleTask | SetPriority | SetNote
+# Intents about one task the engine finds by its reference (a change, or a question about it).
+Targeted = TaskAction | AskTask

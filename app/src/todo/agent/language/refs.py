@@ -15,7 +15,7 @@ _ORDINALS = {
 _ORDINAL_RE = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 _NOUN = r"(?:one|task|todo|to-do|item|entry|thing)"
 _LIST_SUFFIX = r"(?: (?:on|in|from) (?:the|my|that|this) (?:list|tasks))?"
-_POSITION = full(
+POSITION = full(
     rf"(?:the |that |this )?(?P<ordinal>{_ORDINAL_RE}|\d+(?:st|nd|rd|th))(?: {_NOUN})?{_LIST_SUFFIX}"
     rf"|(?:the )?(?:{_NOUN} )?(?:#|no\.? ?|num(?:ber)? ?|n[or]\.? ?)(?P<number>\d+){_LIST_SUFFIX}"
     rf"|(?:task|item|todo|to-do|entry) (?P<bare>\d+){_LIST_SUFFIX}"
@@ -60,7 +60,7 @@ def parse_ref(text: str) -> TaskRef:
     text = unquote(text)
     if _PRONOUN.match(text):
         return ByPronoun()
-    match = _POSITION.match(text)
+    match = POSITION.match(text)
     if match:
         if match.group("ordinal"):
             word = match.group("ordinal").lower()

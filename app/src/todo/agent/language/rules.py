@@ -22,14 +22,22 @@ from todo.agent.language.dates import (
     NO_DATE,
     TIME_WORDS,
     date_from,
+    date_like,
+    impossible_date,
     parse_date,
     parse_when,
     split_trailing_when,
 )
 from todo.agent.language.intents import (
     AddTask,
+    AddTasks,
+    Again,
     AllTasks,
+    AskTask,
+    BadDate,
+    Change,
     CompleteTask,
+    ConfirmRequest,
     DeleteTask,
     DidYouMean,
     DueWindow,
@@ -45,13 +53,16 @@ from todo.agent.language.intents import (
     RenameTask,
     ReopenTask,
     RescheduleTask,
+    RestoreTask,
+    SetNote,
     SetPriority,
+    TaskFacet,
     Thanks,
     Unknown,
     Yes,
 )
 from todo.agent.language.priorities import PRIORITY_WORD_RE, PRIORITY_WORDS, priority_word, split_priority
-from todo.agent.language.refs import parse_ref
+from todo.agent.language.refs import POSITION, parse_ref
 from todo.agent.language.text import NOCASE, clean, full, one_line, unquote
 
 # --- the grammar ---------------------------------------------------------------------------------
@@ -166,6 +177,11 @@ _RESCHEDULE = [
         r"until|till|until after|by|back to|out to) (?P<when>.+)"
     ),
     full(r"(?:set|mark) (?P<ref>.+?) (?:(?:as |to be )?due|for) (?P<when>.+)"),
+    # "actually make it thursday": only a date ("make it high priority" is left to the priority rule).
+    full(
+        r"(?:make|set|change|switch) (?P<ref>it|that|this|that one|this one) (?:to |for |on |due )?"
+        r"(?P<when>.+)"
+    ),
     full(r"(?P<ref>.+?) (?:is|should be|will be|must be done) due (?P<when>.+)"),
     full(
         r"(?:remove|clear|drop|delete|unset) (?:the )?(?:due date|deadline|date) (?:of|for|on|from) "
@@ -360,6 +376,7 @@ class Context:
 
     today: date
     raw: str  # the message on one line, politeness kept
+    lines: tuple[str, ...] = ()  # the message's further lines, when it has several
 
 
 def _list_status(text: str) -> ListStatus:
@@ -373,6 +390,9 @@ def _list_status(text: str) -> ListStatus:
 
 
 def _title_intent(raw_title: str, today: date, when: str | None = None) -> Intent:
+    wrong = impossible_date(raw_title if when is None else f"{raw_title} {when}", today)
+    if wrong is not None:
+        return BadDate(raw_title, wrong)
     title, priority = split_priority(raw_title)
     title, due, at = split_trailing_when(title, today)
     if due is None:
@@ -391,11 +411,50 @@ def _title_intent(raw_title: str, today: date, when: str | None = None) -> Inten
     title = unquote(title)
     if not title:
         return MissingTitle()
-    return AddTask(title=title, due_date=due, priority=priority, at=at)
+    return AddTask(title=title, due_date=due, priority=priority, at=at, unparsed_date=date_like(title))
+
+
+# Several tasks in one add: one per line or ";", or "X tomorrow and Y on friday" (each side dated).
+_LIST_SEPARATOR = re.compile(r"\s*(?:;|\n)\s*(?:[-*•]\s+|\d+[.)]\s+)?")
+_AND = re.compile(r"\s*,?\s+and(?: then| also)?\s+", NOCASE)
+
+
+def _several(raw_title: str, today: date) -> list[str]:
+    """The titles of an add that names several tasks, in order (one item when it names one)."""
+    parts = [part for part in _LIST_SEPARATOR.split(raw_title.strip()) if part.strip(" ,.")]
+    titles: list[str] = []
+    for part in parts:
+        pieces = _AND.split(part)
+        # "eggs tomorrow and flour on friday": split only where both sides end in their own date.
+        current = pieces[0]
+        for piece in pieces[1:]:
+            dated = split_trailing_when(current, today)[1], split_trailing_when(piece, today)[1]
+            if None not in dated:
+                titles.append(current)
+                current = piece
+            else:
+                current = f"{current} and {piece}"
+        titles.append(current)
+    return titles
 
 
 def _add(match: re.Match[str], context: Context) -> Intent | None:
-    return _title_intent(match.group("title"), context.today, match.groupdict().get("when"))
+    raw_title = match.group("title")
+    if context.lines:
+        raw_title = "\n".join([raw_title, *context.lines])
+    titles = _several(raw_title, context.today)
+    when = match.groupdict().get("when")
+    if len(titles) == 1:
+        return _title_intent(titles[0], context.today, when)
+    tasks: list[AddTask] = []
+    for title in titles:
+        item = parse(title, context.today)  # a line may say "add ..." again
+        if not isinstance(item, AddTask):
+            item = _title_intent(re.sub(r"^(?:add|also)\s+", "", title, flags=NOCASE), context.today, when)
+        if not isinstance(item, AddTask):
+            return item  # a bad date or an empty item: say so, add none of them
+        tasks.append(item)
+    return AddTasks(tuple(tasks))
 
 
 def _reschedule(match: re.Match[str], context: Context) -> Intent | None:
@@ -404,7 +463,10 @@ def _reschedule(match: re.Match[str], context: Context) -> Intent | None:
     if when is None or NO_DATE.match(when.strip(" .")):
         return RescheduleTask(ref, None)
     given = parse_when(when, context.today)
-    return RescheduleTask(ref, given[0], given[1]) if given else None
+    if given is None:
+        wrong = impossible_date(f"on {when}", context.today)
+        return BadDate(when, wrong) if wrong else None
+    return RescheduleTask(ref, given[0], given[1])
 
 
 def _rename(match: re.Match[str], context: Context) -> Intent | None:
@@ -419,7 +481,10 @@ def _change(match: re.Match[str], context: Context) -> Intent | None:
     level = priority_word(new)
     if level is not None:
         return SetPriority(ref, level)
-    return RenameTask(ref, unquote(new))
+    wrong = impossible_date(f"on {new}", context.today)
+    if wrong is not None:
+        return BadDate(new, wrong)
+    return RenameTask(ref, unquote(new), partial=True)
 
 
 def _priority_from(match: re.Match[str]) -> Priority:
@@ -462,6 +527,10 @@ def _complete(match: re.Match[str], context: Context) -> Intent | None:
 
 def _delete(match: re.Match[str], context: Context) -> Intent | None:
     return DeleteTask(parse_ref(match.group("ref")))
+
+
+def _search_or_on_list(match: re.Match[str], context: Context) -> Intent | None:
+    return _on_my_list(match, context) if match.re is _ON_MY_LIST else _search(match, context)
 
 
 def _search(match: re.Match[str], context: Context) -> Intent | None:
@@ -531,6 +600,204 @@ def confirms(message: str) -> bool | None:
     return None
 
 
+# --- questions about one task, counts, notes, restoring, follow-ups ------------------------------
+
+_HOW_MANY = full(r"how many(?P<rest>(?: .*)?)")
+_OVERDUE_WORD = re.compile(r"\b(?:overdue|late|past due)\b", NOCASE)
+_DUE_WHEN = re.compile(r"\bdue (?P<when>.+)$", NOCASE)
+
+
+def _count(match: re.Match[str], context: Context) -> Intent | None:
+    rest = match.group("rest")
+    window: DueWindow | None = None
+    if _OVERDUE_WORD.search(rest):
+        window = DueWindow("overdue", end=context.today - timedelta(days=1))
+    elif (due := _DUE_WHEN.search(rest)) is not None:
+        window = _due_window(due.group("when"), context.today)
+    status: ListStatus = "all" if re.search(r"\b(?:in total|altogether|all)\b", rest, NOCASE) else "open"
+    if _DONE_ADJ.search(rest) or re.search(r"\b(?:did i|have i) (?:finish|complete|do)", rest, NOCASE):
+        status = "done"
+    return ListTasks(status=status, due=window, count=True)
+
+
+_DONE_STATE = r"(?:done|finished|completed|complete|checked off|ticked off|crossed off|taken care of)"
+_TASK_QUESTIONS: dict[re.Pattern[str], TaskFacet] = {
+    full(
+        rf"(?:is|are|was|were|has|have) (?P<ref>.+?) (?:been |already |really |actually |now |all )*"
+        rf"{_DONE_STATE}(?: yet| already| now)?"
+    ): "done",
+    full(
+        r"(?:did|have|has) (?:i|you|we) (?:already |really |actually )?(?:finish|finished|complete|completed|"
+        r"do|done|check off|checked off|tick off|ticked off) (?P<ref>.+?)(?: yet| already)?"
+    ): "done",
+    full(
+        r"(?:is|are) (?P<ref>.+?) (?:still )?(?:open|not done|not finished|pending|unfinished|incomplete|"
+        r"outstanding|to do|left)"
+    ): "open",
+    full(
+        r"(?:when|what day|what date|by when) (?:is|are|was|were) (?P<ref>.+?) due|"
+        r"what(?:'s| is) the (?:due date|deadline|date) (?:of|for|on) (?P<ref2>.+)|"
+        r"(?:is|are) (?P<ref3>.+?) due(?: .+)?"
+    ): "due",
+    full(
+        rf"(?:is|are) (?P<ref>.+?) (?:a |an )?(?:{PRIORITY_WORD_RE})(?: prio(?:rity)?)?|"
+        rf"what(?:'s| is) the prio(?:rity)? (?:of|for|on) (?P<ref2>.+)|"
+        rf"how (?:important|urgent) is (?P<ref3>.+)"
+    ): "priority",
+    full(
+        r"(?:tell me about|what about|what(?:'s| is) (?:the status of|up with)|status of) (?P<ref>.+)"
+    ): "details",
+}
+_REF_TAIL = re.compile(r"(?:\s+(?:been|already|yet|still|now|really|task|on my list))+$", NOCASE)
+
+
+def _groups_ref(match: re.Match[str]) -> str:
+    groups = match.groupdict()
+    return next((groups[name] for name in sorted(groups) if name.startswith("ref") and groups[name]), "")
+
+
+def _task_question(match: re.Match[str], context: Context) -> Intent | None:
+    ref = _REF_TAIL.sub("", _groups_ref(match))
+    if not ref or _LIST_NOUN_ONLY.match(ref):
+        return None
+    return AskTask(parse_ref(ref), _TASK_QUESTIONS[match.re])
+
+
+_ON_MY_LIST = full(
+    r"(?:is|are) (?P<q>.+?) (?:on|in) (?:my|the) (?:\w+ )?list|"
+    r"do i (?:still )?have (?P<q2>.+?) (?:on|in) my list"
+)
+
+
+def _on_my_list(match: re.Match[str], context: Context) -> Intent | None:
+    query = unquote(match.group("q") or match.group("q2"))
+    return ListTasks(status="all", search=query) if query else None
+
+
+_NOTE_WORD = r"(?:a |an |this |the |another |my )?(?:note|comment|description|details|memo)s?"
+_NOTE = [
+    full(
+        rf"(?:add|put|attach|write|leave|append|make) {_NOTE_WORD} (?:to|on|for|about|in|under) (?P<ref>.+?)"
+        r"(?:\s*:\s*|\s+(?:saying|that says|reading|with the text)\s+|\s+-\s+)(?P<note>.+)"
+    ),
+    full(r"(?:note|comment|notes|description) (?:on|for|to) (?P<ref>.+?)\s*:\s*(?P<note>.+)"),
+    full(r"(?:set|change|update|make) the (?:description|notes?|details) (?:of|for|on) (?P<ref>.+?) "
+         r"(?:to|as|:) (?P<note>.+)"),
+    full(rf"(?:add|put|attach|write|leave) {_NOTE_WORD} (?:to|on|for) (?P<ref>.+)"),
+]  # fmt: skip
+
+
+def _note(match: re.Match[str], context: Context) -> Intent | None:
+    note = match.groupdict().get("note") or ""
+    return SetNote(parse_ref(match.group("ref")), note.strip(" " + "\"'`“”"))
+
+
+_RESTORE = full(
+    r"(?:put|bring|get) (?P<ref>.+?) back(?: (?:on|onto|in|to) (?:the|my) list)?|"
+    r"(?:undelete|restore|recover|bring back|put back) (?P<ref2>.+?)(?: (?:on|onto|to) (?:the|my) list)?|"
+    r"(?P<undo>undo(?: (?:that|the|my|this|last))?(?: (?:delete|deletion|removal))?)"
+)
+_THEM = full(r"them|those|these|all|everything|all of them|them all")
+
+
+def _restore(match: re.Match[str], context: Context) -> Intent | None:
+    ref = _groups_ref(match)
+    if not ref:
+        return RestoreTask(parse_ref("it"))
+    return RestoreTask(AllTasks() if _THEM.match(ref) else parse_ref(ref))
+
+
+_AGAIN = full(
+    r"(?:same (?:for|with)|(?:do )?(?:the same|that) (?:for|with|to)) (?P<ref>.+)|"
+    r"(?P<ref2>.+?),? (?:too|as well|also)"
+)
+
+
+def _again(match: re.Match[str], context: Context) -> Intent | None:
+    return Again(parse_ref(_groups_ref(match)))
+
+
+def _choice(match: re.Match[str], context: Context) -> Intent | None:
+    return Again(parse_ref(match.string), too=False)
+
+
+# --- questions: classified before any rule, answered by reading only -----------------------------
+
+_OPENING = re.compile(
+    r"^(?:(?:hello|hi|hey|hiya|ok|okay|so|and|also|um+|uh+|well|oh|sorry|excuse me|please|quick question|"
+    r"by the way|btw|good (?:morning|afternoon|evening)|hi there|hey there)\b[\s,!.:;-]*)+",
+    NOCASE,
+)
+# Openings that ask for a change politely; as a question it is confirmed first, never just done.
+_POLITE = re.compile(
+    r"^(?:(?:can|could|would|will|won't|wont) you|would you mind|do you mind|(?:can|could|may|shall|should) "
+    r"(?:i|we))(?:\s+(?:please|kindly|maybe|just))*\b\s*",
+    NOCASE,
+)
+_WH = r"(?:how|what|which|when|where|who|whom|whose|why)(?:'s|s)?"
+_AUX = (
+    r"(?:is|isn't|isnt|are|aren't|arent|was|wasn't|were|weren't|am|does|doesn't|did|didn't|has|hasn't|"
+    r"can|can't|could|couldn't|should|shouldn't|shall|will|won't|would|wouldn't)"
+)
+_AUX_WITH_SUBJECT = r"(?:do|don't|dont|have|haven't|had|may|might|must)(?= (?:i|you|we|they)\b)"
+# An embedded question ("tell me if the milk is done") asks as much as "is the milk done?".
+_EMBEDDED = r"(?:tell me|let me know|i (?:wonder|want to know|'d like to know))(?: (?:if|whether))?"
+_INTERROGATIVE = re.compile(rf"^(?:{_WH}|{_AUX}|{_AUX_WITH_SUBJECT}|{_EMBEDDED})\b", NOCASE)
+_ASKED = re.compile(rf"^(?:{_WH}\s+)?(?:(?:{_AUX}|{_AUX_WITH_SUBJECT})\s+)?(?:(?:i|you|we|they)\s+)?", NOCASE)
+_QUESTION_MARK = re.compile(r"\?[\s!.?]*$")
+
+
+_TELL_ME = re.compile(rf"^(?:{_EMBEDDED}|check|see)(?: (?:if|whether))? (?P<rest>.+)$", NOCASE)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A message phrased as a question, and what it would ask for as a statement."""
+
+    statement: str
+    polite: bool  # "could you ...?" or a bare "...?": a change it names is confirmed, not done
+
+
+def question_form(message: str) -> Question | None:
+    """The question ``message`` is (a trailing "?" or an interrogative opening), else None."""
+    raw = " ".join(message.replace("’", "'").split())
+    opened = _OPENING.sub("", raw)
+    asking = _INTERROGATIVE.match(opened)
+    if not asking and not _QUESTION_MARK.search(raw):
+        return None
+    polite = _POLITE.match(opened)
+    if polite:
+        statement = opened[polite.end() :]
+    elif asking:
+        statement = opened[_ASKED.match(opened).end() :]  # type: ignore[union-attr]
+    else:
+        statement = opened
+    return Question(statement=statement.strip(" ?!."), polite=bool(polite) or not asking)
+
+
+_FACETS: dict[type[Change], TaskFacet] = {
+    CompleteTask: "done",
+    ReopenTask: "open",
+    DeleteTask: "exists",
+    RescheduleTask: "due",
+    SetPriority: "priority",
+}
+_BULK_STATUS: dict[type[Change], ListStatus] = {CompleteTask: "open", ReopenTask: "done"}
+
+
+def asked_about(change: Change) -> Intent:
+    """What a question about ``change`` reads: "do I need to buy milk?" searches, "is it done?" looks."""
+    if isinstance(change, AddTask | AddTasks):
+        title = change.title if isinstance(change, AddTask) else change.tasks[0].title
+        return ListTasks(status="all", search=title)
+    ref = getattr(change, "ref", None)
+    if isinstance(ref, AllTasks):
+        return ListTasks(status=_BULK_STATUS.get(type(change), ref.status), count=True)
+    if ref is None:
+        return Unknown("")
+    return AskTask(ref, _FACETS.get(type(change), "details"))
+
+
 @dataclass(frozen=True)
 class Rule:
     """One way of saying something: its patterns, and how a match becomes an intent (None: not this)."""
@@ -538,53 +805,117 @@ class Rule:
     name: str
     patterns: tuple[re.Pattern[str], ...]
     build: Callable[[re.Match[str], Context], Intent | None]
+    # What people say that this rule answers; "{title}" stands for a task's title (the grammar's
+    # own examples: tests check each is answered by its rule and generate questions from them).
+    examples: tuple[str, ...]
     # Small talk also matches the message as typed ("no" is politeness the cleaning would remove).
     also_raw: bool = False
 
 
 # The order the rules are tried in; the first one that answers an intent wins.
 RULES: tuple[Rule, ...] = (
-    Rule("help", (_HELP,), _always(Help()), also_raw=True),
-    Rule("greeting", (_GREETING,), _always(Greeting()), also_raw=True),
-    Rule("thanks", (_THANKS,), _always(Thanks()), also_raw=True),
-    Rule("yes", (_YES,), _always(Yes()), also_raw=True),
-    Rule("never mind", (_NEVER_MIND,), _always(NeverMind()), also_raw=True),
+    Rule("help", (_HELP,), _always(Help()), ("help", "what can you do?"), also_raw=True),
+    Rule("greeting", (_GREETING,), _always(Greeting()), ("hi", "Hello!"), also_raw=True),
+    Rule("thanks", (_THANKS,), _always(Thanks()), ("thanks!",), also_raw=True),
+    Rule("yes", (_YES,), _always(Yes()), ("yes",), also_raw=True),
+    Rule("never mind", (_NEVER_MIND,), _always(NeverMind()), ("never mind",), also_raw=True),
+    Rule("count", (_HOW_MANY,), _count, ("how many tasks are open?", "how many are done?")),
+    # Before "add ...": "add a note to X: ..." changes X, it adds no task.
+    Rule("note", tuple(_NOTE), _note, ("add a note to {title}: ask for the receipt",)),
     # "add ...", "task: ..." and "remind me ..." say what they want up front, whatever follows.
-    Rule("add up front", tuple(_EARLY_ADD), _add),
+    Rule(
+        "add up front",
+        tuple(_EARLY_ADD),
+        _add,
+        ("add {title}", "remind me to {title} tomorrow", "add {title}; walk the dog on friday"),
+    ),
     # Before "... is due friday" (a reschedule) reads "what is due today" as a task called "what".
-    Rule("due question", (_DUE_QUESTION,), _due_question),
-    Rule("ordered list", (_ORDERED,), _ordered),
-    Rule("reschedule", tuple(_RESCHEDULE), _reschedule),
-    Rule("rename", (_RENAME,), _rename),
-    Rule("change", (_CHANGE,), _change),
-    Rule("priority", tuple(_PRIORITY), _set_priority),
-    Rule("reopen", tuple(_REOPEN), _reopen),
-    Rule("complete", tuple(_COMPLETE), _complete),
-    Rule("delete", (_DELETE,), _delete),
-    Rule("add without a title", (_ADD_WITHOUT_TITLE,), _always(MissingTitle())),
-    Rule("add", tuple(_ADD), _add),
-    Rule("search", (_SEARCH,), _search),
-    Rule("done list", (_DONE_LIST, _DONE_QUESTIONS), _always(ListTasks(status="done"))),
-    Rule("list question", (_LIST_QUESTIONS,), _always(ListTasks(status="open"))),
-    Rule("list", (_LIST_GENERIC,), _generic_list),
-    Rule("list verb", (_LIST_VERB_ONLY,), _verb_only_list),
-    Rule("done suffix", (_COMPLETE_SUFFIX,), _complete_suffix),
+    Rule("due question", (_DUE_QUESTION,), _due_question, ("what's due today?", "anything overdue?")),
+    Rule("ordered list", (_ORDERED,), _ordered, ("show my tasks sorted by due date",)),
+    Rule(
+        "reschedule",
+        tuple(_RESCHEDULE),
+        _reschedule,
+        ("move {title} to friday", "{title} is due tomorrow", "remove the due date of {title}",
+         "actually make it thursday"),
+    ),  # fmt: skip
+    Rule("rename", (_RENAME,), _rename, ("rename {title} to pay the rent",)),
+    Rule("change", (_CHANGE,), _change, ("change {title} to walk the dog", "change {title} to tomorrow")),
+    Rule("priority", tuple(_PRIORITY), _set_priority, ("make {title} high priority", "prioritize {title}")),
+    Rule("restore", (_RESTORE,), _restore, ("put it back", "undo that")),
+    Rule("reopen", tuple(_REOPEN), _reopen, ("reopen {title}", "mark {title} as not done")),
+    Rule("complete", tuple(_COMPLETE), _complete,
+         ("mark {title} as done", "complete {title}", "check off {title}")),
+    Rule("delete", (_DELETE,), _delete, ("delete {title}", "remove {title} from my list", "clear completed")),
+    Rule("add without a title", (_ADD_WITHOUT_TITLE,), _always(MissingTitle()), ("add",)),
+    Rule("add", tuple(_ADD), _add, ("i need to {title}", "don't forget to {title}")),
+    Rule("search", (_SEARCH, _ON_MY_LIST), _search_or_on_list, ("find {title}", "is {title} on my list?")),
+    Rule("done list", (_DONE_LIST, _DONE_QUESTIONS), _always(ListTasks(status="done")),
+         ("what did I finish?",)),
+    Rule("list question", (_LIST_QUESTIONS,), _always(ListTasks(status="open")), ("what's on my list?",)),
+    Rule("list", (_LIST_GENERIC,), _generic_list, ("show my tasks",)),
+    Rule("list verb", (_LIST_VERB_ONLY,), _verb_only_list, ("show me",)),
+    Rule("done suffix", (_COMPLETE_SUFFIX,), _complete_suffix, ("{title} is done",)),
+    Rule("task question", tuple(_TASK_QUESTIONS), _task_question,
+         ("is {title} done?", "when is {title} due?")),
+    Rule("again", (_AGAIN,), _again, ("and the third one too",)),
+    # A bare position answers "which one do you mean?" ("the second one", "2").
+    Rule("choice", (POSITION,), _choice, ("the second one", "2")),
     # Last: a command word with a typo gets a question, never a guessed action.
-    Rule("typo", (re.compile(r".+"),), _typo),
-)
+    Rule("typo", (re.compile(r".+"),), _typo, ("delte {title}",)),
+)  # fmt: skip
 
 
 def parse(message: str, today: date) -> Intent:
-    """What ``message`` asks for; ``today`` anchors relative dates such as "tomorrow"."""
+    """What ``message`` asks for; ``today`` anchors relative dates such as "tomorrow".
+
+    A question (``question_form``) never parses to a ``Change``: it gets the first reading rule
+    that answers it, else what it asks about (``asked_about``), else, asked politely, a yes/no
+    ``ConfirmRequest`` naming the change."""
     return parse_with_rule(message, today)[0]
 
 
 def parse_with_rule(message: str, today: date) -> tuple[Intent, str]:
     """``parse``, and the name of the rule that answered ("" when none did)."""
+    question = question_form(message)
+    lines = [line for line in message.splitlines() if line.strip()]
+    raw = " ".join(message.replace("’", "'").split())
+    context = Context(today=today, raw=raw)
+    if question is None:
+        if len(lines) > 1:
+            first = Context(today=today, raw=raw, lines=tuple(lines[1:]))
+            intent, rule = _walk(lines[0], first, changes=True)
+            if isinstance(intent, AddTask | AddTasks):
+                return intent, rule
+        return _walk(message, context, changes=True)
+    intent, rule = _walk(message, context, changes=False)
+    if rule or not isinstance(intent, Unknown):
+        return intent, rule
+    told = _TELL_ME.match(question.statement)
+    if told is not None:
+        # "could you tell me if the milk is done?" asks "is the milk done?": still a question.
+        rest = told.group("rest")
+        if question_form(rest) is not None:
+            return parse_with_rule(rest, today)
+        checked, _ = _walk(re.sub(r"^i (?:have|got)\b", "find", rest, flags=NOCASE), context, changes=True)
+        if isinstance(checked, Change):
+            return asked_about(checked), "question"
+        if not isinstance(checked, Unknown):
+            return checked, "question"
+    stated, _ = _walk(question.statement, context, changes=True)
+    if not isinstance(stated, Change):
+        return (Unknown(raw) if isinstance(stated, Unknown) else stated), "question"
+    if question.polite:
+        return ConfirmRequest(raw, question.statement), "question"
+    return asked_about(stated), "question"
+
+
+def _walk(message: str, context: Context, *, changes: bool) -> tuple[Intent, str]:
+    """The first rule's intent for ``message``; with ``changes`` False, rules that would change
+    tasks are passed over (a question reads)."""
     raw = " ".join(message.replace("’", "'").split())
     bare = raw.strip(" !.?,")
     text = clean(message)
-    context = Context(today=today, raw=raw)
     for rule in RULES:
         if not text and not rule.also_raw:
             return (Help() if "?" in raw else Unknown(raw)), ""
@@ -592,6 +923,6 @@ def parse_with_rule(message: str, today: date) -> tuple[Intent, str]:
             for candidate in (bare, text) if rule.also_raw else (text,):
                 match = pattern.match(candidate)
                 intent = rule.build(match, context) if match else None
-                if intent is not None:
+                if intent is not None and (changes or not isinstance(intent, Change)):
                     return intent, rule.name
     return Unknown(raw), ""
