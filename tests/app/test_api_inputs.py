@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import jwt
 import pytest
 from fastapi.testclient import TestClient
@@ -94,7 +95,7 @@ def document() -> dict[str, Any]:
     return openapi
 
 
-def _request(client: TestClient, field: Field, value: Any) -> httpx.Response:
+def _request(client: TestClient, field: Field, value: Any) -> httpx2.Response:
     method, path, where, name = field
     url = path.replace("{" + name + "}", str(value)) if where == "path" else path
     # Other path parameters get an id that exists for nobody.
