@@ -79,7 +79,8 @@ class ServiceAuthMiddleware:
                 receive,
                 send,
                 400,
-                f"X-Todo-User-Id must be the acting user's id, a positive integer; got {shown!r}",
+                f"X-Todo-User-Id must be the acting user's id, a positive integer up to {ID_MAX}; "
+                f"got {shown!r}",
             )
             return
         scope.setdefault("state", {})[USER_ID_STATE_KEY] = int(raw)
