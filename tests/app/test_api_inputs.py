@@ -221,6 +221,7 @@ def test_a_signed_token_that_is_not_a_live_session_is_401(
     if session_id is not None:
         claims["sid"] = session_id
     token = jwt.encode(claims, api_settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, token, path="/api")
     for path in ("/api/auth/me", "/api/tasks"):
         response = client.get(path)
@@ -236,6 +237,7 @@ def test_a_well_formed_token_of_a_session_never_issued_is_401(
     user_id = register(client)
     claims = {"sub": str(user_id), "sid": "A" * 43, "exp": 4_000_000_000}
     token = jwt.encode(claims, api_settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, token, path="/api")
     response = client.get("/api/auth/me")
     assert response.status_code == 401 and error_detail(response) == "session ended; log in again"
