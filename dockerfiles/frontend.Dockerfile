@@ -17,7 +17,7 @@ RUN npm run build
 # Runtime: nginx, the built files and the entrypoint; no Node, no sources, no node_modules.
 FROM ${NGINX_IMAGE} AS runtime
 ENV TODO_FRONTEND_STATIC_ROOT=/opt/todo-frontend/html
-COPY frontend/nginx/start.sh frontend/nginx/nginx.conf.template frontend/nginx/security-headers.conf /opt/todo-frontend/
+COPY frontend/nginx/start.sh frontend/nginx/nginx.conf.template frontend/nginx/security-headers.conf frontend/nginx/body-limit.conf /opt/todo-frontend/
 COPY --from=build /build/dist /opt/todo-frontend/html
 # Numeric IDs need no passwd entry and let Kubernetes verify runAsNonRoot.
 USER 10001:10001

@@ -79,7 +79,7 @@ describe("frontend nginx config", () => {
     const uid = readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1];
     if (asRoot) expect(uid).toBe("65534");
     expect(readdirSync(join(work, "run")).sort()).toEqual(
-      ["client_body", "fastcgi", "nginx.conf", "nginx.pid", "proxy", "scgi", "security-headers.conf", "uwsgi"].sort(),
+      ["body-limit.conf", "client_body", "fastcgi", "nginx.conf", "nginx.pid", "proxy", "scgi", "security-headers.conf", "uwsgi"].sort(),
     );
     expect(readFileSync(join(work, "run", "nginx.conf"), "utf8")).not.toMatch(/__[A-Z_]+__/);
   });
@@ -122,6 +122,19 @@ describe("frontend nginx config", () => {
     expect(response.status).toBe(502);
     expect(response.headers.get("content-type")).toContain("application/json");
     expect(((await response.json()) as { detail: string }).detail).toMatch(/backend is not reachable/);
+  });
+
+  it("refuses a body over the API's limit with a JSON 413 before proxying it, and passes one at the limit", async () => {
+    // The limit nginx enforces is the generated file's (from the API's MAX_BODY_BYTES).
+    const conf = readFileSync(join(FRONTEND_DIR, "nginx", "body-limit.conf"), "utf8");
+    const limit = Number(conf.match(/^client_max_body_size (\d+);$/m)?.[1]);
+    expect(limit).toBeGreaterThan(0);
+    const post = (size: number) => fetch(`${BASE}/api/chat`, { method: "POST", body: "x".repeat(size) });
+    const tooLarge = await post(limit + 1);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("content-type")).toContain("application/json");
+    expect(((await tooLarge.json()) as { detail: string }).detail).toMatch(/too large/);
+    expect((await post(limit)).status).toBe(502); // within the limit: proxied (to the dead backend)
   });
 });
 

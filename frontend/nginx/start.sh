@@ -59,6 +59,7 @@ fi
 
 mkdir -p "$run_dir" || fail "cannot create TODO_FRONTEND_RUN_DIR='$run_dir'; mount a writable volume there (e.g. an emptyDir at /tmp)"
 cp "$here/security-headers.conf" "$run_dir/security-headers.conf"
+cp "$here/body-limit.conf" "$run_dir/body-limit.conf"
 sed -e "s|__RUN_DIR__|$run_dir|g" \
     -e "s|__STATIC_ROOT__|$static_root|g" \
     -e "s|__LISTEN__|$listen|g" \

@@ -41,7 +41,7 @@ from todo.core.migrate import upgrade
 from todo.core.models import User
 from todo.core.settings import ApiSettings, Environment
 
-TABLES = ("messages", "conversations", "tasks", "users")
+TABLES = ("sessions", "messages", "conversations", "tasks", "users")
 
 
 @pytest.fixture(scope="session")

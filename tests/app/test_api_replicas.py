@@ -1,6 +1,7 @@
 """The backend as real processes (tests/support/stack.py): PostgreSQL, todo-mcp and todo-api replicas.
 
-Proves the server keeps no state between requests: a conversation started on one API process goes
+Proves the server keeps no state between requests: a logout on one replica ends the session on the
+other; a conversation started on one API process goes
 on, with "the second one" resolved from stored history, on another; killing a replica loses nothing;
 SIGTERM lets an in-flight chat turn finish and store its answer.
 """
@@ -30,6 +31,20 @@ def _chat(client: httpx.Client, message: str, conversation_id: int | None = None
     assert response.status_code == 200, response.text
     reply: dict[str, object] = response.json()
     return reply
+
+
+def test_logout_on_one_replica_ends_the_session_on_the_other(stack: Stack) -> None:
+    first_url, second_url = stack.api_urls[:2]
+    with httpx.Client(base_url=first_url, timeout=30) as first:
+        first.post("/api/auth/register", json={"email": "out@example.com", "password": "correct horse"})
+        cookies = httpx.Cookies(first.cookies)
+        with httpx.Client(base_url=second_url, timeout=30, cookies=cookies) as second:
+            assert second.get("/api/auth/me").status_code == 200  # the session is valid on both
+            assert second.post("/api/auth/logout").status_code == 204
+        # The first replica still holds the old cookie; PostgreSQL says the session is over.
+        for path in ("/api/auth/me", "/api/tasks"):
+            refused = first.get(path)
+            assert refused.status_code == 401 and refused.json()["detail"] == "session ended; log in again"
 
 
 def test_conversation_continues_on_another_replica_and_survives_one_dying(stack: Stack) -> None:

@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import Engine
 
 from tests.app.mcp_server import RunningMcp, free_port, mcp_client
-from todo.core.models import User
+from todo.core.models import ID_MAX, User
 from todo.core.settings import ApiSettings
 from todo.core.task_tools_contract import RESULT_MODELS, SERVER_NAME, ToolName
 from todo.mcp.tools import TOOLS, act_as, build_server
@@ -214,7 +214,7 @@ async def test_requests_without_the_service_token_get_401(
         assert token not in response.text
 
 
-@pytest.mark.parametrize("user_id", [None, "", "abc", "0", "-3", "1.5", "9" * 40])
+@pytest.mark.parametrize("user_id", [None, "", "abc", "0", "-3", "1.5", str(ID_MAX + 1), "9" * 40])
 async def test_requests_without_a_valid_user_id_get_400(mcp: RunningMcp, user_id: str | None) -> None:
     statuses, failure = await sdk_statuses(mcp.url, headers_for(mcp, user_id))
     assert failure is not None

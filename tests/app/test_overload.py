@@ -176,6 +176,37 @@ async def test_gate_refuses_at_once_when_the_expected_wait_exceeds_the_timeout()
 
 
 @pytest.mark.anyio
+async def test_cheap_requests_behind_dear_ones_are_estimated_by_their_own_cost() -> None:
+    gate = AdmissionGate(limit=1, queue_size=100, timeout=1.0)
+    async with gate.slot("dear"):
+        await asyncio.sleep(0.4)  # a dear kind of request holds its slot 0.4 s
+    async with gate.slot("cheap"):
+        pass  # a cheap one, about nothing
+    release = asyncio.Event()
+
+    async def hold(cost: str) -> None:
+        async with gate.slot(cost):
+            await release.wait()
+
+    holder = asyncio.create_task(hold("cheap"))
+    await asyncio.sleep(0)
+    # Twenty cheap requests queue behind a cheap holder: one mean over both kinds would refuse them.
+    cheap = [asyncio.create_task(hold("cheap")) for _ in range(20)]
+    await asyncio.sleep(0)
+    assert gate.waiting == 20 and gate.expected_wait() < 0.1
+    dear = [asyncio.create_task(hold("dear"))]
+    await asyncio.sleep(0)
+    assert 0.4 <= gate.expected_wait() < 1.0  # one dear request ahead: still within the timeout
+    dear += [asyncio.create_task(hold("dear")) for _ in range(2)]
+    await asyncio.sleep(0)
+    with pytest.raises(Overloaded, match=r"about \d\.\d s of work is queued ahead \(more than 1 s\)"):
+        async with gate.slot("cheap"):  # three dear ones ahead: a wait past the timeout, refused at once
+            pass
+    release.set()
+    await asyncio.gather(holder, *dear, *cheap)
+
+
+@pytest.mark.anyio
 async def test_finishing_work_queues_past_a_full_queue_and_the_timeout() -> None:
     gate = AdmissionGate(limit=1, queue_size=0, timeout=0.05)
     got_slot_after = 0.0
@@ -257,6 +288,53 @@ def test_api_refuses_at_once_when_the_slots_and_queue_are_full(
         after = client.get("/api/tasks")
         assert after.status_code == 200 and after.json()["items"][0]["priority"] == "high"
         assert _local_port(after) == _local_port(busy)
+
+
+def _burst(base: str, cookies: httpx.Cookies, sign_ups: int, reads: int) -> list[tuple[str, httpx.Response]]:
+    """``sign_ups`` registrations and ``reads`` task listings, all sent at once; (kind, answer) each."""
+    start = threading.Barrier(sign_ups + reads)
+    answers: list[tuple[str, httpx.Response]] = []
+
+    def send(kind: str, number: int) -> None:
+        with httpx.Client(base_url=base, timeout=60, cookies=cookies if kind == "read" else None) as own:
+            start.wait()
+            if kind == "sign-up":
+                body = {"email": f"burst{number}@example.com", "password": "correct horse"}
+                answers.append((kind, own.post("/api/auth/register", json=body)))
+            else:
+                answers.append((kind, own.get("/api/tasks")))
+
+    workers = [threading.Thread(target=send, args=("sign-up", n)) for n in range(sign_ups)]
+    workers += [threading.Thread(target=send, args=("read", n)) for n in range(reads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert len(answers) == sign_ups + reads
+    return answers
+
+
+def test_a_burst_of_sign_ups_below_capacity_refuses_no_read(api_settings: ApiSettings) -> None:
+    """The default gate (10 connections, a 3 s wait): sign-ups hash outside it, so reads are not shed."""
+    with _serving(create_api(api_settings)) as base, httpx.Client(base_url=base, timeout=60) as client:
+        register(client)  # type: ignore[arg-type]
+        answers = _burst(base, client.cookies, sign_ups=10, reads=60)
+    statuses = sorted({(kind, response.status_code) for kind, response in answers})
+    assert statuses == [("read", 200), ("sign-up", 201)], [r.text for _, r in answers if r.status_code >= 400]
+
+
+def test_a_burst_above_capacity_is_shed_with_503_and_nothing_else(small_api_settings: ApiSettings) -> None:
+    """One connection and room for no waiter: most of the same burst is refused, cleanly."""
+    settings = small_api_settings.model_copy(update={"db_queue_size": 2})
+    with _serving(create_api(settings)) as base, httpx.Client(base_url=base, timeout=60) as client:
+        register(client)  # type: ignore[arg-type]
+        answers = _burst(base, client.cookies, sign_ups=10, reads=60)
+    refused = [response for _, response in answers if response.status_code == 503]
+    assert refused, "a burst far beyond one connection's capacity was not shed"
+    for response in refused:
+        assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+        assert error_detail(response).startswith("server busy")
+    assert {r.status_code for _, r in answers} <= {200, 201, 503}
 
 
 def test_api_unexpected_error_is_a_json_500_with_the_request_id_and_keeps_the_connection(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Cookie, Depends, HTTPException, Request, status
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from todo.core import sessions
 from todo.core.models import User
 from todo.core.overload import AdmissionGate
 from todo.core.settings import ApiSettings
 
-from .security import SESSION_COOKIE, InvalidSession, read_token
+from .security import SESSION_COOKIE, InvalidSession, SessionToken, read_token
+
+T = TypeVar("T")
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -37,12 +41,34 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     pool, so this costs no thread hop.
     """
     engine: Engine = request.app.state.request_engine
-    async with admission(request).slot():
+    async with admission(request).slot(cost_class(request)):
         session = Session(engine, expire_on_commit=False)
         try:
             yield session
         finally:
             session.close()
+
+
+def cost_class(request: Request) -> str:
+    """The admission gate's cost class of a request: its route (a bounded set, unlike raw paths)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', '?')}"
+
+
+async def in_db_slot(request: Request, step: Callable[..., T], *args: Any) -> T:
+    """Run ``step(session, *args)`` in a worker thread while holding an admission slot, briefly.
+
+    For routes that do work outside the database (password hashing, the chat agent) between
+    short database steps: they hold a slot only for those steps.
+    """
+    engine: Engine = request.app.state.request_engine
+
+    def run() -> T:
+        with Session(engine, expire_on_commit=False) as session:
+            return step(session, *args)
+
+    async with admission(request).slot(f"{cost_class(request)} {step.__name__}"):
+        return await run_in_threadpool(run)
 
 
 def admission(request: Request) -> AdmissionGate:
@@ -72,8 +98,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
 
 
-async def get_current_user_id(settings: SettingsDep, token: SessionCookie = None) -> int:
-    """The user id of a valid session cookie (no database read); 401 otherwise."""
+def session_token(settings: ApiSettings, token: str | None) -> SessionToken:
+    """The claims of a well-formed, validly signed session cookie; 401 otherwise (no database read)."""
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in")
     try:
@@ -82,17 +108,48 @@ async def get_current_user_id(settings: SettingsDep, token: SessionCookie = None
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error)) from None
 
 
-# For the hot task routes: the id from the signed cookie is enough, since every task query is
-# scoped by user id; a create for an account that no longer exists fails its foreign key (401).
+def live_session_user(session: Session, claims: SessionToken) -> int:
+    """The user id of a session that still lives server-side; 401 once it was ended or never was."""
+    if sessions.session_user(session, claims.session_id) != claims.user_id:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "session ended; log in again")
+    return claims.user_id
+
+
+async def get_session_claims(settings: SettingsDep, token: SessionCookie = None) -> SessionToken:
+    return session_token(settings, token)
+
+
+# Before the database session in every signature: a request without a valid cookie takes no slot.
+SessionClaims = Annotated[SessionToken, Depends(get_session_claims)]
+
+
+def get_current_user_id(claims: SessionClaims, session: SessionDep) -> int:
+    """The user id of a live session, checked on the route's own database session; 401 otherwise."""
+    return live_session_user(session, claims)
+
+
+async def get_current_user_id_in_own_slot(request: Request, claims: SessionClaims) -> int:
+    """The same check, for routes that hold no database session throughout (a chat turn)."""
+    return await in_db_slot(request, live_session_user, claims)
+
+
+# Every route checks the session in PostgreSQL, so logout and a password change end it on every
+# replica; every task query is then scoped by that user id.
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
+SessionUserId = Annotated[int, Depends(get_current_user_id_in_own_slot)]
 
 
-def get_current_user(session: SessionDep, user_id: CurrentUserId) -> User:
-    """The logged-in user's row; 401 when the account no longer exists."""
-    user = session.get(User, user_id)
+def live_user(session: Session, claims: SessionToken) -> User:
+    """The user row of a live session; 401 when the account no longer exists."""
+    user = session.get(User, live_session_user(session, claims))
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "account no longer exists; register again")
     return user
+
+
+def get_current_user(claims: SessionClaims, session: SessionDep) -> User:
+    """The logged-in user's row."""
+    return live_user(session, claims)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -17,6 +17,7 @@ from todo.core.logging import RequestContextMiddleware
 from todo.core.overload import AdmissionGate, ShedWhenFull
 from todo.core.settings import ApiSettings
 
+from .body_limit import BodyLimit
 from .errors import install_error_handlers
 from .routes import auth, chat, conversations, health, tasks
 
@@ -33,11 +34,13 @@ class TodoApi(FastAPI):
 
     There, the request id is set while that handler answers a 500, and the exception it re-raises
     ends in the middleware instead of in uvicorn, which would drop the keep-alive connection.
-    Right inside it, ``ShedWhenFull`` refuses ``/api/`` requests cheaply while the queue is full.
+    Right inside it, ``ShedWhenFull`` refuses ``/api/`` requests cheaply while the queue is full, and
+    then ``BodyLimit`` refuses an oversized body with 413 before anything reads it whole.
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        shed = ShedWhenFull(super().build_middleware_stack(), self.state.admission, prefix="/api/")
+        limited = BodyLimit(super().build_middleware_stack())
+        shed = ShedWhenFull(limited, self.state.admission, prefix="/api/")
         return cast(ASGIApp, RequestContextMiddleware(shed))
 
 

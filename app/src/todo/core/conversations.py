@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from .models import (
+    NUL,
     TITLE_MAX,
     Conversation,
     ConversationPublic,
@@ -84,6 +85,18 @@ def recent_messages(
     return list(reversed(rows))
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL: an agent's reply or tool call that has one (user input
+    never does, it is refused as input) keeps a visible U+FFFD in its place instead of losing the turn."""
+    if isinstance(value, str):
+        return value.replace(NUL, "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 def record_turn(
     session: Session,
     user_id: int,
@@ -112,8 +125,8 @@ def record_turn(
         Message(
             conversation_id=stored_id,
             role="assistant",
-            content=reply,
-            tool_calls=tool_calls,
+            content=_storable(reply),
+            tool_calls=_storable(tool_calls),
             created_at=utcnow(),
         )
     )

@@ -5,18 +5,47 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+T = TypeVar("T")
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
 EMAIL_MAX = 254
 NAME_MAX = 100
 MESSAGE_MAX = 4000
+# Ids are PostgreSQL integer (serial) columns; a larger number can name no row, so it is refused as
+# input instead of reaching the database, which would fail the statement (a 500).
+ID_MAX = 2**31 - 1
+# PostgreSQL's OFFSET is a bigint.
+OFFSET_MAX = 2**63 - 1
+NUL = "\x00"
+
+
+def refuse_nul(value: T) -> T:
+    """PostgreSQL text cannot hold NUL (U+0000): refuse it as input, never fail the statement."""
+    if isinstance(value, str) and NUL in value:
+        position = value.index(NUL)
+        raise ValueError(
+            f"must not contain the NUL character (U+0000, found at position {position}); remove it"
+        )
+    return value
+
+
+# Every text field of every input (API bodies and queries, MCP tool arguments) carries this check:
+# ``TextInput``, or ``Annotated[str, Field(...), NoNul]`` where length limits come first (so that their
+# messages stay about characters).
+NoNul = AfterValidator(refuse_nul)
+TextInput = Annotated[str, NoNul]
+# Every id of every input (paths, bodies, tool arguments).
+Id = Annotated[int, PydanticField(ge=1, le=ID_MAX)]
+Offset = Annotated[int, PydanticField(ge=0, le=OFFSET_MAX)]
 
 
 def utcnow() -> datetime:
@@ -74,6 +103,22 @@ class User(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the session cookie is valid only while its row exists and has not expired.
+
+    Kept in PostgreSQL so that logout and a password change end sessions on every replica at once.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+
+    # SHA-256 (hex) of the random session id in the cookie: a database reader learns no usable id.
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class UserPublic(BaseModel):
     """What the API tells a user about themselves."""
 
@@ -110,8 +155,8 @@ def _clean_description(value: str | None) -> str | None:
 class TaskBase(SQLModel):
     """Fields a user writes."""
 
-    title: str = Field(max_length=TITLE_MAX)
-    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    title: TextInput = Field(max_length=TITLE_MAX)
+    description: TextInput = Field(default="", max_length=DESCRIPTION_MAX)
     due_date: date | None = None
     priority: Priority = Priority.medium
 
@@ -139,8 +184,8 @@ class TaskUpdate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    title: str | None = Field(default=None, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    title: TextInput | None = Field(default=None, max_length=TITLE_MAX)
+    description: TextInput | None = Field(default=None, max_length=DESCRIPTION_MAX)
     due_date: date | None = None
     priority: Priority | None = None
 

@@ -46,9 +46,12 @@ class AdmissionGate:
     """At most ``limit`` holders at once; up to ``queue_size`` waiters for ``timeout`` s; others refused.
 
     Waiters are served first come, first served (``asyncio.Semaphore`` is fair). A request whose
-    expected wait (the queue ahead of it times the recent mean time a slot is held, over ``limit``)
-    exceeds ``timeout`` is refused at once too: making it wait only to refuse it helps nobody. One
-    gate per process, used from its one event loop.
+    expected wait exceeds ``timeout`` is refused at once too: making it wait only to refuse it helps
+    nobody. The wait is estimated from the work ahead of it: each waiter and holder counts the
+    recent mean hold time of its own cost class (a route, say), because requests differ by orders
+    of magnitude (a listing takes a millisecond, a rules-engine chat turn tens), and one mean over
+    all of them refuses cheap requests behind a burst of dear ones that is over long before the
+    timeout. One gate per process, used from its one event loop.
     """
 
     def __init__(self, limit: int, queue_size: int, timeout: float) -> None:
@@ -57,13 +60,28 @@ class AdmissionGate:
         self.timeout = timeout
         self._slots = asyncio.Semaphore(limit)
         self._waiting = 0
-        self._mean_hold = 0.0  # seconds; moving average of recent slot hold times
+        self._mean_hold: dict[str, float] = {}  # seconds, per cost class; moving averages
+        self._queued_work = 0.0  # the waiters' estimated hold times, summed
+        self._held_work = 0.0  # the holders' estimated hold times, summed
+        self._holders = 0
+
+    def estimate(self, cost: str) -> float:
+        """Seconds a slot of this cost class is probably held (a new class: the dearest one seen)."""
+        mean = self._mean_hold.get(cost)
+        if mean is not None:
+            return mean
+        return max(self._mean_hold.values(), default=0.0)
 
     def expected_wait(self) -> float:
-        """Seconds a request arriving now would probably wait for a slot."""
+        """Seconds a request arriving now would probably wait for a slot.
+
+        The queue ahead drains ``limit`` at a time, after the first holder is done: about one mean
+        hold of the holders over ``limit`` away, if their ends are spread evenly.
+        """
         if not self._slots.locked():
             return 0.0
-        return (self._waiting + 1) * self._mean_hold / self.limit
+        first_free = self._held_work / self._holders if self._holders else 0.0
+        return (self._queued_work + first_free) / self.limit
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> AdmissionGate:
@@ -88,16 +106,19 @@ class AdmissionGate:
             )
 
     @asynccontextmanager
-    async def slot(self, *, finishing: bool = False) -> AsyncIterator[None]:
+    async def slot(self, cost: str = "", *, finishing: bool = False) -> AsyncIterator[None]:
         """Hold one slot for the block; raise ``Overloaded`` if none comes free in time.
 
+        ``cost`` names the kind of work (its hold times are averaged apart from other kinds').
         ``finishing`` is for the last step of work already done (storing a chat turn whose tools
         ran): refusing it would lose that work, so it queues however long the queue and waits as
         long as it takes (slots are held briefly, so that is bounded by the queue ahead of it).
         """
         if not finishing:
             self.refuse_if_full()
+        estimate = self.estimate(cost)
         self._waiting += 1
+        self._queued_work += estimate
         try:
             async with asyncio.timeout(None if finishing else self.timeout):
                 await self._slots.acquire()
@@ -108,14 +129,20 @@ class AdmissionGate:
             ) from None
         finally:
             self._waiting -= 1
+            self._queued_work = max(0.0, self._queued_work - estimate)
+        self._holders += 1
+        self._held_work += estimate
         held_from = time.monotonic()
         try:
             yield
         finally:
             self._slots.release()
+            self._holders -= 1
+            self._held_work = max(0.0, self._held_work - estimate) if self._holders else 0.0
             held = time.monotonic() - held_from
+            mean = self._mean_hold.get(cost)
             # The first sample sets the mean; then each new one weighs a tenth.
-            self._mean_hold = held if not self._mean_hold else 0.9 * self._mean_hold + 0.1 * held
+            self._mean_hold[cost] = held if mean is None else 0.9 * mean + 0.1 * held
 
 
 def overloaded_response(detail: str) -> JSONResponse:

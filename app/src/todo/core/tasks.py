@@ -11,10 +11,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_
+from sqlalchemy import ColumnElement, case, delete, func, or_
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from .models import Task, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate, utcnow
+from .models import (
+    OFFSET_MAX,
+    Task,
+    TaskCreate,
+    TaskOrder,
+    TaskPage,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+    utcnow,
+)
 
 LIST_LIMIT_MAX = 200
 
@@ -84,8 +95,8 @@ def list_tasks(
     never matches a due range), one page, in ``order`` (default: open ones first, then oldest)."""
     if not 1 <= limit <= LIST_LIMIT_MAX:
         raise InvalidTaskQuery(f"limit: must be between 1 and {LIST_LIMIT_MAX}, got {limit}")
-    if offset < 0:
-        raise InvalidTaskQuery(f"offset: must be 0 or more, got {offset}")
+    if not 0 <= offset <= OFFSET_MAX:
+        raise InvalidTaskQuery(f"offset: must be between 0 and {OFFSET_MAX}, got {offset}")
     status = TaskStatus(status)
     conditions = [col(Task.user_id) == user_id]
     if status is TaskStatus.open:
@@ -123,6 +134,16 @@ def list_tasks(
     return TaskPage(items=[_public(task) for task, _ in rows], total=total)
 
 
+def _commit(session: Session, task: Task) -> None:
+    """Write a changed task; ``TaskNotFound`` when a concurrent delete took it meanwhile."""
+    session.add(task)
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise TaskNotFound(task.id or 0) from None
+
+
 def get_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
     """One of the user's tasks."""
     return _public(_owned(session, user_id, task_id))
@@ -136,8 +157,7 @@ def update_task(session: Session, user_id: int, task_id: int, data: TaskUpdate) 
         for field, value in changes.items():
             setattr(task, field, value)
         task.updated_at = utcnow()
-        session.add(task)
-        session.commit()
+        _commit(session, task)
     return _public(task)
 
 
@@ -149,8 +169,7 @@ def complete_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
         task.completed = True
         task.completed_at = now
         task.updated_at = now
-        session.add(task)
-        session.commit()
+        _commit(session, task)
     return _public(task)
 
 
@@ -161,15 +180,17 @@ def reopen_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
         task.completed = False
         task.completed_at = None
         task.updated_at = utcnow()
-        session.add(task)
-        session.commit()
+        _commit(session, task)
     return _public(task)
 
 
 def delete_task(session: Session, user_id: int, task_id: int) -> TaskPublic:
-    """Delete the task and answer what it was."""
-    task = _owned(session, user_id, task_id)
-    deleted = _public(task)
-    session.delete(task)
+    """Delete the task and answer what it was; of two concurrent deletes only one finds it."""
+    # One statement that deletes and answers the row, so the database decides who deleted it.
+    task = session.scalars(
+        delete(Task).where(col(Task.id) == task_id, col(Task.user_id) == user_id).returning(Task)
+    ).first()
     session.commit()
-    return deleted
+    if task is None:
+        raise TaskNotFound(task_id)
+    return _public(task)

@@ -31,6 +31,7 @@ from todo.core.logging import (
     Send,
     error_body,
 )
+from todo.core.models import ID_MAX
 from todo.core.overload import POOL_TIMEOUT_DETAIL, AdmissionGate, Overloaded, overloaded_response
 from todo.core.settings import McpSettings
 from todo.mcp.tools import POOL_TIMEOUT_STATE_KEY, USER_ID_STATE_KEY, build_server
@@ -39,7 +40,7 @@ MCP_PATH = "/mcp"
 USER_ID_HEADER = b"x-todo-user-id"
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 # Ids are database integers; a longer header is garbage, and is not echoed back whole.
-_MAX_ID_DIGITS = 18
+_MAX_ID_DIGITS = len(str(ID_MAX))
 
 
 class ServiceAuthMiddleware:
@@ -71,14 +72,15 @@ class ServiceAuthMiddleware:
             )
             return
         raw = bytes(headers.get(USER_ID_HEADER, b"")).decode("latin-1").strip()
-        if not (raw.isdigit() and raw.isascii() and len(raw) <= _MAX_ID_DIGITS and int(raw) > 0):
+        if not (raw.isdecimal() and raw.isascii() and len(raw) <= _MAX_ID_DIGITS and 0 < int(raw) <= ID_MAX):
             shown = raw if len(raw) <= 20 else raw[:20] + "..."
             await _error(
                 scope,
                 receive,
                 send,
                 400,
-                f"X-Todo-User-Id must be the acting user's id, a positive integer; got {shown!r}",
+                f"X-Todo-User-Id must be the acting user's id, a positive integer up to {ID_MAX}; "
+                f"got {shown!r}",
             )
             return
         scope.setdefault("state", {})[USER_ID_STATE_KEY] = int(raw)

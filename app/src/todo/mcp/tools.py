@@ -22,7 +22,18 @@ from sqlmodel import Session
 
 from todo.core import tasks
 from todo.core.db import session_scope
-from todo.core.models import Priority, TaskCreate, TaskOrder, TaskPage, TaskPublic, TaskStatus, TaskUpdate
+from todo.core.models import (
+    Id,
+    Offset,
+    Priority,
+    TaskCreate,
+    TaskOrder,
+    TaskPage,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+    TextInput,
+)
 from todo.core.overload import POOL_TIMEOUT_DETAIL, PoolTimeout
 from todo.core.task_tools_contract import SERVER_NAME, ToolName
 
@@ -77,8 +88,8 @@ class ToolState:
 ToolContext = Context[ToolState, Any]
 T = TypeVar("T")
 
-TaskId = Annotated[int, Field(description="the task's id, as list_tasks or add_task returned it", ge=1)]
-Title = Annotated[str, Field(description="short title of the task, e.g. 'buy milk'")]
+TaskId = Annotated[Id, Field(description="the task's id, as list_tasks or add_task returned it")]
+Title = Annotated[TextInput, Field(description="short title of the task, e.g. 'buy milk'")]
 DueDate = Annotated[date | None, Field(description="due date as YYYY-MM-DD, or null for none")]
 
 
@@ -140,7 +151,7 @@ def _describe(error: ValidationError) -> str:
 def add_task(
     title: Title,
     ctx: ToolContext,
-    description: str = "",
+    description: TextInput = "",
     due_date: DueDate = None,
     priority: Priority = Priority.medium,
 ) -> TaskResult:
@@ -153,10 +164,10 @@ def list_tasks(
     ctx: ToolContext,
     status: Literal["open", "done", "all"] = "open",
     search: Annotated[
-        str | None, Field(description="only tasks whose title or description contains this")
+        TextInput | None, Field(description="only tasks whose title or description contains this")
     ] = None,
     limit: Annotated[int, Field(ge=1, le=tasks.LIST_LIMIT_MAX)] = 50,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: Offset = 0,
     order: Annotated[
         TaskOrder, Field(description="sort order; default is open tasks first, then oldest first")
     ] = TaskOrder.default,
@@ -203,8 +214,8 @@ def reopen_task(task_id: TaskId, ctx: ToolContext) -> TaskResult:
 def update_task(
     task_id: TaskId,
     ctx: ToolContext,
-    title: Annotated[str | None, Field(description="new title")] = None,
-    description: Annotated[str | None, Field(description="new description")] = None,
+    title: Annotated[TextInput | None, Field(description="new title")] = None,
+    description: Annotated[TextInput | None, Field(description="new description")] = None,
     due_date: DueDate = None,
     clear_due_date: Annotated[bool, Field(description="true to remove the due date")] = False,
     priority: Priority | None = None,

@@ -19,11 +19,11 @@ from starlette.concurrency import run_in_threadpool
 from todo.agent import HistoryMessage, ToolCall, run_turn
 from todo.core import conversations
 from todo.core.db import autocommit
-from todo.core.models import MESSAGE_MAX, Message, ToolCallPublic
+from todo.core.models import MESSAGE_MAX, Id, Message, NoNul, ToolCallPublic
 from todo.core.overload import AdmissionGate
 from todo.core.settings import AgentEngine
 
-from ..deps import CurrentUserId, SettingsDep, admission, chat_engine_loaded, get_engine
+from ..deps import SessionUserId, SettingsDep, admission, chat_engine_loaded, get_engine
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("todo.api.chat")
@@ -34,8 +34,8 @@ FALLBACK_REPLY = "Sorry, something went wrong on my side and I could not do that
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: Annotated[str, Field(max_length=MESSAGE_MAX)]
-    conversation_id: int | None = None
+    message: Annotated[str, Field(max_length=MESSAGE_MAX), NoNul]
+    conversation_id: Id | None = None
 
     @field_validator("message")
     @classmethod
@@ -96,7 +96,7 @@ def _store(
 async def chat(
     request: Request,
     body: ChatRequest,
-    user_id: CurrentUserId,
+    user_id: SessionUserId,
     settings: SettingsDep,
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> ChatReply:
@@ -111,9 +111,9 @@ async def chat(
     whole_turn = settings.agent_engine is AgentEngine.rules
 
     def db_step(finishing: bool = False) -> AbstractAsyncContextManager[None]:
-        return nullcontext() if whole_turn else gate.slot(finishing=finishing)
+        return nullcontext() if whole_turn else gate.slot("chat step", finishing=finishing)
 
-    async with gate.slot() if whole_turn else _refused_if_full(gate):
+    async with gate.slot("chat turn") if whole_turn else _refused_if_full(gate):
         history: list[HistoryMessage] = []
         if body.conversation_id is not None:
             # 404 for someone else's (or a missing) conversation happens here, before the agent runs.

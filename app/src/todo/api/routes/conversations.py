@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from todo.core import conversations
-from todo.core.models import ConversationPublic, ConversationSummary
+from todo.core.models import ConversationPublic, ConversationSummary, Id
 
 from ..deps import CurrentUser, SessionDep
 
@@ -25,7 +25,7 @@ def list_conversations(user: CurrentUser, session: SessionDep) -> ConversationLi
 
 
 @router.get("/{conversation_id}", response_model=ConversationPublic)
-def get_conversation(conversation_id: int, user: CurrentUser, session: SessionDep) -> ConversationPublic:
+def get_conversation(conversation_id: Id, user: CurrentUser, session: SessionDep) -> ConversationPublic:
     """One conversation with its messages; 404 when it is missing or not the user's."""
     assert user.id is not None
     return conversations.get_conversation(session, user.id, conversation_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.exc import IntegrityError
 
 from todo.core import tasks
-from todo.core.models import TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
+from todo.core.models import Id, NoNul, Offset, TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
 
 from ..deps import CurrentUserId, SessionDep
 
@@ -20,9 +20,9 @@ def list_tasks(
     user_id: CurrentUserId,
     session: SessionDep,
     status: TaskStatus = TaskStatus.open,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), NoNul] = None,
     limit: Annotated[int, Query(ge=1, le=tasks.LIST_LIMIT_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> TaskPage:
     """List the user's tasks: filter by status, search title and description, paginate."""
     return tasks.list_tasks(session, user_id, status=status, q=q, limit=limit, offset=offset)
@@ -41,30 +41,30 @@ def create_task(body: TaskCreate, user_id: CurrentUserId, session: SessionDep) -
 
 
 @router.get("/{task_id}", response_model=TaskPublic)
-def get_task(task_id: int, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
+def get_task(task_id: Id, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
     """One task; 404 when it is missing or not the user's."""
     return tasks.get_task(session, user_id, task_id)
 
 
 @router.patch("/{task_id}", response_model=TaskPublic)
-def update_task(task_id: int, body: TaskUpdate, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
+def update_task(task_id: Id, body: TaskUpdate, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
     """Change title, description, due date or priority (only the fields sent)."""
     return tasks.update_task(session, user_id, task_id, body)
 
 
 @router.post("/{task_id}/complete", response_model=TaskPublic)
-def complete_task(task_id: int, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
+def complete_task(task_id: Id, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
     """Mark a task done."""
     return tasks.complete_task(session, user_id, task_id)
 
 
 @router.post("/{task_id}/reopen", response_model=TaskPublic)
-def reopen_task(task_id: int, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
+def reopen_task(task_id: Id, user_id: CurrentUserId, session: SessionDep) -> TaskPublic:
     """Mark a task not done."""
     return tasks.reopen_task(session, user_id, task_id)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_task(task_id: int, user_id: CurrentUserId, session: SessionDep) -> None:
+def delete_task(task_id: Id, user_id: CurrentUserId, session: SessionDep) -> None:
     """Delete a task."""
     tasks.delete_task(session, user_id, task_id)
