@@ -113,6 +113,11 @@ async function layoutProblems(p: Page): Promise<string[]> {
   });
 }
 
+/** Length as the API counts it (Python's len): Unicode code points. */
+function codePoints(text: string): number {
+  return Array.from(text).length;
+}
+
 /** A new browser context (desktop or phone), signed up as a new user of its own. */
 async function newUserPage(label: string, phone: boolean): Promise<{ device: BrowserContext; p: Page }> {
   const device = await env.browser.newContext(phone ? PHONE_DEVICE : { viewport: DESKTOP });
@@ -255,7 +260,7 @@ describe("todo chatbot in a real browser", () => {
     await input.focus();
     // Typed as one edit, as a paste is: a maxlength attribute would cut it here. Each emoji is 2 UTF-16 units, 1 for the API.
     await p.keyboard.insertText("🥛".repeat(CHAT_MESSAGE_MAX_LENGTH + 1));
-    expect(await input.inputValue()).toBe("🥛".repeat(CHAT_MESSAGE_MAX_LENGTH + 1));
+    expect(codePoints(await input.inputValue()), "code points left in the box after the paste").toBe(CHAT_MESSAGE_MAX_LENGTH + 1);
     expect(await input.getAttribute("aria-invalid")).toBe("true");
     await p.getByText(/characters: shorten it by 1 to send/).waitFor();
     expect(await p.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
@@ -266,7 +271,9 @@ describe("todo chatbot in a real browser", () => {
     await p.locator(".bubble.assistant").first().waitFor({ timeout: 60_000 });
     const error = (await p.getByRole("region", { name: "Chat" }).getByRole("alert").textContent()) ?? "";
     expect(error.trim(), "the API refused a message the app let through").toBe("");
-    expect(await p.locator(".bubble.user .bubble-text").first().textContent()).toBe("🥛".repeat(CHAT_MESSAGE_MAX_LENGTH));
+    expect(codePoints((await p.locator(".bubble.user .bubble-text").first().textContent()) ?? ""), "code points sent").toBe(
+      CHAT_MESSAGE_MAX_LENGTH,
+    );
     await device.close();
   });
 
