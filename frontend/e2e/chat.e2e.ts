@@ -264,6 +264,8 @@ describe("todo chatbot in a real browser", () => {
     expect(await input.getAttribute("aria-invalid")).toBe("true");
     await p.getByText(/characters: shorten it by 1 to send/).waitFor();
     expect(await p.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    mkdirSync(ARTIFACT_DIR, { recursive: true });
+    await p.screenshot({ path: join(ARTIFACT_DIR, "message-over-limit.png") });
 
     await input.press("Backspace");
     expect(await input.getAttribute("aria-invalid")).toBe("false");
