@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FRONTEND_DIR } from "./support";
+import { FRONTEND_DIR, RUNS_AS_ROOT as asRoot, unprivileged as command } from "./support";
 
 const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 const PORT = Number(process.env.E2E_NGINX_PORT ?? 15680) + 1;
@@ -13,7 +13,6 @@ const DEAD_BACKEND = "http://127.0.0.1:15698"; // nothing listens here: the prox
 const BASE = `http://127.0.0.1:${PORT}`;
 const START_SH = join(FRONTEND_DIR, "nginx", "start.sh");
 const DIST = join(FRONTEND_DIR, "dist");
-const asRoot = process.getuid?.() === 0;
 
 let work = "";
 let nginx: ChildProcess | null = null;
@@ -29,11 +28,6 @@ function envFor(overrides: Record<string, string>): NodeJS.ProcessEnv {
     TODO_FRONTEND_NGINX_BIN: NGINX,
     ...overrides,
   };
-}
-
-// As root, drop to nobody (65534) like the image's numeric non-root user.
-function command(args: string[]): [string, string[]] {
-  return asRoot ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...args]] : [args[0]!, args.slice(1)];
 }
 
 beforeAll(async () => {

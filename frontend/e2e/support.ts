@@ -1,6 +1,6 @@
 // Starts the real pieces the browser scenario needs: the backend stack, nginx with our config, chromium.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
@@ -22,6 +22,16 @@ const EXISTING_BACKEND = process.env.E2E_BACKEND_URL ?? "";
 const DEPLOYED_FRONTEND = process.env.E2E_FRONTEND_URL ?? "";
 
 type Managed = { name: string; child: ChildProcess; output: string[] };
+
+export const RUNS_AS_ROOT = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** The command line that runs `args` as nobody when the tests run as root, like the image's numeric non-root user. */
+export function unprivileged(args: [string, ...string[]]): [string, string[]] {
+  return RUNS_AS_ROOT
+    ? ["setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...args]]
+    : [args[0], args.slice(1)];
+}
 
 function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Managed {
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -158,12 +168,16 @@ export async function startEnvironment(): Promise<Environment> {
     // A leftover server on our port would answer the probes below in place of the nginx we start.
     if (await fetch(`${baseUrl}/healthz`).then(() => true, () => false))
       throw new Error(`something already listens on 127.0.0.1:${NGINX_PORT}; stop it or set E2E_NGINX_PORT`);
+    // nginx runs as the image does, not as root (whose workers would be nobody, unable to write the run dir).
     const runDir = join(work, "nginx");
     mkdirSync(runDir);
+    if (RUNS_AS_ROOT) {
+      chmodSync(work, 0o711);
+      chownSync(runDir, NOBODY, NOBODY);
+    }
     nginx = start(
       "nginx (frontend/nginx/start.sh)",
-      "sh",
-      [join(FRONTEND_DIR, "nginx", "start.sh")],
+      ...unprivileged(["sh", join(FRONTEND_DIR, "nginx", "start.sh")]),
       {
         TODO_BACKEND_URL: api,
         TODO_FRONTEND_STATIC_ROOT: join(FRONTEND_DIR, "dist"),

@@ -1,6 +1,7 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { PASSWORD_MIN_LENGTH } from "./api-limits";
 import { App, SESSION_EXPIRED_MESSAGE } from "./App";
 import { installFakeBackend } from "./test/fakeBackend";
 
@@ -39,9 +40,10 @@ describe("signing in and out", () => {
     const user = userEvent.setup();
     await user.click(await screen.findByRole("button", { name: "Create an account" }));
     await user.type(screen.getByLabelText("E-mail"), "alice@example.com");
-    await user.type(screen.getByLabelText("Password"), "short");
+    // Emoji count once each, as the API counts them, though each is two UTF-16 units.
+    await user.type(screen.getByLabelText("Password"), "🔑".repeat(PASSWORD_MIN_LENGTH - 1));
     await user.click(screen.getByRole("button", { name: "Create account" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("at least 8 characters");
+    expect(await screen.findByRole("alert")).toHaveTextContent(`at least ${PASSWORD_MIN_LENGTH} characters`);
     expect(backend.calls.some((c) => c.path === "/api/auth/register")).toBe(false);
   });
 

@@ -1,10 +1,9 @@
 import { type FormEvent, useId, useState } from "react";
 import { ApiError, api } from "../api";
+import { PASSWORD_MIN_LENGTH, apiLength } from "../api-limits";
 import type { User } from "../types";
 
 type Mode = "sign-in" | "sign-up";
-
-export const MIN_PASSWORD_LENGTH = 8;
 
 /** Turns an auth failure into a message that says what to do next. */
 export function authErrorMessage(mode: Mode, error: unknown): string {
@@ -30,8 +29,8 @@ export function AuthScreen({ notice, onSignedIn }: Props) {
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (signUp && password.length < MIN_PASSWORD_LENGTH) {
-      setError(`Choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
+    if (signUp && apiLength(password) < PASSWORD_MIN_LENGTH) {
+      setError(`Choose a password of at least ${PASSWORD_MIN_LENGTH} characters.`);
       return;
     }
     setBusy(true);
@@ -95,7 +94,7 @@ export function AuthScreen({ notice, onSignedIn }: Props) {
               type="password"
               autoComplete={signUp ? "new-password" : "current-password"}
               required
-              minLength={signUp ? MIN_PASSWORD_LENGTH : undefined}
+              minLength={signUp ? PASSWORD_MIN_LENGTH : undefined}
               value={password}
               onChange={(e) => setPassword(e.target.value)}
             />

@@ -1,4 +1,5 @@
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import { CHAT_MESSAGE_MAX_LENGTH, apiLength } from "../api-limits";
 import type { ConversationSummary } from "../types";
 
 export type ChatEntry = { key: string; role: "user" | "assistant"; content: string };
@@ -16,6 +17,17 @@ type Props = {
 };
 
 const EXAMPLES = ["add buy milk", "remind me to call mom tomorrow", "what's left?"];
+// The character count appears once a message is this close to the API's limit.
+const COUNT_FROM = Math.floor(CHAT_MESSAGE_MAX_LENGTH * 0.9);
+const count = new Intl.NumberFormat("en");
+
+/** What the composer says about the message's length: nothing until it nears the API's limit. */
+export function lengthNotice(length: number): { text: string; over: boolean } | null {
+  if (length < COUNT_FROM) return null;
+  const of = `${count.format(length)} / ${count.format(CHAT_MESSAGE_MAX_LENGTH)} characters`;
+  const excess = length - CHAT_MESSAGE_MAX_LENGTH;
+  return excess > 0 ? { text: `${of}: shorten it by ${count.format(excess)} to send`, over: true } : { text: of, over: false };
+}
 
 /** The conversation with the assistant: history, composer (Enter sends) and conversation switcher. */
 export function ChatPanel(props: Props) {
@@ -23,7 +35,10 @@ export function ChatPanel(props: Props) {
   const [draft, setDraft] = useState("");
   const logRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
-  const ids = { heading: useId(), input: useId(), picker: useId() };
+  const ids = { heading: useId(), input: useId(), picker: useId(), length: useId() };
+  // Nothing typed or pasted is cut: an over-long message stays in the box, flagged, until it is shortened.
+  const notice = lengthNotice(apiLength(draft.trim()));
+  const tooLong = notice?.over ?? false;
 
   useEffect(() => {
     const log = logRef.current;
@@ -33,7 +48,7 @@ export function ChatPanel(props: Props) {
 
   async function submit() {
     const message = draft.trim();
-    if (!message || pending) return;
+    if (!message || pending || tooLong) return;
     setDraft("");
     const sent = await props.onSend(message);
     // A failed turn gives the text back so nothing typed is lost.
@@ -107,6 +122,9 @@ export function ChatPanel(props: Props) {
         <p className="chat-error" role="alert">
           {pending ? "" : (error ?? "")}
         </p>
+        <p id={ids.length} className={`message-length${tooLong ? " over" : ""}`} role="status">
+          {notice?.text ?? ""}
+        </p>
       </div>
       <form
         className="composer"
@@ -127,9 +145,10 @@ export function ChatPanel(props: Props) {
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKeyDown}
-          maxLength={2000}
+          aria-invalid={tooLong}
+          aria-describedby={notice ? ids.length : undefined}
         />
-        <button type="submit" className="primary" disabled={pending || !draft.trim()}>
+        <button type="submit" className="primary" disabled={pending || !draft.trim() || tooLong}>
           Send
         </button>
       </form>

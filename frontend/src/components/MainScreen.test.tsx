@@ -1,6 +1,7 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { CHAT_MESSAGE_MAX_LENGTH } from "../api-limits";
 import { installFakeBackend } from "../test/fakeBackend";
 import { MainScreen } from "./MainScreen";
 
@@ -65,6 +66,42 @@ describe("chat beside the task list", () => {
     await user.type(await screen.findByLabelText("Message"), "hello{Enter}");
     const chat = screen.getByRole("region", { name: "Chat" });
     await waitFor(() => expect(within(chat).getByRole("alert")).toHaveTextContent("the assistant is unavailable"));
+  });
+
+  it("keeps an over-long paste whole, says by how much it is over the API's limit, and sends it once shortened", async () => {
+    const backend = installFakeBackend({ user: ALICE });
+    const user = renderMain();
+    const input = await screen.findByLabelText("Message");
+    await user.click(input);
+    await user.paste("x".repeat(CHAT_MESSAGE_MAX_LENGTH + 25));
+    expect(input).toHaveValue("x".repeat(CHAT_MESSAGE_MAX_LENGTH + 25));
+    expect(input).toHaveAttribute("aria-invalid", "true");
+    expect(input).toHaveAccessibleDescription(/shorten it by 25 to send/);
+    expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
+    await user.keyboard("{Enter}");
+    expect(backend.calls.some((c) => c.path === "/api/chat")).toBe(false);
+
+    await user.keyboard("{Backspace>25/}");
+    expect(input).toHaveAttribute("aria-invalid", "false");
+    expect(input).not.toHaveAccessibleDescription(/shorten/);
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(input).toHaveValue(""));
+    const sent = backend.calls.find((c) => c.path === "/api/chat")?.body as { message: string };
+    expect(sent.message).toHaveLength(CHAT_MESSAGE_MAX_LENGTH);
+    expect(screen.getByRole("region", { name: "Chat" })).not.toHaveTextContent("was not sent");
+  });
+
+  it("counts characters as the API does: an emoji is one, though it is two UTF-16 units", async () => {
+    const backend = installFakeBackend({ user: ALICE });
+    const user = renderMain();
+    const input = await screen.findByLabelText("Message");
+    await user.click(input);
+    await user.paste("🥛".repeat(CHAT_MESSAGE_MAX_LENGTH));
+    expect(input).toHaveAttribute("aria-invalid", "false");
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(backend.calls.some((c) => c.path === "/api/chat")).toBe(true));
+    await user.paste("🥛".repeat(CHAT_MESSAGE_MAX_LENGTH + 1));
+    expect(input).toHaveAccessibleDescription(/shorten it by 1 to send/);
   });
 
   it("reopens the latest conversation on load and switches to an earlier one", async () => {

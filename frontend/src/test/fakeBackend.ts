@@ -1,5 +1,6 @@
 // An in-memory stand-in for the HTTP API, for component tests only (the browser test uses the real backend).
 import { vi } from "vitest";
+import { CHAT_MESSAGE_MAX_LENGTH, apiLength } from "../api-limits";
 import type { ChatReply, Conversation, Message, Task, User } from "../types";
 
 type Reply = { status: number; body?: unknown };
@@ -75,6 +76,8 @@ export function installFakeBackend(initial: { user?: User | null } = {}): FakeBa
     if (p === "/api/chat") {
       if (backend.chatGate) await backend.chatGate;
       const { message, conversation_id } = body as { message: string; conversation_id?: number };
+      if (apiLength(message) > CHAT_MESSAGE_MAX_LENGTH)
+        return { status: 422, body: { detail: `message: at most ${CHAT_MESSAGE_MAX_LENGTH} characters` } };
       let conversation = backend.conversations.find((c) => c.id === conversation_id);
       if (!conversation) {
         conversation = { id: nextId++, title: message, created_at: NOW, updated_at: NOW, messages: [] };
