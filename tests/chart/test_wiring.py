@@ -260,7 +260,8 @@ def test_probe_ports_exist_and_probes_differ(renders: dict[str, list[Manifest]],
                     port = probe["httpGet"]["port"]
                     assert port in names or port in numbers, f"{manifest}: probe port {port} is not declared"
             # Liveness must not check what readiness checks, or a dependency's hiccup restarts the pod.
-            liveness, readiness = _probe_check(container["livenessProbe"]), _probe_check(container["readinessProbe"])
+            liveness = _probe_check(container["livenessProbe"])
+            readiness = _probe_check(container["readinessProbe"])
             assert liveness != readiness, (
                 f"{manifest}: {container['name']} liveness and readiness both check {liveness}"
             )
