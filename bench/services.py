@@ -451,6 +451,13 @@ def user_counts(text: str) -> list[int]:
     return counts
 
 
+def round_count(text: str) -> int:
+    """``--rounds``: a positive integer."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer like 6, got {text!r}")
+    return int(text)
+
+
 def setting(text: str) -> tuple[str, str]:
     """``--env``: one ``TODO_NAME=value`` pair."""
     name, sep, value = text.partition("=")
@@ -477,7 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a server variant for chat-variants (repeatable; default: the built-in loop/parser/pool set)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=6, help="chat-variants: interleaved slices per variant (default 6)"
+        "--rounds",
+        type=round_count,
+        default=6,
+        help="chat-variants: interleaved slices per variant, a positive integer (default 6)",
     )
     parser.add_argument(
         "--users",
