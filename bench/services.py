@@ -1,6 +1,7 @@
 """Load benchmark of the services: task CRUD (API), MCP tool calls, rules-engine chat turns.
 
     .venv/bin/python -m bench.services [--duration 30] [--scenarios LIST] [--users 30,100,200] [--json-out F]
+    .venv/bin/python -m bench.services --scenarios chat-variants --duration 60 [--variant L:TODO_X=1]
 
 Starts the real stack (tests/support/stack.py: PostgreSQL with fsync ON, todo-migrate, todo-mcp and
 todo-api, each ONE uvicorn worker) on loopback, then drives it with an asyncio load generator in
@@ -11,7 +12,9 @@ count of ``--users``, ``chat-closed`` chat turns that way (closed loop: a user s
 request as soon as the last one answered, or after ``Retry-After`` when it was a 503, as a
 well-behaved client does). Latency is measured per request from send to full response, after a
 warm-up; throughput is answered requests per second, goodput the 2xx ones; every answer's status
-is counted.
+is counted. ``chat-variants`` compares server settings side by side in one run: each variant (uvicorn's
+event loop and HTTP parser, the pool size; ``--variant`` for others) gets its own todo-mcp + todo-api
+pair on the same PostgreSQL and 20 chat users, and the variants take turns in ``--rounds`` slices.
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ class Result:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     statuses: Counter[str] = field(default_factory=Counter)
+    # 1-minute load averages seen while it ran (the machine is shared; a busy slice shows here).
+    load: list[float] = field(default_factory=list)
+    # Every answered action, warm-up included, and the server CPU they cost (chat-variants only):
+    # CPU time per turn does not grow with the machine's load the way latency does.
+    answered: int = 0
+    server_cpu_seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -94,6 +103,10 @@ class Result:
             "max_ms": round(lat[-1], 1) if lat else float("nan"),
             "mean_ms": round(statistics.fmean(lat), 1) if lat else float("nan"),
             "statuses": dict(sorted(self.statuses.items())),
+            "load_1min": [min(self.load), max(self.load)] if self.load else [],
+            "server_cpu_ms_per_request": (
+                round(1000 * self.server_cpu_seconds / self.answered, 2) if self.server_cpu_seconds else None
+            ),
         }
 
 
@@ -120,6 +133,7 @@ async def drive(
             except Exception as error:  # noqa: BLE001 - a failed request is a data point, not a crash
                 outcome = Outcome(False, f"no answer ({type(error).__name__})")
             done = time.perf_counter()
+            result.answered += 1
             if measure_from <= sent and done <= stop_at:
                 result.requests += 1
                 result.latencies_ms.append((done - sent) * 1000)
@@ -131,7 +145,9 @@ async def drive(
             elif think:
                 await asyncio.sleep(random.uniform(THINK_MIN, THINK_MAX))
 
+    result.load.append(os.getloadavg()[0])
     await asyncio.gather(*(user_loop(user) for user in users))
+    result.load.append(os.getloadavg()[0])
     result.seconds = duration
     return result
 
@@ -267,6 +283,83 @@ def chat_actions(client: httpx.AsyncClient) -> Callable[[], Action]:
     return next_action
 
 
+# --- server variants side by side ----------------------------------------------------------------
+
+# Each variant runs its own todo-mcp + todo-api pair (same PostgreSQL) with these settings on top.
+VARIANTS: dict[str, dict[str, str]] = {
+    "asyncio + h11": {"TODO_SERVER_LOOP": "asyncio", "TODO_SERVER_HTTP": "h11"},
+    "uvloop + h11": {"TODO_SERVER_LOOP": "uvloop", "TODO_SERVER_HTTP": "h11"},
+    "asyncio + httptools": {"TODO_SERVER_LOOP": "asyncio", "TODO_SERVER_HTTP": "httptools"},
+    "uvloop + httptools": {"TODO_SERVER_LOOP": "uvloop", "TODO_SERVER_HTTP": "httptools"},
+    "uvloop + httptools, pool 4": {
+        "TODO_SERVER_LOOP": "uvloop", "TODO_SERVER_HTTP": "httptools", "TODO_DB_POOL_SIZE": "4",
+    },
+    "uvloop + httptools, pool 20": {
+        "TODO_SERVER_LOOP": "uvloop", "TODO_SERVER_HTTP": "httptools", "TODO_DB_POOL_SIZE": "20",
+    },
+}  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/PID/stat, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def merged(name: str, parts: list[Result]) -> Result:
+    """One variant's slices of the interleaved rounds as one result."""
+    total = Result(name, parts[0].users)
+    for part in parts:
+        total.requests += part.requests
+        total.errors += part.errors
+        total.seconds += part.seconds
+        total.latencies_ms += part.latencies_ms
+        total.statuses.update(part.statuses)
+        total.load += part.load
+        total.answered += part.answered
+        total.server_cpu_seconds += part.server_cpu_seconds
+    return total
+
+
+async def chat_variants(
+    stack_: Stack, variants: dict[str, dict[str, str]], duration: float, rounds: int, exits: AsyncExitStack
+) -> list[Result]:
+    """20 chat users per variant, the variants taking turns in ``rounds`` slices of ``duration / rounds`` s
+    (the order rotating each round), so a busy minute of the shared machine hits every variant alike."""
+    urls: dict[str, str] = {}
+    pids: dict[str, list[int]] = {}
+    for name, env in variants.items():
+        urls[name] = stack_.start_variant(env)
+        pids[name] = [process.pid for _, process in stack_.processes[-2:]]  # its todo-mcp and todo-api
+    chatters = {
+        name: [chat_actions(await api_user(url, 2000 + 100 * i + n, exits)) for n in range(20)]
+        for i, (name, url) in enumerate(urls.items())
+    }
+    names = list(variants)
+    slices: dict[str, list[Result]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            before = sum(map(cpu_seconds, pids[name]))
+            part = await drive(f"chat turn, {name}", chatters[name], duration / rounds)
+            part.server_cpu_seconds = sum(map(cpu_seconds, pids[name])) - before
+            slices[name].append(part)
+    return [merged(f"chat turn (rules engine), {name}", slices[name]) for name in names]
+
+
+def variant(text: str) -> tuple[str, dict[str, str]]:
+    """``--variant``: ``LABEL:TODO_A=1,TODO_B=2``."""
+    label, sep, pairs = text.partition(":")
+    try:
+        env = dict(setting(pair) for pair in pairs.split(",")) if pairs else {}
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"in --variant {text!r}: {error}") from None
+    if not sep or not label.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected LABEL:TODO_A=1,TODO_B=2 like 'pool 4:TODO_DB_POOL_SIZE=4', got {text!r}"
+        )
+    return label.strip(), env
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -294,9 +387,18 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def run(stack_: Stack, duration: float, scenarios: set[str], closed_users: list[int]) -> list[Result]:
+async def run(
+    stack_: Stack,
+    duration: float,
+    scenarios: set[str],
+    closed_users: list[int],
+    variants: dict[str, dict[str, str]],
+    rounds: int,
+) -> list[Result]:
     results: list[Result] = []
     async with AsyncExitStack() as exits:
+        if "chat-variants" in scenarios:
+            results += await chat_variants(stack_, variants, duration, rounds, exits)
         if scenarios & {"crud", "saturation", "closed", "chat-closed"}:
             needed = max([100, *closed_users]) if scenarios & {"closed", "chat-closed"} else 100
             clients = [await api_user(stack_.api_url, n, exits) for n in range(needed)]
@@ -349,6 +451,13 @@ def user_counts(text: str) -> list[int]:
     return counts
 
 
+def round_count(text: str) -> int:
+    """``--rounds``: a positive integer."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer like 6, got {text!r}")
+    return int(text)
+
+
 def setting(text: str) -> tuple[str, str]:
     """``--env``: one ``TODO_NAME=value`` pair."""
     name, sep, value = text.partition("=")
@@ -364,7 +473,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios",
         default="saturation,crud,mcp,chat",
-        help="comma list of saturation,closed,chat-closed,crud,mcp,chat",
+        help="comma list of saturation,closed,chat-closed,crud,mcp,chat,chat-variants",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL:TODO_X=V,...",
+        type=variant,
+        help="a server variant for chat-variants (repeatable; default: the built-in loop/parser/pool set)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=round_count,
+        default=6,
+        help="chat-variants: interleaved slices per variant, a positive integer (default 6)",
     )
     parser.add_argument(
         "--users",
@@ -395,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
         args.log_file.open("ab") as log,
         Stack(durable_db=not args.no_fsync, log=log, extra_env=settings) as stack_,
     ):
-        results = asyncio.run(run(stack_, args.duration, scenarios, args.users))
+        variants = dict(args.variant) or VARIANTS
+        info["variants"] = variants
+        results = asyncio.run(run(stack_, args.duration, scenarios, args.users, variants, args.rounds))
         pids = [p.pid for _, p in stack_.processes]
         cpu = subprocess.run(["ps", "-o", "pid,comm,time", "-p", ",".join(map(str, pids))],
                              capture_output=True, text=True).stdout  # fmt: skip
@@ -403,14 +528,15 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [r.summary() for r in results]
     print(f"machine: {json.dumps(info)}")
     print(cpu)
-    print("| scenario | users | requests | errors | throughput (req/s) | goodput (2xx/s) "
-          "| p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | statuses |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| scenario | users | requests | errors | throughput (req/s) | goodput (2xx/s) | p50 (ms) "
+          "| p95 (ms) | p99 (ms) | max (ms) | server CPU (ms/req) | statuses | load (1 min) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for s in summaries:
         statuses = ", ".join(f"{label}: {count}" for label, count in s["statuses"].items())
+        load = "-".join(f"{x:.1f}" for x in s["load_1min"])
         print(f"| {s['scenario']} | {s['users']} | {s['requests']} | {s['errors']} | {s['throughput_rps']} "
               f"| {s['goodput_rps']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
-              f"| {statuses} |")  # fmt: skip
+              f"| {s['server_cpu_ms_per_request'] or ''} | {statuses} | {load} |")  # fmt: skip
     if args.json_out:
         args.json_out.write_text(json.dumps({"machine": info, "results": summaries,
                                              "duration_s": args.duration}, indent=2))  # fmt: skip

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # Tier 'chart': the Helm chart charts/todo-chatbot rendered for every ci/ scenario and checked:
 # helm lint --strict, Kubernetes schemas (1.30 and newest, offline), checkov's Kubernetes checks,
-# wiring and values-schema tests (tests/chart). Builds helm from source when it is not on PATH.
+# kube-score, wiring and values-schema tests (tests/chart). Builds helm and kube-score from source
+# when they are not on PATH.
 source "$REPO_ROOT/scripts/lib/helm.sh"
+source "$REPO_ROOT/scripts/lib/kube-score.sh"
 
 # checkov gets a venv of its own: its pinned dependencies conflict with the project's.
 CHECKOV_VERSION="3.3.30"
@@ -27,8 +29,11 @@ tier_chart() {
   ensure_checkov >"$log" 2>&1 &
   checkov_pid=$!
   ensure_helm
+  ensure_kube_score
   wait "$checkov_pid" || { cat "$log" >&2; die "could not install checkov; see $log"; }
   export TODO_CHECKOV="$CHECKOV_VENV/bin/checkov"
-  say "helm $(helm version --template '{{.Version}}'), checkov $("$TODO_CHECKOV" --version)"
+  TODO_KUBE_SCORE="$(command -v kube-score)"
+  export TODO_KUBE_SCORE
+  say "helm $(helm version --template '{{.Version}}'), checkov $("$TODO_CHECKOV" --version), $(kube-score version | cut -d, -f1)"
   run_pytest tests/chart -q
 }

@@ -137,6 +137,8 @@ _VALID = {
         ),
         ({"TODO_AGENT_ENGINE": "openai"}, "TODO_AGENT_ENGINE=openai needs TODO_OPENAI_API_KEY"),
         ({"TODO_ENVIRONMENT": "prod"}, "TODO_ENVIRONMENT='prod' is invalid: Input should be 'development'"),
+        ({"TODO_SERVER_LOOP": "trio"}, "TODO_SERVER_LOOP='trio' is invalid: Input should be 'uvloop' or"),
+        ({"TODO_SERVER_HTTP": "h2"}, "TODO_SERVER_HTTP='h2' is invalid: Input should be 'httptools' or"),
         (
             {"TODO_SESSION_TTL_MINUTES": "1"},
             "TODO_SESSION_TTL_MINUTES='1' is invalid: Input should be greater",

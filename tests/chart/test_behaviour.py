@@ -12,8 +12,10 @@ from pathlib import Path
 
 import annotated_types
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm
+from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm, template_args
 from todo.core.settings import ApiSettings, CoreSettings, McpSettings
 
 FULL = "todo-todo-chatbot"
@@ -335,3 +337,26 @@ def test_the_frontend_port_value_moves_nginx_the_container_port_and_the_service(
     assert {"name": "TODO_FRONTEND_LISTEN", "value": "9090"} in container["env"]
     (port,) = named(manifests, "Service", f"{FULL}-frontend").body["spec"]["ports"]
     assert (port["port"], port["targetPort"]) == (9090, "http")
+
+
+@settings(max_examples=8, deadline=None)
+@given(tmp=st.integers(min_value=1, max_value=4096), logs=st.integers(min_value=1, max_value=4096))
+def test_ephemeral_storage_and_tmp_size_come_from_one_pair_of_values(helm: str, tmp: int, logs: int) -> None:
+    """Whatever the sizes, /tmp's sizeLimit is `tmpMi` and every container requests and limits `tmpMi +
+    logsMi`, so the emptyDir always fits inside the container's limit."""
+    manifests = render(helm, sets=[f"ephemeralStorage.tmpMi={tmp}", f"ephemeralStorage.logsMi={logs}"])
+    pods = [spec for spec in map(pod_spec, manifests) if spec is not None]
+    assert pods
+    for spec in pods:
+        assert {"name": "tmp", "emptyDir": {"sizeLimit": f"{tmp}Mi"}} in spec["volumes"]
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            resources = container["resources"]
+            assert resources["requests"]["ephemeral-storage"] == f"{tmp + logs}Mi", container["name"]
+            assert resources["limits"]["ephemeral-storage"] == f"{tmp + logs}Mi", container["name"]
+
+
+def test_ephemeral_storage_set_by_hand_is_refused_with_the_way_out(helm: str) -> None:
+    result = run_helm(helm, *template_args(sets=["backend.resources.limits.ephemeral-storage=1Gi"]))
+    assert result.returncode != 0
+    assert "backend.resources.limits.ephemeral-storage is set (1Gi)" in result.stderr, result.stderr
+    assert "ephemeralStorage.tmpMi + ephemeralStorage.logsMi" in result.stderr, result.stderr

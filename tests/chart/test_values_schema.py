@@ -64,6 +64,9 @@ BAD_VALUES = [
         "/migrations/hookDeletePolicy",
     ),
     ("bad-log-level", ["--set", "logLevel=verbose"], "/logLevel"),
+    ("no-tmp-space", ["--set", "ephemeralStorage.tmpMi=0"], "/ephemeralStorage/tmpMi"),
+    ("tmp-size-as-quantity", ["--set-string", "ephemeralStorage.tmpMi=64Mi"], "/ephemeralStorage/tmpMi"),
+    ("old-tmp-size-key", ["--set", "tmpSizeLimit=64Mi"], "'tmpSizeLimit' not allowed"),
 ]
 
 

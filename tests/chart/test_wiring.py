@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +259,45 @@ def test_probe_ports_exist_and_probes_differ(renders: dict[str, list[Manifest]],
                 if "httpGet" in probe:
                     port = probe["httpGet"]["port"]
                     assert port in names or port in numbers, f"{manifest}: probe port {port} is not declared"
+            # Liveness must not check what readiness checks, or a dependency's hiccup restarts the pod.
+            liveness = _probe_check(container["livenessProbe"])
+            readiness = _probe_check(container["readinessProbe"])
+            assert liveness != readiness, (
+                f"{manifest}: {container['name']} liveness and readiness both check {liveness}"
+            )
+
+
+def _probe_check(probe: dict[str, Any]) -> str:
+    """What a probe asks, without its timing: the handler (httpGet path, exec command, tcpSocket)."""
+    handler = {key: probe[key] for key in ("httpGet", "exec", "tcpSocket", "grpc") if key in probe}
+    assert len(handler) == 1, f"a probe needs exactly one handler, got {probe}"
+    return json.dumps(handler, sort_keys=True)
+
+
+_QUANTITY_MI = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+
+
+def _mebibytes(quantity: str) -> float:
+    number, unit = quantity[:-2], quantity[-2:]
+    assert unit in _QUANTITY_MI and number.isdigit(), f"expected a Ki/Mi/Gi quantity, got {quantity!r}"
+    return int(number) * _QUANTITY_MI[unit]
+
+
+def test_ephemeral_storage_is_bounded_and_fits_the_emptydirs(
+    renders: dict[str, list[Manifest]], scenario: str
+) -> None:
+    """Every container requests and limits ephemeral storage, every emptyDir has a size limit, and the
+    pod's emptyDirs fit inside the sum of its container limits (the kubelet's per-pod eviction bound)."""
+    for manifest, spec, _ in _pods(renders[scenario]):
+        for container in containers(spec):
+            resources = container["resources"]
+            for side in ("requests", "limits"):
+                assert "ephemeral-storage" in resources[side], f"{manifest}: {container['name']} {side}"
+        empty_dirs = [volume for volume in spec.get("volumes", []) if "emptyDir" in volume]
+        assert all("sizeLimit" in volume["emptyDir"] for volume in empty_dirs), f"{manifest}: {empty_dirs}"
+        scratch = sum(_mebibytes(volume["emptyDir"]["sizeLimit"]) for volume in empty_dirs)
+        pod_limit = sum(_mebibytes(c["resources"]["limits"]["ephemeral-storage"]) for c in spec["containers"])
+        assert scratch < pod_limit, f"{manifest}: emptyDirs of {scratch} MiB do not fit its {pod_limit} MiB"
 
 
 def _selected(manifests: list[Manifest], selector: dict[str, Any]) -> list[Manifest]:

@@ -125,6 +125,20 @@ class Stack:
         self.api_urls.append(url)
         return url
 
+    def start_variant(self, env: dict[str, str], timeout: float = 60.0) -> str:
+        """Start one more todo-mcp and a todo-api that uses it, both with ``env`` on top of the stack's
+        settings, on the same database (benchmarks compare such pairs side by side); answer the API's URL."""
+        mcp_port = free_port()
+        mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
+        mcp = self._spawn("todo-mcp", **env, TODO_PORT=str(mcp_port))
+        self._wait_ready(mcp, "todo-mcp", f"http://127.0.0.1:{mcp_port}/readyz", timeout)
+        api_port = free_port()
+        api = self._spawn("todo-api", **env, TODO_PORT=str(api_port), TODO_MCP_URL=mcp_url)
+        url = f"http://127.0.0.1:{api_port}"
+        self._wait_ready(api, "todo-api", f"{url}/readyz", timeout)
+        self.api_urls.append(url)
+        return url
+
     def api_process(self, url: str) -> subprocess.Popen[bytes]:
         """The todo-api process serving ``url``."""
         return [p for name, p in self.processes if name == "todo-api"][self.api_urls.index(url)]

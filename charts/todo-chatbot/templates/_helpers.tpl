@@ -123,7 +123,27 @@ true
 {{- define "todo-chatbot.tmpVolume" -}}
 - name: tmp
   emptyDir:
-    sizeLimit: {{ .Values.tmpSizeLimit }}
+    sizeLimit: {{ printf "%dMi" (int .Values.ephemeralStorage.tmpMi) }}
+{{- end }}
+
+{{/*
+A container's resources: the given CPU and memory, plus an ephemeral-storage request and limit of
+/tmp's size plus the logs allowance, so the kubelet's per-pod total never evicts before /tmp is full.
+Call with (dict "ctx" $ "resources" .Values.backend.resources "key" "backend.resources").
+*/}}
+{{- define "todo-chatbot.resources" -}}
+{{- range $side := list "requests" "limits" }}
+{{- with index ($.resources | default dict) $side | default dict }}
+{{- if hasKey . "ephemeral-storage" }}
+{{- fail (printf "%s.%s.ephemeral-storage is set (%v), but the chart derives it from ephemeralStorage.tmpMi + ephemeralStorage.logsMi so that /tmp's sizeLimit always fits inside it; remove it and set those two values instead." $.key $side (index . "ephemeral-storage")) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $storage := .ctx.Values.ephemeralStorage }}
+{{- $ephemeral := dict "ephemeral-storage" (printf "%dMi" (add $storage.tmpMi $storage.logsMi)) }}
+{{- $requests := merge (deepCopy (.resources.requests | default dict)) $ephemeral }}
+{{- $limits := merge (deepCopy (.resources.limits | default dict)) $ephemeral }}
+{{- toYaml (dict "requests" $requests "limits" $limits) }}
 {{- end }}
 
 {{/*

@@ -27,6 +27,8 @@ def main() -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        loop=settings.server_loop,
+        http=settings.server_http,
         log_config=uvicorn_log_config(),
         access_log=False,
         # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.

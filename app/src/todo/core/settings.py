@@ -86,10 +86,22 @@ class CoreSettings(BaseSettings):
             )
 
 
-class McpSettings(CoreSettings):
-    """Settings of the MCP task server."""
+class ServerSettings(CoreSettings):
+    """Settings every HTTP service shares: where it listens and how uvicorn serves."""
 
     host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
+    # uvloop + httptools cut the chat p99 (docs/benchmarks.md); the pure-Python pair stays as a fallback.
+    server_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="uvicorn's event loop", examples=["uvloop"]
+    )
+    server_http: Literal["httptools", "h11"] = Field(
+        default="httptools", description="uvicorn's HTTP/1.1 parser", examples=["httptools"]
+    )
+
+
+class McpSettings(ServerSettings):
+    """Settings of the MCP task server."""
+
     port: int = Field(default=8001, ge=1, le=65535)
     mcp_token: SecretStr = Field(
         description="shared service token the backend sends as a Bearer token",
@@ -102,10 +114,9 @@ class McpSettings(CoreSettings):
         return self
 
 
-class ApiSettings(CoreSettings):
+class ApiSettings(ServerSettings):
     """Settings of the FastAPI backend (also used by the migration command)."""
 
-    host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
     port: int = Field(default=8000, ge=1, le=65535)
     jwt_secret: SecretStr = Field(
         description="HMAC key that signs session tokens", examples=["$(openssl rand -hex 32)"]

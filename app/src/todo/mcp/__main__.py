@@ -36,6 +36,8 @@ def main() -> None:
             app,
             host=settings.host,
             port=settings.port,
+            loop=settings.server_loop,
+            http=settings.server_http,
             log_config=uvicorn_log_config(),
             log_level=settings.log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
