@@ -120,7 +120,7 @@ QUANTITY_PATTERN = (
 )
 _QUANTITY = re.compile(QUANTITY_PATTERN)
 _BINARY_SUFFIXES = {f"{prefix}i": 1024 ** (power + 1) for power, prefix in enumerate("KMGTPE")}
-_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 # How Kubernetes' netutils.ParseIPSloppy reads IPv4: four dotted decimals, leading zeros allowed.
 _IPV4_SLOPPY = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)")
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: \d and int() also take full-width and other digits
@@ -241,7 +241,7 @@ def quantity_value(value: str) -> Decimal | None:
         if suffix in _BINARY_SUFFIXES:
             scaled: Decimal = number * _BINARY_SUFFIXES[suffix]
         else:
-            scaled = number.scaleb(_DECIMAL_SUFFIXES.get(suffix, 0) if len(suffix) < 2 else int(suffix[1:]))
+            scaled = number.scaleb(_DECIMAL_SUFFIXES[suffix] if len(suffix) < 2 else int(suffix[1:]))
     return scaled
 
 
@@ -623,8 +623,12 @@ def _unknown_keys(read: _Reader, config: StackConfig) -> None:
         )
         remove = f"pulumi config rm {full_key} --stack {read.stack}"
         if full_key in OVERRIDDEN_PROVIDER_KEYS or namespace in OVERRIDDEN_PROVIDER_NAMESPACES:
-            why = OVERRIDDEN_PROVIDER_NAMESPACES.get(namespace, "")
-            instead = OVERRIDDEN_PROVIDER_KEYS.get(full_key)
+            why = (
+                OVERRIDDEN_PROVIDER_NAMESPACES[namespace]
+                if namespace in OVERRIDDEN_PROVIDER_NAMESPACES
+                else ""
+            )
+            instead = OVERRIDDEN_PROVIDER_KEYS[full_key] if full_key in OVERRIDDEN_PROVIDER_KEYS else ""
             read.problems.append(
                 f"{full_key} = {shown} is ignored: the program sets {namespace} provider config itself"
                 f"{f' ({why})' if why else ''}. Fix: {remove}"
@@ -835,7 +839,7 @@ def _unused_settings(read: _Reader, settings: _Read) -> list[str]:
             key, value, f"is not used because {row.unused_because(settings)}", fix=f"pulumi config rm {key}"
         )
         for key, row in _CONDITION_OF.items()
-        if (value := read.raw(key)) not in (None, defaults.get(key, "")) and not row.holds(settings)
+        if (value := read.raw(key)) not in (None, defaults[key]) and not row.holds(settings)
     ]
 
 
