@@ -19,7 +19,7 @@ import pulumi
 
 from components.kubecontext import KubectlError, context_problem, live_namespace
 from components.settings import PROJECT, ConfigError, StackSettings
-from components.target import ownership_problem
+from components.target import ownership_problem, stack_id
 
 PROBE_SECONDS = 3.0
 
@@ -76,6 +76,6 @@ def namespaces_check(settings: StackSettings) -> None:
                 " stack's before it declares it (the pinned provider would silently take over one that"
                 f" exists, and destroy would delete it). Install kubectl or fix kubeContext ({where})."
             ) from error
-        problem = ownership_problem(live, name, adopt=adopt, setting=setting, where=where)
+        problem = ownership_problem(live, name, adopt=adopt, setting=setting, where=where, stack=stack_id())
         if problem:
             raise ConfigError(f"{PROJECT}:{setting} = {name!r}: {problem}.")

@@ -44,12 +44,12 @@ def namespace(
 
 
 def ownership_problem(
-    live: Mapping[str, Any] | None, name: str, *, adopt: bool, setting: str, where: str
+    live: Mapping[str, Any] | None, name: str, *, adopt: bool, setting: str, where: str, stack: str
 ) -> str | None:
-    """Why the stack must not declare namespace `name` as it stands (`live`: the API server's object or
-    None when absent), in one sentence with its fix; None when the stack may."""
-    stack = stack_id()
-    fix_other = f"name another one (pulumi config set {setting} <name> --stack {pulumi.get_stack()})"
+    """Why stack `stack` (as `stack_id` names it) must not declare namespace `name` as it stands
+    (`live`: the API server's object, None when absent), with the fix; None when it may."""
+    short = stack.rpartition("/")[2]
+    fix_other = f"name another one (pulumi config set {setting} <name> --stack {short})"
     if live is None:
         if adopt:
             return (
@@ -71,14 +71,14 @@ def ownership_problem(
         return (
             f"namespace {name!r} in {where} existed before this stack adopted it (annotation"
             f" {ADOPTED_ANNOTATION}); with adoptNamespace false the stack would delete it on destroy:"
-            f" keep it adopted (pulumi config set adoptNamespace true --stack {pulumi.get_stack()})"
+            f" keep it adopted (pulumi config set adoptNamespace true --stack {short})"
         )
     # Made by this program before it annotated the stack: the labels alone say so.
     made_here = owner == stack or all(labels.get(key) == value for key, value in PART_OF_LABELS.items())
     if made_here or adopt:
         return None
     adopt_fix = (
-        f", or adopt it (pulumi config set adoptNamespace true --stack {pulumi.get_stack()}): the stack"
+        f", or adopt it (pulumi config set adoptNamespace true --stack {short}): the stack"
         " then labels it Pod Security 'restricted', uses it and never deletes it"
         if setting == "namespace"
         else ""
