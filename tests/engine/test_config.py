@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.program.test_config_errors import CASES
+from tests.program.test_config_errors import CASES, WARNING_CASES
 from tests.support.pulumi_cli import Workspace
 
 
@@ -64,6 +64,31 @@ def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
     else:
         for fragment in expected:
             assert fragment in text, f"{fragment!r} missing from:\n{text[-3000:]}"
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), WARNING_CASES)
+def test_each_unused_setting_is_one_warning_from_the_real_cli(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
+) -> None:
+    set_keys = []
+    try:
+        for key, value in overrides.items():
+            stacks.set(stack, key, _cli_value(value))
+            set_keys.append(key)
+        for key, value in secrets.items():
+            stacks.set(stack, key, value, secret=True)
+            set_keys.append(key)
+        preview = stacks.pulumi("preview", "--stack", stack, check=False)
+    finally:
+        for key in set_keys:
+            stacks.pulumi("config", "rm", key, "--stack", stack)
+    text = preview.output
+    assert preview.returncode == 0, text[-3000:]
+    assert "error:" not in text and "warning: todo-chatbot:" in text, text[-3000:]
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} missing from:\n{text[-3000:]}"
+    for value in secrets.values():
+        assert value not in text, "a secret value was echoed"
 
 
 def test_config_set_secret_really_encrypts(stacks: Workspace) -> None:
