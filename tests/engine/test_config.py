@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.program.test_config_errors import CASES, WARNING_CASES
-from tests.support.pulumi_cli import Workspace
+from tests.support.pulumi_cli import Result, Workspace
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,10 @@ def _cli_value(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
-def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
-    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
-) -> None:
+def _preview_with(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str]
+) -> Result:
+    """`pulumi preview` with the settings set through the CLI, which are removed again afterwards."""
     set_keys = []
     try:
         for key, value in overrides.items():
@@ -47,10 +47,17 @@ def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
         for key, value in secrets.items():
             stacks.set(stack, key, value, secret=True)
             set_keys.append(key)
-        preview = stacks.pulumi("preview", "--stack", stack, check=False)
+        return stacks.pulumi("preview", "--stack", stack, check=False)
     finally:
         for key in set_keys:
             stacks.pulumi("config", "rm", key, "--stack", stack)
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
+def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
+) -> None:
+    preview = _preview_with(stacks, stack, overrides, secrets)
     text = preview.output
     assert preview.returncode != 0, text
     assert "Traceback" not in text and 'File "' not in text, text
@@ -70,18 +77,7 @@ def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
 def test_each_unused_setting_is_one_warning_from_the_real_cli(
     stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
 ) -> None:
-    set_keys = []
-    try:
-        for key, value in overrides.items():
-            stacks.set(stack, key, _cli_value(value))
-            set_keys.append(key)
-        for key, value in secrets.items():
-            stacks.set(stack, key, value, secret=True)
-            set_keys.append(key)
-        preview = stacks.pulumi("preview", "--stack", stack, check=False)
-    finally:
-        for key in set_keys:
-            stacks.pulumi("config", "rm", key, "--stack", stack)
+    preview = _preview_with(stacks, stack, overrides, secrets)
     text = preview.output
     assert preview.returncode == 0, text[-3000:]
     assert "error:" not in text and "warning: todo-chatbot:" in text, text[-3000:]

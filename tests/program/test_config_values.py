@@ -786,9 +786,11 @@ def _expected_value(number: str, suffix: str) -> Decimal:
     with decimal.localcontext() as exact:
         exact.prec = 60  # 6 + 6 digits times 2^60 stay exact
         if suffix in BINARY:
-            return Decimal(number) * BINARY[suffix]
-        exponent = DECIMAL[suffix] if suffix in DECIMAL else int(suffix[1:] or 0)
-        return Decimal(f"{number}e{exponent}")
+            value: Decimal = Decimal(number) * BINARY[suffix]
+        else:
+            exponent = DECIMAL[suffix] if suffix in DECIMAL else int(suffix[1:] or 0)
+            value = Decimal(f"{number}e{exponent}")
+    return value
 
 
 @settings(max_examples=300, deadline=None)
