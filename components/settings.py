@@ -87,12 +87,13 @@ PROVIDER_NAMESPACES = ("pulumi", "kubernetes", "docker", "random")
 # provider is explicit (components/target.py), and an explicit provider reads no `kubernetes:` stack
 # config at all, so every `kubernetes:` key would be silently ignored.
 OVERRIDDEN_PROVIDER_KEYS: dict[str, str] = {
-    "kubernetes:context": "pulumi config set kubeContext <context>",
-    "kubernetes:cluster": "pulumi config set kubeContext <context> (a context names its cluster)",
-    "kubernetes:namespace": "pulumi config set namespace <namespace>",
+    "kubernetes:context": "pulumi config set kubeContext <context> --stack {stack}",
+    "kubernetes:cluster": "pulumi config set kubeContext <context> --stack {stack} (it names the cluster)",
+    "kubernetes:namespace": "pulumi config set namespace <namespace> --stack {stack}",
     "kubernetes:kubeconfig": "point the KUBECONFIG environment variable at the file (default ~/.kube/config)",
     "docker:registryAuth": (
-        "pulumi config set registryUsername <user>, then pulumi config set --secret registryPassword"
+        "pulumi config set registryUsername <user> --stack {stack}"
+        " and pulumi config set --secret registryPassword --stack {stack}"
     ),
 }
 OVERRIDDEN_PROVIDER_NAMESPACES = {
@@ -616,11 +617,12 @@ def _unknown_keys(read: _Reader, config: StackConfig) -> None:
     the program sets itself (which the provider would never read), is refused."""
     for full_key in sorted(config.values):
         namespace, _, key = full_key.rpartition(":")
-        shown = (
-            "(hidden: secret)"
-            if full_key in config.secret_keys
-            else repr(redact_credentials(config.values[full_key]))
-        )
+        shown = repr(redact_credentials(config.values[full_key]))
+        if full_key in config.secret_keys:
+            shown = "(hidden: secret)"
+        elif _is_credential_name(key) or key == "kubeconfig":
+            # A kubeconfig's client keys, a registry token: not echoed even when set in plaintext.
+            shown = "(hidden: may hold a credential)"
         remove = f"pulumi config rm {full_key} --stack {read.stack}"
         if full_key in OVERRIDDEN_PROVIDER_KEYS or namespace in OVERRIDDEN_PROVIDER_NAMESPACES:
             why = (
@@ -628,11 +630,14 @@ def _unknown_keys(read: _Reader, config: StackConfig) -> None:
                 if namespace in OVERRIDDEN_PROVIDER_NAMESPACES
                 else ""
             )
-            instead = OVERRIDDEN_PROVIDER_KEYS[full_key] if full_key in OVERRIDDEN_PROVIDER_KEYS else ""
+            instead = (
+                OVERRIDDEN_PROVIDER_KEYS[full_key].format(stack=read.stack)
+                if full_key in OVERRIDDEN_PROVIDER_KEYS
+                else ""
+            )
             read.problems.append(
                 f"{full_key} = {shown} is ignored: the program sets {namespace} provider config itself"
-                f"{f' ({why})' if why else ''}. Fix: {remove}"
-                + (f", then {instead} --stack {read.stack}" if instead else "")
+                f"{f' ({why})' if why else ''}. Fix: {remove}" + (f", then {instead}" if instead else "")
             )
             continue
         if namespace in PROVIDER_NAMESPACES or (namespace == PROJECT and key in ALL_KEYS):

@@ -423,10 +423,25 @@ def test_provider_config_is_left_to_the_providers() -> None:
 def test_provider_config_the_program_sets_itself_is_refused_with_the_right_key(key: str) -> None:
     message = _refused({key: "x"})
     assert len(_problem_lines(message)) == 1, message
-    assert f"{key} = 'x' is ignored: the program sets" in message, message
+    assert re.search(
+        rf"{key} = ('x'|\(hidden: may hold a credential\)) is ignored: the program sets", message
+    )
     assert f"Fix: pulumi config rm {key} --stack dev" in message
     if key in OVERRIDDEN_PROVIDER_KEYS:
-        assert OVERRIDDEN_PROVIDER_KEYS[key] in message
+        assert OVERRIDDEN_PROVIDER_KEYS[key].format(stack="dev") in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("kubernetes:kubeconfig", "apiVersion: v1\nusers:\n- user:\n    token: fake-kube-token-1\n"),
+        ("docker:registryAuth", '[{"address": "r.example.com", "password": "fake-registry-pw-1"}]'),
+        ("todo-chatbot:openaiApikey", "sk-fake-plaintext-1"),
+    ],
+)
+def test_a_plaintext_value_under_a_credential_key_is_not_echoed(key: str, value: str) -> None:
+    message = _refused({key: value})
+    assert "fake-" not in message and f"{key} = (hidden: may hold a credential)" in message, message
 
 
 def test_a_misspelt_secret_key_is_not_echoed() -> None:
@@ -648,7 +663,9 @@ def test_a_key_the_project_does_not_declare_is_refused(key: str) -> None:
     if key in ALL_KEYS:
         return
     message = _refused({f"{PROJECT}:{key}": "x"})
-    assert f"{PROJECT}:{key} = 'x' is not a setting of this project" in message
+    # A name like a credential's (apiToken) hides even a plaintext value.
+    shown = "(hidden: may hold a credential)" if any(w in key.lower() for w in CREDENTIAL_WORDS) else "'x'"
+    assert f"{PROJECT}:{key} = {shown} is not a setting of this project" in message
 
 
 @settings(deadline=None)
@@ -738,6 +755,7 @@ def test_a_url_carrying_a_credential_is_refused_and_never_echoed(
     host: str, port: int | None, user: str, secret: str, where: str, parameter: str
 ) -> None:
     authority = f"{host}{f':{port}' if port else ''}"
+    assume(secret not in authority and secret not in user)
     url = {
         "userinfo": f"https://{secret}@{authority}/v1",
         "password": f"https://{user}:{secret}@{authority}/v1",
