@@ -38,7 +38,9 @@ def _cli_value(value: object) -> str:
 def _preview_with(
     stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str]
 ) -> Result:
-    """`pulumi preview` with the settings set through the CLI, which are removed again afterwards."""
+    """`pulumi preview` with the settings set through the CLI; afterwards each is as it was (the
+    fixture's own namespace included), so no case previews another's config."""
+    before = stacks.pulumi("config", "--json", "--show-secrets", "--stack", stack).json()
     set_keys = []
     try:
         for key, value in overrides.items():
@@ -50,7 +52,11 @@ def _preview_with(
         return stacks.pulumi("preview", "--stack", stack, check=False)
     finally:
         for key in set_keys:
-            stacks.pulumi("config", "rm", key, "--stack", stack)
+            kept = before.get(key if ":" in key else f"todo-chatbot:{key}")
+            if kept is None:
+                stacks.pulumi("config", "rm", key, "--stack", stack)
+            else:
+                stacks.set(stack, key, str(kept["value"]), secret=bool(kept.get("secret")))
 
 
 @pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
