@@ -12,6 +12,8 @@ from components.settings import SERVICES, current_stack_config, load_settings
 from components.target import KubeTarget, KubeTargetArgs
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
+for unused in settings.warnings:
+    pulumi.log.warn(unused)
 
 # A silent cluster (preview) or registry (up) is named before anything is declared.
 preflight.check(settings)
@@ -37,7 +39,11 @@ images = Images(
 
 target = KubeTarget(
     "cluster",
-    KubeTargetArgs(kube_context=settings.cluster.kube_context, namespace=settings.cluster.namespace),
+    KubeTargetArgs(
+        kube_context=settings.cluster.kube_context,
+        namespace=settings.cluster.namespace,
+        adopt_namespace=settings.cluster.adopt_namespace,
+    ),
 )
 
 in_cluster = settings.release.database.mode == "inCluster"

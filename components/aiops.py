@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.secrets import LLM_SECRET, LLM_SECRET_KEY
 from components.settings import AiOpsSettings
-from components.target import POD_SECURITY_LABELS
+from components.target import PART_OF_LABELS, namespace
 
 # kagent publishes both charts here (kagent.dev installation docs); the version comes from stack config.
 KAGENT_CHARTS = "oci://ghcr.io/kagent-dev/kagent/helm"
@@ -150,16 +150,16 @@ class AiOps(pulumi.ComponentResource):
         settings = args.settings
         # Children do not inherit depends_on: the first ones wait for what the component waits for.
         after = opts.depends_on if opts else None
-        labels = {"app.kubernetes.io/part-of": "todo-chatbot", "app.kubernetes.io/managed-by": "pulumi"}
+        labels = PART_OF_LABELS
 
-        namespace = k8s.core.v1.Namespace(
+        # kagent's namespace is always the stack's own: the preflight refuses one that exists otherwise.
+        created = namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=settings.namespace, labels={**labels, **POD_SECURITY_LABELS}
-            ),
+            settings.namespace,
+            adopt=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
-        ns = namespace.metadata.apply(lambda meta: meta.name or "")
+        ns = created.metadata.apply(lambda meta: meta.name or "")
         # kagent's ModelConfig reads its key from a Secret in its own namespace: a copy of todo-llm's.
         api_key: pulumi.Input[str] = args.openai_api_key
         llm = k8s.core.v1.Secret(

@@ -6,8 +6,11 @@ a reviewer would then read a preview that never met the cluster. The program war
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +18,11 @@ from urllib.parse import urlsplit
 import yaml
 
 PROBE_SECONDS = 3.0
+KUBECTL_SECONDS = 20
+
+
+class KubectlError(Exception):
+    """kubectl is missing or could not answer; the message says which, in one sentence."""
 
 
 def kubeconfig_paths() -> list[Path]:
@@ -72,3 +80,27 @@ def context_problem(context: str) -> str | None:
             return None
     except OSError as error:
         return f"kube context {context!r} does not answer at {server} ({error.strerror or error})"
+
+
+def live_namespace(context: str, name: str) -> dict[str, Any] | None:
+    """The namespace as the context's API server has it (kubectl, with the user's credentials), or
+    None when there is none; KubectlError when kubectl is missing or fails."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise KubectlError("kubectl is not on PATH")
+    command = [kubectl, "--context", context, "--request-timeout", f"{KUBECTL_SECONDS}s"]
+    try:
+        done = subprocess.run(
+            [*command, "get", "namespace", name, "--ignore-not-found", "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=KUBECTL_SECONDS + 10,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise KubectlError(f"kubectl get namespace {name} took more than {error.timeout:.0f} s") from error
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
+        raise KubectlError(f"kubectl get namespace {name} failed: {lines[-1]}")
+    found: dict[str, Any] | None = json.loads(done.stdout) if done.stdout.strip() else None
+    return found

@@ -4,6 +4,8 @@
   silently; the preview says so instead.
 - up: a registry that does not answer would fail each image's push after its build, followed by the
   SDK's traceback; the update stops first with one message.
+- both: a namespace the stack would declare that exists without being the stack's (the pinned
+  provider would take it over and destroy would delete it) stops the program, unless adopted.
 
 The mock tests (no cluster, no registry) switch these off with TODO_PREFLIGHT=off.
 """
@@ -15,8 +17,9 @@ import socket
 
 import pulumi
 
-from components.kubecontext import context_problem
-from components.settings import ConfigError, StackSettings
+from components.kubecontext import KubectlError, context_problem, live_namespace
+from components.settings import PROJECT, ConfigError, StackSettings
+from components.target import ownership_problem, stack_id
 
 PROBE_SECONDS = 3.0
 
@@ -44,6 +47,8 @@ def check(settings: StackSettings) -> None:
                 f" admission, schema or conflict errors. Start the cluster (minikube start) or fix"
                 f" kubeContext ({fix_context})."
             )
+            return
+        namespaces_check(settings)
         return
     problem = registry_problem(settings.images.registry_server)
     if problem:
@@ -52,3 +57,25 @@ def check(settings: StackSettings) -> None:
             " then scripts/up forwards localhost:5000) or point the stack at one that answers"
             f" (pulumi config set registry HOST[:PORT] --stack {settings.stack})."
         )
+    namespaces_check(settings)
+
+
+def namespaces_check(settings: StackSettings) -> None:
+    """Stop unless each namespace the stack declares is absent, the stack's own, or adopted as asked."""
+    context = settings.cluster.kube_context
+    declared = [("namespace", settings.cluster.namespace, settings.cluster.adopt_namespace)]
+    if settings.ai_ops.enabled:
+        declared.append(("aiOpsNamespace", settings.ai_ops.namespace, False))
+    where = f"kube context {context!r}"
+    for setting, name, adopt in declared:
+        try:
+            live = live_namespace(context, name)
+        except KubectlError as error:
+            raise ConfigError(
+                f"{error}: the program asks the API server whether namespace {name!r} exists and is this"
+                " stack's before it declares it (the pinned provider would silently take over one that"
+                f" exists, and destroy would delete it). Install kubectl or fix kubeContext ({where})."
+            ) from error
+        problem = ownership_problem(live, name, adopt=adopt, setting=setting, where=where, stack=stack_id())
+        if problem:
+            raise ConfigError(f"{PROJECT}:{setting} = {name!r}: {problem}.")

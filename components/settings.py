@@ -10,15 +10,20 @@ values on it.
 
 from __future__ import annotations
 
+import decimal
 import difflib
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar, cast
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal, NamedTuple, TypeVar, cast
 from urllib.parse import urlsplit
 
 import pulumi
+import yaml
 
 PROJECT = "todo-chatbot"
 
@@ -46,7 +51,7 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "frontendReplicas": (1, 20),
     "nodePort": (30000, 32767),
 }
-BOOLEAN_KEYS = ("buildOnPreview", "ingressEnabled", "networkPolicy", "aiOpsEnabled")
+BOOLEAN_KEYS = ("adoptNamespace", "buildOnPreview", "ingressEnabled", "networkPolicy", "aiOpsEnabled")
 STRING_KEYS = (
     "kubeContext",
     "namespace",
@@ -78,6 +83,30 @@ SECRET_KEYS = ("registryPassword", "openaiApiKey", "databaseUrl")
 ALL_KEYS = PLAIN_KEYS + SECRET_KEYS
 # Config namespaces of the providers the program uses; any other namespace but PROJECT is a mistake.
 PROVIDER_NAMESPACES = ("pulumi", "kubernetes", "docker", "random")
+# Provider config the program sets itself, each with the setting to use instead. Its Kubernetes
+# provider is explicit (components/target.py), and an explicit provider reads no `kubernetes:` stack
+# config at all, so every `kubernetes:` key would be silently ignored.
+OVERRIDDEN_PROVIDER_KEYS: dict[str, str] = {
+    "kubernetes:context": "pulumi config set kubeContext <context> --stack {stack}",
+    "kubernetes:cluster": "pulumi config set kubeContext <context> --stack {stack} (it names the cluster)",
+    "kubernetes:namespace": "pulumi config set namespace <namespace> --stack {stack}",
+    "kubernetes:kubeconfig": "point the KUBECONFIG environment variable at the file (default ~/.kube/config)",
+    "docker:registryAuth": (
+        "pulumi config set registryUsername <user> --stack {stack}"
+        " and pulumi config set --secret registryPassword --stack {stack}"
+    ),
+}
+OVERRIDDEN_PROVIDER_NAMESPACES = {
+    "kubernetes": "its provider takes only kubeContext from config, and PULUMI_K8S_* environment variables"
+}
+# Namespaces Kubernetes itself uses: `default` and the reserved `kube-` prefix (kube-system, kube-public,
+# kube-node-lease). The stack would relabel one Pod Security 'restricted' and delete it on destroy.
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SYSTEM_NAMESPACE_PREFIX = "kube-"
+# Any plain value, free text (model names, the kube context) included; longer is a paste gone wrong.
+TEXT_MAX_LENGTH = 256
+# Query or fragment parameters whose name (separators dropped) holds one of these carry a credential.
+CREDENTIAL_WORDS = ("key", "token", "secret", "passw", "pwd", "auth", "sig", "credential", "session", "jwt")
 
 # The kagent release line the AiOps component is written for (its v1alpha2 Agent, its chart values).
 _KAGENT_VERSION = re.compile(r"0\.10\.[0-9]+")
@@ -85,8 +114,18 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_NAME = re.compile(
     r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
 )
-_QUANTITY = re.compile(r"(?P<number>[0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+# The Kubernetes quantity grammar (k8s.io/apimachinery resource.Quantity): a signed decimal number and
+# at most one suffix, binary (Ki..Ei), decimal (n u m k M G T P E) or a decimal exponent (e3, E-2).
+QUANTITY_PATTERN = (
+    r"(?P<number>[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+))(?P<suffix>[KMGTPE]i|[eE][+-]?[0-9]+|[numkMGTPE])?"
+)
+_QUANTITY = re.compile(QUANTITY_PATTERN)
+_BINARY_SUFFIXES = {f"{prefix}i": 1024 ** (power + 1) for power, prefix in enumerate("KMGTPE")}
+_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+# How Kubernetes' netutils.ParseIPSloppy reads IPv4: four dotted decimals, leading zeros allowed.
+_IPV4_SLOPPY = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)")
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: \d and int() also take full-width and other digits
+# Docker reads a first component as a registry host when it is localhost or has a dot or a port.
 _REGISTRY_HOST = re.compile(r"localhost|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
 # A repository path component as Docker's reference grammar has it.
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")
@@ -111,6 +150,8 @@ def text_problem(value: str) -> str | None:
         return "contains a control character (a pasted newline or tab?)"
     if value != value.strip():
         return "starts or ends with whitespace"
+    if len(value) > TEXT_MAX_LENGTH:
+        return f"is {len(value)} characters long; at most {TEXT_MAX_LENGTH}"
     return None
 
 
@@ -144,18 +185,86 @@ def dns_label_problem(value: str, max_length: int = 63) -> str | None:
     return f"must be a DNS label: lowercase letters, digits and '-', at most {max_length} characters"
 
 
+def namespace_problem(value: str) -> str | None:
+    """A DNS label that is none of the namespaces Kubernetes itself uses."""
+    if problem := dns_label_problem(value):
+        return problem
+    if value in SYSTEM_NAMESPACES or value.startswith(SYSTEM_NAMESPACE_PREFIX):
+        return (
+            f"is a namespace of Kubernetes itself ({', '.join(SYSTEM_NAMESPACES)} and every"
+            f" {SYSTEM_NAMESPACE_PREFIX}* name): the stack would relabel it Pod Security 'restricted' and"
+            " delete it on destroy; name a namespace of the app's own, e.g. todo"
+        )
+    return None
+
+
 def dns_name_problem(value: str) -> str | None:
     if _DNS_NAME.fullmatch(value):
         return None
     return "must be a DNS name: lowercase labels of letters, digits and '-' joined by '.'"
 
 
-def quantity_problem(value: str) -> str | None:
+def _is_ip(host: str) -> bool:
+    """Whether Kubernetes reads `host` as an IP address (its sloppy IPv4 reading included)."""
+    sloppy = _IPV4_SLOPPY.fullmatch(host)
+    if sloppy:
+        return all(int(part) <= 255 for part in sloppy.groups())
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def ingress_host_problem(value: str) -> str | None:
+    """What Kubernetes takes as an Ingress rule's host: a DNS name, or `*.` and one, never an IP."""
+    if _is_ip(value):
+        return (
+            "is an IP address, which Kubernetes refuses as an Ingress host (at apply, after the Helm"
+            " timeout); give a DNS name such as todo.example.com, or serve an IP with"
+            " frontendServiceType LoadBalancer or NodePort and ingressEnabled false"
+        )
+    name = value.removeprefix("*.")
+    if len(value) <= 253 and _DNS_NAME.fullmatch(name):
+        return None
+    return "must be a DNS name such as todo.example.com, or a wildcard such as *.example.com"
+
+
+def quantity_value(value: str) -> Decimal | None:
+    """The number a Kubernetes quantity stands for, or None when the text is not one."""
     match = _QUANTITY.fullmatch(value)
     if not match:
-        return "must be a Kubernetes quantity, e.g. 1Gi or 500Mi"
-    if float(match["number"]) == 0:
+        return None
+    suffix = match["suffix"] or ""
+    # Exponents may be as large as Kubernetes takes (int64): compute without overflow traps.
+    with decimal.localcontext(decimal.Context(prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)):
+        number = Decimal(match["number"])
+        if suffix in _BINARY_SUFFIXES:
+            scaled: Decimal = number * _BINARY_SUFFIXES[suffix]
+        else:
+            scaled = number.scaleb(_DECIMAL_SUFFIXES[suffix] if len(suffix) < 2 else int(suffix[1:]))
+    return scaled
+
+
+def quantity_problem(value: str) -> str | None:
+    if quantity_value(value) is None:
+        return "must be a Kubernetes quantity, e.g. 1Gi, 500Mi or 1e9"
+    return None
+
+
+def storage_size_problem(value: str) -> str | None:
+    """A quantity of bytes above 0 with a unit: a bare number is bytes, never what anyone means."""
+    size = quantity_value(value)
+    if size is None:
+        return quantity_problem(value)
+    if size <= 0:
         return "must be more than 0, e.g. 1Gi"
+    if size >= 2**63:
+        return "is more bytes than Kubernetes counts (2^63); e.g. 100Gi"
+    if not _QUANTITY.fullmatch(value)["suffix"]:  # type: ignore[index]
+        return f"has no unit, so it means {value} bytes; give a unit, e.g. {value}Gi or {value}Mi"
+    if size != size.to_integral_value():
+        return f"is {size} bytes, not a whole number of bytes (m means thousandths); e.g. 1Gi"
     return None
 
 
@@ -174,10 +283,11 @@ def registry_problem(value: str) -> str | None:
     host, colon, port = host_port.partition(":")
     if colon and not (_DIGITS.fullmatch(port) and 1 <= int(port) <= 65535):
         return f"has port {port!r}; a port is a number from 1 to 65535"
-    if not _REGISTRY_HOST.fullmatch(host):
+    if not (_REGISTRY_HOST.fullmatch(host) or (colon and _DNS_LABEL.fullmatch(host))):
         return (
-            "must start with a registry host (localhost, or a name with a dot, optionally :port), "
-            f"{example}; a bare name would push to Docker Hub"
+            "must start with a registry host: localhost, a name with a dot, or a name with a port"
+            f" (myregistry:5000), {example}; Docker reads a first part {host!r} without either as a"
+            " Docker Hub account, so the images would be pushed to Docker Hub"
         )
     if path and not all(_PATH_COMPONENT.fullmatch(part) for part in path.split("/")):
         return "has a path segment Docker refuses: lowercase letters and digits joined by '.', '_', '__', '-'"
@@ -211,11 +321,37 @@ def kagent_version_problem(value: str) -> str | None:
     )
 
 
-def url_problem(value: str) -> str | None:
-    """A complete http(s) URL: scheme and host, a valid port if any."""
+def _is_credential_name(name: str) -> bool:
+    compact = re.sub(r"[^a-z0-9]", "", name.lower())
+    return any(word in compact for word in CREDENTIAL_WORDS)
+
+
+# A URL's user:password@, and each query or fragment parameter, as the text has them.
+_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+_URL_PARAMETER = re.compile(r"(?P<lead>[?&;#])(?P<name>[^=&;#]*)=(?P<value>[^&;#]*)")
+
+
+def redact_credentials(value: str) -> str:
+    """The value with a URL's user:password@ and credential parameters' values shown as ***."""
+    if "://" not in value:
+        return value
+    value = _USERINFO.sub("***@", value)
+    return _URL_PARAMETER.sub(
+        lambda m: f"{m['lead']}{m['name']}=***" if _is_credential_name(m["name"]) else m[0], value
+    )
+
+
+def url_problem(value: str, secret_key: str = "openaiApiKey") -> str | None:
+    """A complete http(s) URL: scheme and host, a valid port if any, and no credential in it."""
     allowed = (
         "must be empty (the OpenAI API) or a complete http(s):// URL, e.g. http://llm.example.com:8000/v1"
     )
+    where_secrets_go = (
+        "plain config is written in plaintext to the ConfigMap and the state; give the URL without it and"
+        f" the key as the secret {secret_key} (pulumi config set --secret {secret_key})"
+    )
+    if redact_credentials(value) != value:
+        return f"carries a credential (user:password@, or a key=/token=/sig= parameter): {where_secrets_go}"
     try:
         url = urlsplit(value)
         port = url.port  # raises ValueError when out of range or not a number
@@ -268,10 +404,11 @@ def secret_text_problem(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """Which cluster and namespace the stack deploys into."""
+    """Which cluster and namespace the stack deploys into, and whether that namespace existed before."""
 
     kube_context: str
     namespace: str
+    adopt_namespace: bool
 
 
 @dataclass(frozen=True)
@@ -398,6 +535,8 @@ class StackSettings:
     release: ReleaseSettings
     ai_ops: AiOpsSettings
     secret_config: SecretConfig
+    # Settings that are set but not used, one message each, for the program to print as warnings.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -427,13 +566,16 @@ class _Reader:
         self.stack = stack
         self.problems: list[str] = []
 
-    def fail(self, key: str, given: str | None, problem: str, *, fix: str | None = None) -> None:
+    def message(self, key: str, given: str | None, problem: str, *, fix: str | None = None) -> str:
         secret = key in SECRET_KEYS
-        shown = "(not set)" if given is None else repr(given)
+        shown = "(not set)" if given is None else repr(redact_credentials(given))
         if secret:
             shown = "(hidden: secret)" if given else "(not set)"
         command = fix or f"pulumi config set{' --secret' if secret else ''} {key} <value>"
-        self.problems.append(f"{PROJECT}:{key} = {shown}: {problem}. Fix: {command} --stack {self.stack}")
+        return f"{PROJECT}:{key} = {shown}: {problem}. Fix: {command} --stack {self.stack}"
+
+    def fail(self, key: str, given: str | None, problem: str, *, fix: str | None = None) -> None:
+        self.problems.append(self.message(key, given, problem, fix=fix))
 
     def raw(self, key: str) -> str | None:
         """The value as set (None: missing, though Pulumi.yaml gives every key a default)."""
@@ -471,9 +613,33 @@ class _Reader:
 
 
 def _unknown_keys(read: _Reader, config: StackConfig) -> None:
-    """A key this project does not declare, or one under a misspelt project name, is refused."""
+    """A key this project does not declare, one under a misspelt project name, or provider config
+    the program sets itself (which the provider would never read), is refused."""
     for full_key in sorted(config.values):
         namespace, _, key = full_key.rpartition(":")
+        shown = repr(redact_credentials(config.values[full_key]))
+        if full_key in config.secret_keys:
+            shown = "(hidden: secret)"
+        elif _is_credential_name(key) or key == "kubeconfig":
+            # A kubeconfig's client keys, a registry token: not echoed even when set in plaintext.
+            shown = "(hidden: may hold a credential)"
+        remove = f"pulumi config rm {full_key} --stack {read.stack}"
+        if full_key in OVERRIDDEN_PROVIDER_KEYS or namespace in OVERRIDDEN_PROVIDER_NAMESPACES:
+            why = (
+                OVERRIDDEN_PROVIDER_NAMESPACES[namespace]
+                if namespace in OVERRIDDEN_PROVIDER_NAMESPACES
+                else ""
+            )
+            instead = (
+                OVERRIDDEN_PROVIDER_KEYS[full_key].format(stack=read.stack)
+                if full_key in OVERRIDDEN_PROVIDER_KEYS
+                else ""
+            )
+            read.problems.append(
+                f"{full_key} = {shown} is ignored: the program sets {namespace} provider config itself"
+                f"{f' ({why})' if why else ''}. Fix: {remove}" + (f", then {instead}" if instead else "")
+            )
+            continue
         if namespace in PROVIDER_NAMESPACES or (namespace == PROJECT and key in ALL_KEYS):
             continue
         close = difflib.get_close_matches(key, ALL_KEYS, n=3, cutoff=0.6)
@@ -483,10 +649,9 @@ def _unknown_keys(read: _Reader, config: StackConfig) -> None:
             else f"its settings are {PROJECT}:<key> with <key> one of {', '.join(ALL_KEYS)}"
         )
         where = "is not a setting of this project" if namespace == PROJECT else f"is not a {PROJECT} key"
-        shown = "(hidden: secret)" if full_key in config.secret_keys else repr(config.values[full_key])
         read.problems.append(
             f"{full_key} = {shown} {where}; {hint} (Pulumi.yaml declares them). "
-            f"Fix: pulumi config rm {full_key} --stack {read.stack}, then set the right key"
+            f"Fix: {remove}, then set the right key"
         )
 
 
@@ -495,7 +660,8 @@ def _cluster(read: _Reader) -> ClusterSettings:
         kube_context=read.checked(
             "kubeContext", lambda v: required_problem(v, "the name of a context of your kubeconfig")
         ),
-        namespace=read.checked("namespace", dns_label_problem),
+        namespace=read.checked("namespace", namespace_problem),
+        adopt_namespace=read.boolean("adoptNamespace"),
     )
 
 
@@ -525,14 +691,14 @@ def _agent(read: _Reader) -> AgentSettings:
 def _database(read: _Reader) -> DatabaseSettings:
     return DatabaseSettings(
         mode=read.choice("databaseMode", DATABASE_MODES),
-        storage_size=read.checked("postgresStorageSize", quantity_problem),
+        storage_size=read.checked("postgresStorageSize", storage_size_problem),
         storage_class=read.checked("postgresStorageClass", dns_name_problem, optional=True),
     )
 
 
 def _ingress(read: _Reader) -> IngressSettings:
     enabled = read.boolean("ingressEnabled")
-    host = read.checked("ingressHost", dns_name_problem, optional=True)
+    host = read.checked("ingressHost", ingress_host_problem, optional=True)
     if enabled and not host:
         read.fail(
             "ingressHost", host, "required when ingressEnabled is true: a DNS name like todo.example.com"
@@ -561,8 +727,8 @@ def _release(read: _Reader) -> ReleaseSettings:
 
 
 def _ai_ops(read: _Reader, cluster: ClusterSettings) -> AiOpsSettings:
-    namespace = read.checked("aiOpsNamespace", dns_label_problem)
-    if namespace == cluster.namespace and not dns_label_problem(namespace):
+    namespace = read.checked("aiOpsNamespace", namespace_problem)
+    if namespace == cluster.namespace and not namespace_problem(namespace):
         read.fail(
             "aiOpsNamespace",
             namespace,
@@ -577,38 +743,123 @@ def _ai_ops(read: _Reader, cluster: ClusterSettings) -> AiOpsSettings:
     )
 
 
-def _secret_config(
-    read: _Reader, images: ImageSettings, release: ReleaseSettings, ai_ops: AiOpsSettings
-) -> SecretConfig:
-    """Each secret: encrypted, well formed, and set exactly when the settings use it (never shown)."""
-    needed = {
-        "registryPassword": (
-            bool(images.registry_username),
-            f"registryUsername is {images.registry_username!r}",
-            "registryUsername is empty; set registryUsername too,"
-            " or remove registryPassword to use your docker login",
-        ),
-        "openaiApiKey": (
-            release.agent.engine == "openai" or ai_ops.enabled,
-            "aiOpsEnabled is true: kagent's agent calls the LLM API with it (or set aiOpsEnabled false)"
-            if ai_ops.enabled and release.agent.engine != "openai"
-            else "agentEngine is openai (or set agentEngine rules)",
-            "agentEngine is rules and aiOpsEnabled is false; set agentEngine openai or remove openaiApiKey",
-        ),
-        "databaseUrl": (
-            release.database.mode == "external",
-            f"databaseMode is external: a {DATABASE_URL_SCHEME}USER:PASSWORD@HOST/DB URL",
-            "databaseMode is inCluster; set databaseMode external or remove databaseUrl",
-        ),
+class _Read(NamedTuple):
+    """The settings read so far, which decide whether the conditional settings are used."""
+
+    images: ImageSettings
+    release: ReleaseSettings
+    ai_ops: AiOpsSettings
+
+
+def _llm_used_because(read: _Read) -> str:
+    if read.ai_ops.enabled and read.release.agent.engine != "openai":
+        return "aiOpsEnabled is true: kagent's agent calls the LLM API with it (or set aiOpsEnabled false)"
+    return "agentEngine is openai (or set agentEngine rules)"
+
+
+@dataclass(frozen=True)
+class UsedOnlyWhen:
+    """Settings the program reads only when other settings say so: one row of USED_ONLY_WHEN."""
+
+    keys: tuple[str, ...]
+    holds: Callable[[_Read], bool]
+    # Why the settings are read (a secret that is used is required), and why they are not.
+    used_because: Callable[[_Read], str]
+    unused_because: Callable[[_Read], str]
+
+
+# The one table of conditional settings. A setting set (to other than its Pulumi.yaml default) while
+# its condition is false is read by nothing: a warning, for secrets and plain values alike, since
+# switching a feature off and back on should not mean deleting and re-entering its settings.
+USED_ONLY_WHEN: tuple[UsedOnlyWhen, ...] = (
+    UsedOnlyWhen(
+        ("ingressHost", "ingressClassName", "ingressTlsSecret"),
+        lambda r: r.release.ingress.enabled,
+        lambda r: "ingressEnabled is true",
+        lambda r: "ingressEnabled is false",
+    ),
+    UsedOnlyWhen(
+        ("nodePort",),
+        lambda r: r.release.frontend_service.type == "NodePort",
+        lambda r: "frontendServiceType is NodePort",
+        lambda r: f"frontendServiceType is {r.release.frontend_service.type}",
+    ),
+    UsedOnlyWhen(
+        ("openaiModel",),
+        lambda r: r.release.agent.engine == "openai",
+        lambda r: "agentEngine is openai",
+        lambda r: "agentEngine is rules (kagent's agent asks aiOpsModel)",
+    ),
+    UsedOnlyWhen(
+        ("openaiApiKey", "openaiBaseUrl"),
+        lambda r: r.release.agent.engine == "openai" or r.ai_ops.enabled,
+        _llm_used_because,
+        lambda r: "agentEngine is rules and aiOpsEnabled is false",
+    ),
+    UsedOnlyWhen(
+        ("databaseUrl",),
+        lambda r: r.release.database.mode == "external",
+        lambda r: f"databaseMode is external: a {DATABASE_URL_SCHEME}USER:PASSWORD@HOST/DB URL",
+        lambda r: "databaseMode is inCluster",
+    ),
+    UsedOnlyWhen(
+        ("postgresStorageSize", "postgresStorageClass", "postgresImage"),
+        lambda r: r.release.database.mode == "inCluster",
+        lambda r: "databaseMode is inCluster",
+        lambda r: "databaseMode is external (the database is the one at databaseUrl)",
+    ),
+    UsedOnlyWhen(
+        ("registryPassword",),
+        lambda r: bool(r.images.registry_username),
+        lambda r: f"registryUsername is {r.images.registry_username!r}",
+        lambda r: "registryUsername is empty (set registryUsername too, or use your docker login)",
+    ),
+    UsedOnlyWhen(
+        ("aiOpsNamespace", "aiOpsKagentVersion", "aiOpsModel"),
+        lambda r: r.ai_ops.enabled,
+        lambda r: "aiOpsEnabled is true",
+        lambda r: "aiOpsEnabled is false",
+    ),
+)
+_CONDITION_OF = {key: row for row in USED_ONLY_WHEN for key in row.keys}
+
+
+@functools.cache
+def declared_defaults() -> dict[str, str]:
+    """Each setting's default as the CLI hands it over, from Pulumi.yaml (their one home)."""
+    declared = yaml.safe_load((Path(__file__).resolve().parents[1] / "Pulumi.yaml").read_text())["config"]
+    return {
+        key: ("true" if spec["default"] else "false")
+        if isinstance(spec["default"], bool)
+        else str(spec["default"])
+        for key, spec in declared.items()
     }
+
+
+def _unused_settings(read: _Reader, settings: _Read) -> list[str]:
+    """A warning for each setting given a value that nothing reads (USED_ONLY_WHEN)."""
+    defaults = declared_defaults()
+    return [
+        read.message(
+            key, value, f"is not used because {row.unused_because(settings)}", fix=f"pulumi config rm {key}"
+        )
+        for key, row in _CONDITION_OF.items()
+        if (value := read.raw(key)) not in (None, defaults[key]) and not row.holds(settings)
+    ]
+
+
+def _secret_config(read: _Reader, settings: _Read) -> SecretConfig:
+    """Each secret: encrypted, well formed, and set when the settings use it (never shown)."""
     shape = {
         "registryPassword": secret_text_problem,
         "openaiApiKey": secret_text_problem,
         "databaseUrl": database_url_problem,
     }
     values: dict[str, pulumi.Output[str] | None] = {}
-    for key, (used, why_needed, why_unused) in needed.items():
+    for key, check in shape.items():
+        row = _CONDITION_OF[key]
         value = read.raw(key) or ""  # secrets default to "": not set
+        used = row.holds(settings)
         values[key] = None
         if value and not read.is_secret(key):
             read.fail(
@@ -618,13 +869,10 @@ def _secret_config(
                 " (if that file was committed, purge the value from git history too)",
             )
         elif used and not value:
-            read.fail(key, value, f"required because {why_needed}")
-        elif value and not used:
-            # Consistent for every secret: one nobody reads is a mistake, not something to ignore.
-            read.fail(key, value, f"is not used because {why_unused}", fix=f"pulumi config rm {key}")
-        elif value and (problem := shape[key](value)):
+            read.fail(key, value, f"required because {row.used_because(settings)}")
+        elif used and (problem := check(value)):
             read.fail(key, value, problem)
-        elif value:
+        elif used:
             values[key] = pulumi.Output.secret(value)
     return SecretConfig(
         registry_password=values["registryPassword"],
@@ -641,7 +889,8 @@ def load_settings(config: StackConfig, stack: str) -> StackSettings:
     images = _images(read)
     release = _release(read)
     ai_ops = _ai_ops(read, cluster)
-    secret_config = _secret_config(read, images, release, ai_ops)
+    used = _Read(images, release, ai_ops)
+    secret_config = _secret_config(read, used)
     if read.problems:
         listed = "\n".join(f"  - {problem}" for problem in read.problems)
         raise ConfigError(f"stack '{stack}' has {len(read.problems)} invalid setting(s):\n{listed}")
@@ -652,4 +901,5 @@ def load_settings(config: StackConfig, stack: str) -> StackSettings:
         release=release,
         ai_ops=ai_ops,
         secret_config=secret_config,
+        warnings=tuple(_unused_settings(read, used)),
     )

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.program.test_config_errors import CASES
-from tests.support.pulumi_cli import Workspace
+from tests.program.test_config_errors import CASES, WARNING_CASES
+from tests.support.pulumi_cli import Result, Workspace
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,12 @@ def _cli_value(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
-def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
-    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
-) -> None:
+def _preview_with(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str]
+) -> Result:
+    """`pulumi preview` with the settings set through the CLI; afterwards each is as it was (the
+    fixture's own namespace included), so no case previews another's config."""
+    before = stacks.pulumi("config", "--json", "--show-secrets", "--stack", stack).json()
     set_keys = []
     try:
         for key, value in overrides.items():
@@ -47,10 +49,21 @@ def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
         for key, value in secrets.items():
             stacks.set(stack, key, value, secret=True)
             set_keys.append(key)
-        preview = stacks.pulumi("preview", "--stack", stack, check=False)
+        return stacks.pulumi("preview", "--stack", stack, check=False)
     finally:
         for key in set_keys:
-            stacks.pulumi("config", "rm", key, "--stack", stack)
+            kept = before.get(key if ":" in key else f"todo-chatbot:{key}")
+            if kept is None:
+                stacks.pulumi("config", "rm", key, "--stack", stack)
+            else:
+                stacks.set(stack, key, str(kept["value"]), secret=bool(kept.get("secret")))
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), CASES)
+def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
+) -> None:
+    preview = _preview_with(stacks, stack, overrides, secrets)
     text = preview.output
     assert preview.returncode != 0, text
     assert "Traceback" not in text and 'File "' not in text, text
@@ -64,6 +77,20 @@ def test_each_invalid_setting_gets_one_clear_message_from_the_real_cli(
     else:
         for fragment in expected:
             assert fragment in text, f"{fragment!r} missing from:\n{text[-3000:]}"
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), WARNING_CASES)
+def test_each_unused_setting_is_one_warning_from_the_real_cli(
+    stacks: Workspace, stack: str, overrides: dict[str, object], secrets: dict[str, str], expected: list[str]
+) -> None:
+    preview = _preview_with(stacks, stack, overrides, secrets)
+    text = preview.output
+    assert preview.returncode == 0, text[-3000:]
+    assert "error:" not in text and "warning: todo-chatbot:" in text, text[-3000:]
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} missing from:\n{text[-3000:]}"
+    for value in secrets.values():
+        assert value not in text, "a secret value was echoed"
 
 
 def test_config_set_secret_really_encrypts(stacks: Workspace) -> None:

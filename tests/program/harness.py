@@ -139,6 +139,7 @@ class Registration:
     custom: bool
     dependencies: list[str]
     inputs: dict[str, Any]
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -187,6 +188,7 @@ class RecordingMonitor(MockMonitor):
                     custom=request.custom,
                     dependencies=list(request.dependencies),
                     inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
@@ -177,11 +179,40 @@ def test_program_values_render_the_release_the_outputs_describe(
             assert text not in rendered, "a secret value reached the rendered manifests"
 
 
-def _schema_enum(*path: str) -> list[str]:
+def _schema_node(*path: str) -> Any:
     node = json.loads(SCHEMA.read_text())
     for key in path:
         node = node["properties"][key]
-    return list(node["enum"])
+    return node
+
+
+def _schema_enum(*path: str) -> list[str]:
+    return list(_schema_node(*path)["enum"])
+
+
+# JSON Schema's `$` is the end of the text; Python's `$` also matches before a final newline.
+SIZE_PATTERN = re.compile(
+    re.sub(r"\$$", r"\\Z", _schema_node("postgresql", "persistence", "size")["pattern"])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.builds(
+        str.__add__,
+        st.from_regex(r"[-+]?[0-9.]{0,4}[eEKMGTPEimnuk]{0,2}[-+]?[0-9]{0,2}", fullmatch=True),
+        st.sampled_from(["", "", "", "\n", " "]),
+    )
+    | st.text(max_size=8)
+)
+def test_the_charts_size_pattern_is_the_programs_quantity_grammar(text: str) -> None:
+    """The chart's schema (plain helm users) and the program read sizes by the same grammar, and
+    every size the program accepts for PostgreSQL's volume passes the chart's schema."""
+    from components.settings import quantity_value, storage_size_problem
+
+    assert bool(SIZE_PATTERN.search(text)) == (quantity_value(text) is not None), text
+    if storage_size_problem(text) is None:
+        assert SIZE_PATTERN.search(text)
 
 
 def test_the_programs_choices_are_the_charts_and_the_apps() -> None:

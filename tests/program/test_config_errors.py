@@ -70,16 +70,6 @@ CASES = [
         ["databaseUrl = (hidden: secret)", "must start with postgresql+psycopg://"],
     ),
     ("dev", {"replica": 2}, {}, ["todo-chatbot:replica = '2' is not a setting", "did you mean"]),
-    (
-        "dev",
-        {},
-        {"databaseUrl": "postgresql+psycopg://u:p@h/db"},
-        [
-            "databaseUrl = (hidden: secret)",
-            "is not used because databaseMode is inCluster",
-            "pulumi config rm databaseUrl",
-        ],
-    ),
     ("dev", {"registryUsername": "bot"}, {}, ["registryPassword = (not set)", "registryUsername is 'bot'"]),
     # The committed staging stack without its secrets: names both missing keys and how to set them.
     (
@@ -129,15 +119,6 @@ CASES = [
     ),
     (
         "dev",
-        {},
-        {"openaiApiKey": "sk-fake-unused"},
-        [
-            "openaiApiKey = (hidden: secret): is not used because agentEngine is rules",
-            "config rm openaiApiKey",
-        ],
-    ),
-    (
-        "dev",
         {"aiOpsEnabled": True},
         {},
         [
@@ -164,6 +145,75 @@ CASES = [
         {},
         ["nginxBaseImage = 'nginx@sha256:abc'", "64 hex digits"],
     ),
+    # Values that would hurt later: a credential in plain config, a system namespace, provider config
+    # the program overrides, what Kubernetes refuses only at apply, a size of a few bytes.
+    (
+        "dev",
+        {"agentEngine": "openai", "openaiBaseUrl": "https://bot:hunter2@llm.example.com/v1"},
+        {"openaiApiKey": "sk-fake-key-9"},
+        [
+            "openaiBaseUrl = 'https://***@llm.example.com/v1': carries a credential",
+            "pulumi config set --secret openaiApiKey",
+            "Fix: pulumi config set openaiBaseUrl <value> --stack dev",
+        ],
+    ),
+    (
+        "dev",
+        {"namespace": "default"},
+        {},
+        ["namespace = 'default': is a namespace of Kubernetes itself", "pulumi config set namespace"],
+    ),
+    (
+        "dev",
+        {"aiOpsEnabled": True, "aiOpsNamespace": "kube-system"},
+        {"openaiApiKey": "sk-fake-aiops"},
+        ["aiOpsNamespace = 'kube-system': is a namespace of Kubernetes itself"],
+    ),
+    (
+        "dev",
+        {"kubernetes:context": "other"},
+        {},
+        [
+            "kubernetes:context = 'other' is ignored",
+            "pulumi config rm kubernetes:context --stack dev, then pulumi config set kubeContext <context>",
+        ],
+    ),
+    (
+        "dev",
+        {"ingressEnabled": True, "ingressHost": "192.168.49.2"},
+        {},
+        ["ingressHost = '192.168.49.2': is an IP address", "pulumi config set ingressHost"],
+    ),
+    ("dev", {"postgresStorageSize": "10"}, {}, ["postgresStorageSize = '10': has no unit", "10Gi"]),
+]
+
+# Settings that are set but unused: the program goes on, and warns once per setting, secrets hidden.
+WARNING_CASES = [
+    # (stack, overrides, secrets, expected fragments of the warning)
+    (
+        "dev",
+        {},
+        {"databaseUrl": "postgresql+psycopg://u:p@h/db"},
+        [
+            "todo-chatbot:databaseUrl = (hidden: secret): is not used because databaseMode is inCluster",
+            "Fix: pulumi config rm databaseUrl --stack dev",
+        ],
+    ),
+    (
+        "dev",
+        {"ingressHost": "todo.example.com"},
+        {},
+        [
+            "todo-chatbot:ingressHost = 'todo.example.com': is not used because ingressEnabled is false",
+            "Fix: pulumi config rm ingressHost --stack dev",
+        ],
+    ),
+    (
+        "dev",
+        {"openaiBaseUrl": "http://llm.example.com/v1"},
+        {},
+        ["openaiBaseUrl = 'http://llm.example.com/v1': is not used because agentEngine is rules"],
+    ),
 ]
 
 
@@ -180,6 +230,35 @@ def test_invalid_config_stops_before_any_resource(
         assert fragment in message, f"{fragment!r} missing from:\n{message}"
     # A RunError: Pulumi's language host prints the message alone, without a Python traceback.
     assert isinstance(caught.value, pulumi.RunError)
+
+
+@pytest.mark.parametrize(("stack", "overrides", "secrets", "expected"), WARNING_CASES)
+def test_an_unused_setting_is_a_warning_and_the_program_goes_on(
+    context: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stack: str,
+    overrides: dict[str, object],
+    secrets: dict[str, str],
+    expected: list[str],
+) -> None:
+    warned: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warned.append(message))
+    run = run_program(stack, overrides, secret_config=secrets, context=context)
+    assert run.registrations, "the program declared nothing"
+    unused = [message for message in warned if "is not used because" in message]
+    assert len(unused) == 1, warned
+    for fragment in expected:
+        assert fragment in unused[0], f"{fragment!r} missing from {unused[0]!r}"
+    for value in secrets.values():
+        assert value not in unused[0]
+
+
+def test_a_credential_in_a_url_is_never_echoed(context: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            "dev", {"openaiBaseUrl": "https://llm.example.com/v1?api_key=hunter2-plain"}, context=context
+        )
+    assert "hunter2" not in str(caught.value) and "api_key=***" in str(caught.value)
 
 
 def test_every_problem_is_reported_at_once(context: Path) -> None:

@@ -3,8 +3,10 @@ properties (hypothesis) over whole classes of them, through `load_settings` as t
 
 from __future__ import annotations
 
+import decimal
 import functools
 import re
+from decimal import Decimal
 
 import pytest
 from hypothesis import assume, given, settings
@@ -13,15 +15,21 @@ from hypothesis import strategies as st
 from components import settings as config_settings
 from components.settings import (
     ALL_KEYS,
+    CREDENTIAL_WORDS,
     DATABASE_URL_SCHEME,
     INTEGER_RANGES,
+    OVERRIDDEN_PROVIDER_KEYS,
     PLAIN_KEYS,
     PROJECT,
     SECRET_KEYS,
+    SYSTEM_NAMESPACES,
+    TEXT_MAX_LENGTH,
+    USED_ONLY_WHEN,
     ConfigError,
     StackConfig,
     StackSettings,
     load_settings,
+    quantity_value,
 )
 from tests.program.harness import project_config_declarations, stack_config
 
@@ -118,7 +126,8 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     ("registry", "localhost:50a0", "port '50a0'"),
     ("registry", "Registry.Example.com", "must be lowercase"),
     ("registry", "localhost:5000/Team", "'localhost:5000/team'"),
-    ("registry", "todo", "a bare name would push to Docker Hub"),
+    ("registry", "todo", "would be pushed to Docker Hub"),
+    ("registry", "myregistry/team", "'myregistry' without either as a Docker Hub account"),
     ("registry", "https://localhost:5000", "without a scheme"),
     ("registry", "localhost:5000/team_-x", "path segment Docker refuses"),
     ("registry", "", "must name a registry"),
@@ -131,7 +140,34 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     ("postgresStorageSize", "0Gi", "more than 0"),
     ("postgresStorageSize", "0.0Mi", "more than 0"),
     ("postgresStorageSize", "1GB", "Kubernetes quantity"),
-    ("postgresStorageSize", "-1Gi", "Kubernetes quantity"),
+    ("postgresStorageSize", "-1Gi", "more than 0"),
+    # Sizes: a bare number is bytes; fractions of a byte and impossible sizes are mistakes.
+    ("postgresStorageSize", "10", "has no unit, so it means 10 bytes"),
+    ("postgresStorageSize", "1.5", "has no unit"),
+    ("postgresStorageSize", "1500m", "not a whole number of bytes"),
+    ("postgresStorageSize", "1e-3", "not a whole number of bytes"),
+    ("postgresStorageSize", "1e30", "more bytes than Kubernetes counts"),
+    ("postgresStorageSize", "1e", "Kubernetes quantity"),
+    ("postgresStorageSize", "1K", "Kubernetes quantity"),
+    ("postgresStorageSize", "1Ki3", "Kubernetes quantity"),
+    ("postgresStorageSize", "1 Gi", "Kubernetes quantity"),
+    ("postgresStorageSize", ".", "Kubernetes quantity"),
+    ("postgresStorageSize", "1e3.5", "Kubernetes quantity"),
+    # Ingress hosts: Kubernetes refuses an IP (its sloppy reading: leading zeros too) and a bare '*'.
+    ("ingressHost", "10.0.0.1", "is an IP address"),
+    ("ingressHost", "010.000.0.1", "is an IP address"),
+    ("ingressHost", "*", "or a wildcard such as *.example.com"),
+    ("ingressHost", "*.*.example.com", "or a wildcard such as *.example.com"),
+    ("ingressHost", "todo.*.example.com", "or a wildcard such as *.example.com"),
+    # The namespaces of Kubernetes itself, for the app and for kagent.
+    *[("namespace", name, "is a namespace of Kubernetes itself") for name in SYSTEM_NAMESPACES],
+    ("namespace", "kube-flannel", "every kube-* name"),
+    ("aiOpsNamespace", "kube-system", "is a namespace of Kubernetes itself"),
+    ("aiOpsNamespace", "default", "is a namespace of Kubernetes itself"),
+    # Free text is bounded.
+    ("openaiModel", "m" * (TEXT_MAX_LENGTH + 1), f"at most {TEXT_MAX_LENGTH}"),
+    ("aiOpsModel", "m" * 1000, f"at most {TEXT_MAX_LENGTH}"),
+    ("kubeContext", "c" * (TEXT_MAX_LENGTH + 1), f"at most {TEXT_MAX_LENGTH}"),
     ("ingressClassName", "Nginx", "DNS name"),
     ("postgresStorageClass", "fast..ssd", "DNS name"),
     ("ingressTlsSecret", "a" * 64, "DNS name"),
@@ -200,6 +236,27 @@ ACCEPTED: list[tuple[str, str, object]] = [
     ("aiOpsNamespace", "ops", "ops"),
     ("aiOpsKagentVersion", "0.10.1", "0.10.1"),
     ("aiOpsModel", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"),
+    # A first component with a port is a registry host, as Docker reads it.
+    ("registry", "myregistry:5000", "myregistry:5000"),
+    ("registry", "myregistry:5000/team", "myregistry:5000/team"),
+    # Quantities as Kubernetes writes them, exponents and signs included.
+    ("postgresStorageSize", "1e3", "1e3"),
+    ("postgresStorageSize", "1e9", "1e9"),
+    ("postgresStorageSize", "1E9", "1E9"),
+    ("postgresStorageSize", "+2Gi", "+2Gi"),
+    ("postgresStorageSize", ".5Gi", ".5Gi"),
+    ("postgresStorageSize", "5.Gi", "5.Gi"),
+    ("postgresStorageSize", "2E", "2E"),
+    ("ingressHost", "*.example.com", "*.example.com"),
+    ("ingressHost", "1.2.3", "1.2.3"),
+    (
+        "openaiBaseUrl",
+        "https://llm.example.com/v1?api-version=2024-06-01",
+        "https://llm.example.com/v1?api-version=2024-06-01",
+    ),
+    ("openaiModel", "m" * TEXT_MAX_LENGTH, "m" * TEXT_MAX_LENGTH),
+    ("namespace", "kubernetes-apps", "kubernetes-apps"),
+    ("adoptNamespace", "true", True),
 ]
 
 
@@ -216,6 +273,8 @@ def _field(loaded: StackSettings, key: str) -> object:
         "aiOpsNamespace": loaded.ai_ops.namespace,
         "aiOpsKagentVersion": loaded.ai_ops.kagent_version,
         "aiOpsModel": loaded.ai_ops.model,
+        "ingressHost": loaded.release.ingress.host,
+        "adoptNamespace": loaded.cluster.adopt_namespace,
     }[key]
 
 
@@ -229,17 +288,6 @@ def test_legitimate_values_are_accepted_as_given(key: str, value: str, expected:
 # --- Secrets: set exactly when used, encrypted, well formed, never echoed. ---
 
 SECRET_CASES: list[tuple[dict[str, object], dict[str, str], str]] = [
-    (
-        {},
-        {"openaiApiKey": "sk-unused-key-123"},
-        "openaiApiKey = (hidden: secret): is not used because agentEngine",
-    ),
-    (
-        {},
-        {"databaseUrl": FAKE_DATABASE_URL},
-        "databaseUrl = (hidden: secret): is not used because databaseMode",
-    ),
-    ({}, {"registryPassword": "fake-token-77"}, "registryPassword = (hidden: secret): is not used because"),
     ({"agentEngine": "openai"}, {"openaiApiKey": "sk-key\n"}, "openaiApiKey = (hidden: secret): contains"),
     ({"databaseMode": "external"}, {"databaseUrl": DATABASE_URL_SCHEME}, "must be a complete URL"),
     ({"databaseMode": "external"}, {"databaseUrl": "postgresql+psycopg://u:p@db/"}, "must be a complete URL"),
@@ -271,15 +319,72 @@ def test_a_registry_user_name_is_checked_like_any_value() -> None:
     assert len(_problem_lines(message)) == 1, message
 
 
-def test_every_unused_secret_is_refused_the_same_way() -> None:
-    for key, value in [
-        ("openaiApiKey", "sk-x"),
-        ("databaseUrl", FAKE_DATABASE_URL),
-        ("registryPassword", "t"),
-    ]:
-        message = _refused({}, {key: value})
-        assert f"{PROJECT}:{key} = (hidden: secret): is not used because" in message, message
-        assert f"Fix: pulumi config rm {key} --stack dev" in message
+# --- Conditional settings: one table says when each is used; set but unused is one warning. ---
+
+# A valid value other than the default, for every setting of the table.
+SAMPLES: dict[str, str] = {
+    "ingressHost": "todo.example.com",
+    "ingressClassName": "nginx",
+    "ingressTlsSecret": "todo-tls",
+    "nodePort": "30090",
+    "openaiModel": "gpt-4.1",
+    "openaiBaseUrl": "http://llm.example.com/v1",
+    "openaiApiKey": "sk-fake-unused-key",
+    "databaseUrl": FAKE_DATABASE_URL,
+    "postgresStorageSize": "5Gi",
+    "postgresStorageClass": "fast",
+    "postgresImage": "postgres:17",
+    "registryPassword": "fake-token-77",
+    "aiOpsNamespace": "ops",
+    "aiOpsKagentVersion": "0.10.1",
+    "aiOpsModel": "gpt-4.1",
+}
+# Settings that switch each condition off where the dev defaults leave it on.
+SWITCHED_OFF: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+    "nodePort": ({"frontendServiceType": "ClusterIP"}, {}),
+    **{
+        key: ({"databaseMode": "external"}, {"databaseUrl": FAKE_DATABASE_URL})
+        for key in ("postgresStorageSize", "postgresStorageClass", "postgresImage")
+    },
+}
+CONDITIONAL_KEYS = [key for row in USED_ONLY_WHEN for key in row.keys]
+
+
+def _split(values: dict[str, object]) -> tuple[dict[str, object], dict[str, str]]:
+    """Plain overrides and secrets, as `pulumi config set [--secret]` would store them."""
+    plain = {k: v for k, v in values.items() if k not in SECRET_KEYS}
+    return plain, {k: str(v) for k, v in values.items() if k in SECRET_KEYS}
+
+
+@pytest.mark.parametrize("key", CONDITIONAL_KEYS)
+def test_every_unused_setting_is_one_warning_of_one_shape(key: str) -> None:
+    off, off_secrets = SWITCHED_OFF.get(key, ({}, {}))
+    plain, secrets = _split({**off, key: SAMPLES[key]})
+    loaded = _load(plain, {**off_secrets, **secrets})
+    assert isinstance(loaded, StackSettings), loaded
+    assert len(loaded.warnings) == 1, loaded.warnings
+    shown = "(hidden: secret)" if key in SECRET_KEYS else repr(SAMPLES[key])
+    assert loaded.warnings[0].startswith(f"{PROJECT}:{key} = {shown}: is not used because "), loaded.warnings
+    assert loaded.warnings[0].endswith(f"Fix: pulumi config rm {key} --stack dev"), loaded.warnings
+    if key in SECRET_KEYS:
+        assert SAMPLES[key] not in loaded.warnings[0]
+
+
+def test_the_dev_and_staging_stacks_warn_about_nothing() -> None:
+    for stack, secrets in (
+        ("dev", {}),
+        ("staging", {"registryPassword": "t0k", "databaseUrl": FAKE_DATABASE_URL}),
+    ):
+        loaded = _load(secrets=secrets, stack=stack)
+        assert isinstance(loaded, StackSettings) and loaded.warnings == (), loaded
+
+
+def test_a_used_setting_is_no_warning() -> None:
+    loaded = _load(
+        {"ingressEnabled": "true", "ingressHost": "todo.example.com", "agentEngine": "openai"},
+        {"openaiApiKey": "sk-fake-key-2"},
+    )
+    assert isinstance(loaded, StackSettings) and loaded.warnings == (), loaded
 
 
 # --- Keys: a misspelt key or project name is refused with the known keys suggested. ---
@@ -310,6 +415,33 @@ def test_provider_config_is_left_to_the_providers() -> None:
     assert isinstance(
         _load({"docker:host": "unix:///var/run/docker.sock", "pulumi:tags": "x"}), StackSettings
     )
+
+
+@pytest.mark.parametrize(
+    "key", [*OVERRIDDEN_PROVIDER_KEYS, "kubernetes:enableServerSideApply", "kubernetes:renderYamlToDirectory"]
+)
+def test_provider_config_the_program_sets_itself_is_refused_with_the_right_key(key: str) -> None:
+    message = _refused({key: "x"})
+    assert len(_problem_lines(message)) == 1, message
+    assert re.search(
+        rf"{key} = ('x'|\(hidden: may hold a credential\)) is ignored: the program sets", message
+    )
+    assert f"Fix: pulumi config rm {key} --stack dev" in message
+    if key in OVERRIDDEN_PROVIDER_KEYS:
+        assert OVERRIDDEN_PROVIDER_KEYS[key].format(stack="dev") in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("kubernetes:kubeconfig", "apiVersion: v1\nusers:\n- user:\n    token: fake-kube-token-1\n"),
+        ("docker:registryAuth", '[{"address": "r.example.com", "password": "fake-registry-pw-1"}]'),
+        ("todo-chatbot:openaiApikey", "sk-fake-plaintext-1"),
+    ],
+)
+def test_a_plaintext_value_under_a_credential_key_is_not_echoed(key: str, value: str) -> None:
+    message = _refused({key: value})
+    assert "fake-" not in message and f"{key} = (hidden: may hold a credential)" in message, message
 
 
 def test_a_misspelt_secret_key_is_not_echoed() -> None:
@@ -515,12 +647,14 @@ def test_a_secret_value_is_never_echoed(
     values = {**_config("dev", overrides), f"{PROJECT}:{key}": value}
     secret_keys = set() if plaintext else {f"{PROJECT}:{key}"}
     try:
-        load_settings(StackConfig(values, secret_keys), "dev")
+        loaded = load_settings(StackConfig(values, secret_keys), "dev")
     except ConfigError as error:
         assert secret not in str(error)
         assert f"{PROJECT}:{key} = (hidden: secret): " in str(error)
     else:
-        assert used and not plaintext and not tail, "a plaintext, unused or untidy secret was accepted"
+        assert not plaintext and (not used or not tail), "a plaintext or untidy secret was accepted"
+        assert all(secret not in warning for warning in loaded.warnings)
+        assert used or loaded.warnings[0].startswith(f"{PROJECT}:{key} = (hidden: secret): is not used")
 
 
 @settings(deadline=None)
@@ -529,7 +663,9 @@ def test_a_key_the_project_does_not_declare_is_refused(key: str) -> None:
     if key in ALL_KEYS:
         return
     message = _refused({f"{PROJECT}:{key}": "x"})
-    assert f"{PROJECT}:{key} = 'x' is not a setting of this project" in message
+    # A name like a credential's (apiToken) hides even a plaintext value.
+    shown = "(hidden: may hold a credential)" if any(w in key.lower() for w in CREDENTIAL_WORDS) else "'x'"
+    assert f"{PROJECT}:{key} = {shown} is not a setting of this project" in message
 
 
 @settings(deadline=None)
@@ -587,5 +723,176 @@ def test_ai_ops_with_the_key_is_accepted_with_either_chat_engine(engine: str) ->
 
 
 def test_an_unused_key_names_both_settings_that_would_use_it() -> None:
-    message = _refused({}, {"openaiApiKey": "sk-unused-key-123"})
-    assert "is not used because agentEngine is rules and aiOpsEnabled is false" in message, message
+    loaded = _load({}, {"openaiApiKey": "sk-unused-key-123"})
+    assert isinstance(loaded, StackSettings), loaded
+    assert "is not used because agentEngine is rules and aiOpsEnabled is false" in loaded.warnings[0]
+
+
+# --- Properties of the classes that would hurt later. ---
+
+URL_HOST = HOST | st.ip_addresses(v=4).map(str)
+# What a URL's user:password@ holds unencoded (no '/', '?', '#' or '@').
+URL_SECRET = st.from_regex(r"[A-Za-z0-9_+=~.-]{12,40}", fullmatch=True)
+CREDENTIAL_PARAMETER = st.builds(
+    lambda word, before, after, upper: (before + word + after).upper() if upper else before + word + after,
+    st.sampled_from(CREDENTIAL_WORDS),
+    st.sampled_from(["", "api_", "api-", "x-api-", "access_", "client"]),
+    st.sampled_from(["", "s", "_id", "en", "ature", "word"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    host=URL_HOST,
+    port=PORT,
+    user=st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True),
+    secret=URL_SECRET,
+    where=st.sampled_from(["userinfo", "password", "query", "second-query", "fragment"]),
+    parameter=CREDENTIAL_PARAMETER,
+)
+def test_a_url_carrying_a_credential_is_refused_and_never_echoed(
+    host: str, port: int | None, user: str, secret: str, where: str, parameter: str
+) -> None:
+    authority = f"{host}{f':{port}' if port else ''}"
+    assume(secret not in authority and secret not in user)
+    url = {
+        "userinfo": f"https://{secret}@{authority}/v1",
+        "password": f"https://{user}:{secret}@{authority}/v1",
+        "query": f"https://{authority}/v1?{parameter}={secret}",
+        "second-query": f"https://{authority}/v1?api-version=1&{parameter}={secret}",
+        "fragment": f"https://{authority}/v1#{parameter}={secret}",
+    }[where]
+    message = _refused({"openaiBaseUrl": url})
+    assert f"{PROJECT}:openaiBaseUrl = '" in message and "carries a credential" in message, message
+    assert "pulumi config set --secret openaiApiKey" in message
+    assert secret not in message and "***" in message
+
+
+@settings(deadline=None)
+@given(host=URL_HOST, port=PORT, version=st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))
+def test_a_url_with_harmless_parameters_is_accepted(host: str, port: int | None, version: str) -> None:
+    url = f"https://{host}{f':{port}' if port else ''}/v1?api-version={version}"
+    loaded = _load({"openaiBaseUrl": url})
+    assert isinstance(loaded, StackSettings) and loaded.release.agent.openai_base_url == url
+
+
+# The grammar of k8s.io/apimachinery's resource.Quantity, generated piece by piece.
+DIGITS = st.from_regex(r"[0-9]{1,6}", fullmatch=True)
+NUMBER = st.one_of(
+    DIGITS,
+    st.builds(lambda whole, fraction: f"{whole}.{fraction}", DIGITS, DIGITS | st.just("")),
+    DIGITS.map(lambda fraction: f".{fraction}"),
+)
+BINARY = {f"{prefix}i": 1024 ** (power + 1) for power, prefix in enumerate("KMGTPE")}
+DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+SUFFIX = st.one_of(
+    st.just(""),
+    st.sampled_from(sorted(BINARY)),
+    st.sampled_from(sorted(DECIMAL)),
+    st.builds(
+        lambda e, sign, exponent: f"{e}{sign}{exponent}",
+        st.sampled_from("eE"),
+        st.sampled_from(["", "+", "-"]),
+        st.integers(0, 30),
+    ),
+)
+
+
+def _expected_value(number: str, suffix: str) -> Decimal:
+    """The quantity's value, through Decimal's own exponent notation (not the code under test's path)."""
+    with decimal.localcontext() as exact:
+        exact.prec = 60  # 6 + 6 digits times 2^60 stay exact
+        if suffix in BINARY:
+            value: Decimal = Decimal(number) * BINARY[suffix]
+        else:
+            exponent = DECIMAL[suffix] if suffix in DECIMAL else int(suffix[1:] or 0)
+            value = Decimal(f"{number}e{exponent}")
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(sign=st.sampled_from(["", "+", "-"]), number=NUMBER, suffix=SUFFIX)
+def test_every_kubernetes_quantity_is_read_at_its_value(sign: str, number: str, suffix: str) -> None:
+    value = quantity_value(f"{sign}{number}{suffix}")
+    assert value is not None, f"{sign}{number}{suffix}"
+    expected = _expected_value(number, suffix)
+    assert value == (expected.copy_negate() if sign == "-" else expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=NUMBER, suffix=SUFFIX.filter(bool))
+def test_a_positive_whole_byte_size_with_a_unit_is_accepted(number: str, suffix: str) -> None:
+    size = _expected_value(number, suffix)
+    assume(0 < size < 2**63 and size == size.to_integral_value())
+    loaded = _load({"postgresStorageSize": number + suffix})
+    assert isinstance(loaded, StackSettings), loaded
+    assert loaded.release.database.storage_size == number + suffix
+
+
+@settings(deadline=None)
+@given(number=NUMBER)
+def test_a_size_without_a_unit_is_refused(number: str) -> None:
+    assume(Decimal(number) > 0)
+    assert "has no unit" in _refused({"postgresStorageSize": number})
+
+
+@settings(deadline=None)
+@given(
+    number=NUMBER,
+    suffix=SUFFIX.filter(bool),
+    bad=st.sampled_from(["B", "b", "K", "g", "Mi", " ", "ki", "e"]),
+)
+def test_a_quantity_with_another_suffix_is_refused(number: str, suffix: str, bad: str) -> None:
+    assert "Kubernetes quantity" in _refused({"postgresStorageSize": number + suffix + bad})
+
+
+@settings(deadline=None)
+@given(host=HOST.filter(lambda h: h != "localhost"))
+def test_a_wildcard_ingress_host_is_accepted(host: str) -> None:
+    loaded = _load({"ingressEnabled": "true", "ingressHost": f"*.{host}"})
+    assert isinstance(loaded, StackSettings) and loaded.release.ingress.host == f"*.{host}"
+
+
+@settings(deadline=None)
+@given(address=st.ip_addresses(v=4), pad=st.lists(st.integers(0, 2), min_size=4, max_size=4))
+def test_an_ip_address_is_never_an_ingress_host(address: object, pad: list[int]) -> None:
+    # Kubernetes' sloppy reading takes leading zeros as the same address.
+    host = ".".join("0" * zeros + part for zeros, part in zip(pad, str(address).split("."), strict=True))
+    message = _refused({"ingressEnabled": "true", "ingressHost": host})
+    assert f"{PROJECT}:ingressHost = {host!r}: is an IP address" in message
+
+
+@settings(deadline=None)
+@given(label=LABEL, port=st.integers(1, 65535), path=st.lists(PATH_SEGMENT, max_size=2))
+def test_a_first_component_with_a_port_is_a_registry_host(label: str, port: int, path: list[str]) -> None:
+    registry = f"{label}:{port}" + "".join(f"/{p}" for p in path)
+    loaded = _load({"registry": registry})
+    assert isinstance(loaded, StackSettings) and loaded.images.registry_server == f"{label}:{port}"
+
+
+@settings(deadline=None)
+@given(label=LABEL.filter(lambda v: v != "localhost"), path=st.lists(PATH_SEGMENT, max_size=2))
+def test_a_first_component_without_a_dot_or_port_would_be_docker_hub(label: str, path: list[str]) -> None:
+    message = _refused({"registry": label + "".join(f"/{p}" for p in path)})
+    assert "would be pushed to Docker Hub" in message
+
+
+@settings(deadline=None)
+@given(
+    name=st.sampled_from(SYSTEM_NAMESPACES) | LABEL.map(lambda label: f"kube-{label}"),
+    key=st.sampled_from(["namespace", "aiOpsNamespace"]),
+)
+def test_no_system_namespace_is_ever_the_stacks(name: str, key: str) -> None:
+    assert f"{PROJECT}:{key} = {name!r}: is a namespace of Kubernetes itself" in _refused({key: name})
+
+
+FREE_TEXT_KEYS = ("openaiModel", "aiOpsModel", "kubeContext", "openaiBaseUrl")
+
+
+@settings(deadline=None)
+@given(key=st.sampled_from(FREE_TEXT_KEYS), extra=st.integers(1, 5000))
+def test_free_text_is_bounded(key: str, extra: int) -> None:
+    value = {"openaiBaseUrl": "http://llm.example.com/"}.get(key, "") + "m" * (TEXT_MAX_LENGTH + extra)
+    message = _refused({key: value[: TEXT_MAX_LENGTH + extra]})
+    assert f"at most {TEXT_MAX_LENGTH}" in message
