@@ -7,7 +7,9 @@
 #   mk_missing    one line per missing piece with the command that builds it (silent when none)
 #   mk_daemon_up  a second, newer dockerd for Minikube on its own socket (see below); loads the images
 #   mk_daemon_down stops it (by PID) and removes its firewall rule
-#   mk_env        prints the environment a Minikube run needs (DOCKER_HOST, MINIKUBE_HOME, PATH, TODO_MINIKUBE_*)
+#   mk_env        prints the environment a Minikube run needs (the Docker context, MINIKUBE_HOME, PATH
+#                 and scripts/up's documented MINIKUBE_* overrides)
+#   _mk_copy_image NAME  copies an image from the machine's dockerd into Minikube's
 #
 # Why a second dockerd: the docker driver starts its node with --privileged, which Debian 12's
 # docker 20.10 cannot grant here (the machine's capability bounding set lacks CAP_SYS_RESOURCE;
@@ -36,6 +38,10 @@ MK_DOCKER="$MK_TOOLS/docker"
 MK_RUN="${TODO_MINIKUBE_RUN:-/run/todo-minikube-docker}"
 MK_DOCKER_ROOT="${TODO_MINIKUBE_DOCKER_ROOT:-/var/lib/todo-minikube-docker}"
 MK_DOCKER_HOST="unix://$MK_RUN/docker.sock"
+# The Docker CLI context that points at it (minikube turns DOCKER_CONTEXT into its DOCKER_HOST),
+# kept in a config directory of its own so the machine's ~/.docker stays as it is.
+MK_DOCKER_CONFIG="$MK_TOOLS/docker-config"
+MK_DOCKER_CONTEXT="todo-minikube"
 MK_SRC="$MK_TOOLS/src/minikube-$MK_VERSION"
 # The stand-in node image and the registry addon's stand-ins (names the tier passes as overrides).
 MK_BASE_IMAGE="todo-standin/kicbase:bookworm"
@@ -387,7 +393,7 @@ mk_missing() {
   done
 }
 
-_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" "$DOCKER_CLI" "$@"; }
+_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" DOCKER_CONTEXT= "$DOCKER_CLI" "$@"; }
 _mk_daemon_answers() { _mk_dkr info >/dev/null 2>&1; }
 
 # _mk_egress_if: the interface of the machine's default route (where node traffic must never go).
@@ -425,6 +431,9 @@ mk_daemon_up() {
     for _ in $(seq 60); do _mk_daemon_answers && break; sleep 1; done
     _mk_daemon_answers || die "the Minikube dockerd did not answer within 60 s; see $MK_LOGS/dockerd.log"
   fi
+  DOCKER_CONFIG="$MK_DOCKER_CONFIG" "$DOCKER_CLI" context inspect "$MK_DOCKER_CONTEXT" >/dev/null 2>&1 \
+    || DOCKER_CONFIG="$MK_DOCKER_CONFIG" "$DOCKER_CLI" context create "$MK_DOCKER_CONTEXT" --docker "host=$MK_DOCKER_HOST" >/dev/null \
+    || die "docker context create $MK_DOCKER_CONTEXT failed."
   local changes name args line
   for changes in "$MK_IMAGES"/*.changes; do
     [ -e "$changes" ] || die "no images in $MK_IMAGES; build them: scripts/minikube build"
@@ -455,16 +464,26 @@ mk_daemon_down() {
 # home with its binary cache, the tools on PATH and the documented scripts/up overrides.
 mk_env() {
   cat <<ENV
-export DOCKER_HOST=$MK_DOCKER_HOST
+export DOCKER_CONFIG=$MK_DOCKER_CONFIG
+export DOCKER_CONTEXT=$MK_DOCKER_CONTEXT
 export MINIKUBE_HOME=$MK_HOME
 export MINIKUBE_IN_STYLE=false
 export PATH=$MK_BIN:$(mk_kube_bin):\$PATH
-export TODO_MINIKUBE_BASE_IMAGE=$MK_BASE_IMAGE
-export TODO_MINIKUBE_KUBERNETES_VERSION=$(mk_kube_version)
-export TODO_MINIKUBE_CONTAINER_RUNTIME=containerd
-export TODO_MINIKUBE_CNI=bridge
-export TODO_MINIKUBE_PRELOAD=false
-export TODO_MINIKUBE_REGISTRY_IMAGES=Registry=${MK_REGISTRY_IMAGE#*/},KubeRegistryProxy=${MK_REGISTRY_PROXY_IMAGE#*/}
-export TODO_MINIKUBE_REGISTRY_REGISTRIES=Registry=${MK_REGISTRY_IMAGE%%/*},KubeRegistryProxy=${MK_REGISTRY_PROXY_IMAGE%%/*}
+export MINIKUBE_DRIVER=docker
+export MINIKUBE_BASE_IMAGE=$MK_BASE_IMAGE
+export MINIKUBE_KUBERNETES_VERSION=$(mk_kube_version)
+export MINIKUBE_CONTAINER_RUNTIME=containerd
+export MINIKUBE_CNI=bridge
+export MINIKUBE_PRELOAD=false
+export MINIKUBE_REGISTRY_IMAGES=Registry=${MK_REGISTRY_IMAGE#*/},KubeRegistryProxy=${MK_REGISTRY_PROXY_IMAGE#*/}
+export MINIKUBE_REGISTRY_REGISTRIES=Registry=${MK_REGISTRY_IMAGE%%/*},KubeRegistryProxy=${MK_REGISTRY_PROXY_IMAGE%%/*}
 ENV
+}
+
+# _mk_copy_image NAME: an image of the machine's dockerd, copied into Minikube's (unless there).
+_mk_copy_image() {
+  _mk_dkr image inspect "$1" >/dev/null 2>&1 && return 0
+  say "copying $1 into the Minikube dockerd"
+  DOCKER_HOST=unix:///var/run/docker.sock "$DOCKER_CLI" save "$1" | _mk_dkr load -q >/dev/null \
+    || die "copying $1 between the two Docker daemons failed (docker save | docker load)."
 }
