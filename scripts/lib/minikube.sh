@@ -49,6 +49,11 @@ MK_REGISTRY_IMAGE="todo-standin/registry:3.0.0"
 MK_REGISTRY_PROXY_IMAGE="todo-standin/kube-registry-proxy:0.0.9"
 # Minikube picks its network from 192.168.49.0/24 upward; nothing from there may leave the machine.
 MK_SUBNETS="192.168.0.0/16"
+# The node's Debian packages: what minikube's kicbase Dockerfile installs for a containerd node.
+MK_KICBASE_PACKAGES="$(printf '%s,' systemd systemd-sysv dbus containerd runc containernetworking-plugins conntrack \
+  iptables iproute2 ethtool socat util-linux mount ebtables kmod libseccomp2 pigz ca-certificates curl rsync sudo \
+  openssh-server procps lz4 iputils-ping netcat-openbsd ipset)"
+MK_KICBASE_PACKAGES="${MK_KICBASE_PACKAGES%,}"
 MK_FW_COMMENT="todo-minikube: node network stays on this machine"
 
 # shellcheck source=kube.sh
@@ -90,24 +95,29 @@ mk_kubeadm_image_tag() {
 
 # _mk_build_minikube: minikube and its storage-provisioner with the Makefile's version ldflags.
 _mk_build_minikube() {
-  local log commit ldflags
-  [ -x "$MK_BIN/minikube" ] && [ -x "$MK_BIN/storage-provisioner" ] && return 0
+  local log commit ldflags tag
   _mk_source
   log="$(_mk_log minikube-build)"
-  commit="$(sed -n 's/.*"Hash":"\([0-9a-f]*\)".*/\1/p' "$(go env GOMODCACHE)/cache/download/k8s.io/minikube/@v/$MK_VERSION.info")"
-  ldflags="-X k8s.io/minikube/pkg/version.version=$MK_VERSION -X k8s.io/minikube/pkg/version.isoVersion=$(_mk_make_var ISO_VERSION)"
-  ldflags+=" -X k8s.io/minikube/pkg/version.gitCommitID=${commit:-unknown} -X k8s.io/minikube/pkg/version.storageProvisionerVersion=$(_mk_make_var STORAGE_PROVISIONER_TAG)"
+  tag="$(_mk_make_var STORAGE_PROVISIONER_TAG)"
   mkdir -p "$MK_BIN"
-  say "building minikube $MK_VERSION (cold: 3-6 min; log: $log)"
-  (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -ldflags "$ldflags" -o "$MK_BIN/minikube.tmp" ./cmd/minikube) >>"$log" 2>&1 \
-    || die "building minikube failed; the last lines of $log say why."
-  mv "$MK_BIN/minikube.tmp" "$MK_BIN/minikube"
-  say "building storage-provisioner $(_mk_make_var STORAGE_PROVISIONER_TAG) (log: $log)"
-  (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -o "$MK_BIN/storage-provisioner" \
-    -ldflags "-s -w -X k8s.io/minikube/pkg/storage.version=$(_mk_make_var STORAGE_PROVISIONER_TAG)" ./cmd/storage-provisioner) >>"$log" 2>&1 \
-    || die "building storage-provisioner failed; the last lines of $log say why."
-  "$MK_BIN/minikube" version --short 2>/dev/null | grep -qx "$MK_VERSION" \
-    || die "$MK_BIN/minikube does not report $MK_VERSION; delete $MK_BIN/minikube and run again."
+  if [ ! -x "$MK_BIN/minikube" ]; then
+    commit="$(sed -n 's/.*"Hash":"\([0-9a-f]*\)".*/\1/p' "$(go env GOMODCACHE)/cache/download/k8s.io/minikube/@v/$MK_VERSION.info")"
+    ldflags="-X k8s.io/minikube/pkg/version.version=$MK_VERSION -X k8s.io/minikube/pkg/version.isoVersion=$(_mk_make_var ISO_VERSION)"
+    ldflags+=" -X k8s.io/minikube/pkg/version.gitCommitID=${commit:-unknown} -X k8s.io/minikube/pkg/version.storageProvisionerVersion=$tag"
+    say "building minikube $MK_VERSION (cold: 3-25 min, by the machine's load; log: $log)"
+    (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -ldflags "$ldflags" -o "$MK_BIN/minikube.tmp" ./cmd/minikube) >>"$log" 2>&1 \
+      || die "building minikube failed; the last lines of $log say why."
+    mv "$MK_BIN/minikube.tmp" "$MK_BIN/minikube"
+    "$MK_BIN/minikube" version --short 2>/dev/null | grep -qx "$MK_VERSION" \
+      || die "$MK_BIN/minikube does not report $MK_VERSION; delete $MK_BIN/minikube and run again."
+  fi
+  if [ ! -x "$MK_BIN/storage-provisioner" ]; then
+    say "building storage-provisioner $tag (log: $log)"
+    (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -o "$MK_BIN/storage-provisioner.tmp" \
+      -ldflags "-s -w -X k8s.io/minikube/pkg/storage.version=$tag" ./cmd/storage-provisioner) >>"$log" 2>&1 \
+      || die "building storage-provisioner failed; the last lines of $log say why."
+    mv "$MK_BIN/storage-provisioner.tmp" "$MK_BIN/storage-provisioner"
+  fi
 }
 
 # _mk_build_kubernetes: kube.sh's recipe for minikube's Kubernetes version, plus kubeadm.
@@ -237,7 +247,7 @@ _mk_kicbase() {
   local name="$MK_BASE_IMAGE" dir kb="$MK_SRC/deploy/kicbase" file
   file="$MK_IMAGES/$(printf '%s' "$name" | tr '/:' '__').tar"
   [ -f "$file" ] && return 0
-  dir="$(_mk_rootfs kicbase bookworm "systemd,systemd-sysv,dbus,containerd,runc,containernetworking-plugins,conntrack,iptables,iproute2,ethtool,socat,util-linux,mount,ebtables,kmod,libseccomp2,pigz,ca-certificates,curl,rsync,sudo,openssh-server,procps,lz4,iputils-ping,netcat-openbsd,ipset")"
+  dir="$(_mk_rootfs kicbase bookworm "$MK_KICBASE_PACKAGES")"
   say "configuring the kicbase stand-in $name"
   install -m 0644 "$kb/10-network-security.conf" "$kb/11-tcp-mtu-probing.conf" "$dir/etc/sysctl.d/"
   install -D -m 0644 "$kb/containerd.toml" "$dir/etc/containerd/config.toml"
@@ -393,7 +403,7 @@ mk_missing() {
   done
 }
 
-_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" DOCKER_CONTEXT= "$DOCKER_CLI" "$@"; }
+_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" DOCKER_CONTEXT='' "$DOCKER_CLI" "$@"; }
 _mk_daemon_answers() { _mk_dkr info >/dev/null 2>&1; }
 
 # _mk_egress_if: the interface of the machine's default route (where node traffic must never go).

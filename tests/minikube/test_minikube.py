@@ -60,7 +60,9 @@ def docker(*args: str) -> str:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     profile = _env("TODO_MINIKUBE_PROFILE")
-    assert profile not in docker("ps", "-a", "--format", "{{.Names}}").split(), f"a node of profile {profile} exists"
+    assert profile not in docker("ps", "-a", "--format", "{{.Names}}").split(), (
+        f"a node of profile {profile} exists"
+    )
     # The app's images build on the machine's dockerd, where the stand-in bases are.
     deployment = start_deployment(
         tmp_path_factory.mktemp("minikube"), {"docker:host": "unix:///var/run/docker.sock"}, minikube=True
@@ -79,7 +81,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     METRICS["cold_up_with_minikube_start_s"] = round(seconds, 1)
     yield deployment
     if not deployment.down:
-        subprocess.run(["minikube", "-p", profile, "delete"], env=deployment.env, check=False, capture_output=True)
+        subprocess.run(
+            ["minikube", "-p", profile, "delete"], env=deployment.env, check=False, capture_output=True
+        )
     metrics = os.environ.get("TODO_LIVE_METRICS")
     if metrics:
         Path(metrics).write_text(json.dumps(METRICS, indent=2) + "\n")
@@ -147,7 +151,9 @@ def test_a_one_file_change_rolls_only_its_deployment(deployment: Deployment) -> 
     _, seconds = deployment.up()
     METRICS["one_service_up_s"] = round(seconds, 1)
     after = deployment.pods()
-    assert set(after["frontend"].values()).isdisjoint(before["frontend"].values()), "the frontend did not roll"
+    assert set(after["frontend"].values()).isdisjoint(before["frontend"].values()), (
+        "the frontend did not roll"
+    )
     for component in ("backend", "mcp", "postgresql"):
         assert after[component] == before[component], f"{component} rolled"
 
@@ -194,8 +200,13 @@ def test_down_then_delete_cluster_leaves_nothing_behind(deployment: Deployment) 
     assert profile not in docker("network", "ls", "--format", "{{.Name}}").split()
     assert profile not in docker("volume", "ls", "--format", "{{.Name}}").split()
     contexts = subprocess.run(
-        ["kubectl", "config", "get-contexts", "-o", "name"], env=deployment.env, capture_output=True, text=True
+        ["kubectl", "config", "get-contexts", "-o", "name"],
+        env=deployment.env,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert profile not in contexts
-    forwards = subprocess.run(["pgrep", "-af", "port-forward service/registry"], capture_output=True, text=True)
+    forwards = subprocess.run(
+        ["pgrep", "-af", "port-forward service/registry"], capture_output=True, text=True
+    )
     assert deployment.context not in forwards.stdout, forwards.stdout
