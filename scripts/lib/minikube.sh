@@ -403,7 +403,7 @@ mk_missing() {
   done
 }
 
-_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" DOCKER_CONTEXT='' "$DOCKER_CLI" "$@"; }
+_mk_dkr() { DOCKER_HOST="$MK_DOCKER_HOST" env -u DOCKER_CONTEXT "$DOCKER_CLI" "$@"; }
 _mk_daemon_answers() { _mk_dkr info >/dev/null 2>&1; }
 
 # _mk_egress_if: the interface of the machine's default route (where node traffic must never go).
@@ -441,8 +441,8 @@ mk_daemon_up() {
     for _ in $(seq 60); do _mk_daemon_answers && break; sleep 1; done
     _mk_daemon_answers || die "the Minikube dockerd did not answer within 60 s; see $MK_LOGS/dockerd.log"
   fi
-  DOCKER_CONFIG="$MK_DOCKER_CONFIG" "$DOCKER_CLI" context inspect "$MK_DOCKER_CONTEXT" >/dev/null 2>&1 \
-    || DOCKER_CONFIG="$MK_DOCKER_CONFIG" "$DOCKER_CLI" context create "$MK_DOCKER_CONTEXT" --docker "host=$MK_DOCKER_HOST" >/dev/null \
+  DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context inspect "$MK_DOCKER_CONTEXT" >/dev/null 2>&1 \
+    || DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context create "$MK_DOCKER_CONTEXT" --docker "host=$MK_DOCKER_HOST" >/dev/null \
     || die "docker context create $MK_DOCKER_CONTEXT failed."
   local changes name args line
   for changes in "$MK_IMAGES"/*.changes; do
@@ -494,6 +494,6 @@ ENV
 _mk_copy_image() {
   _mk_dkr image inspect "$1" >/dev/null 2>&1 && return 0
   say "copying $1 into the Minikube dockerd"
-  DOCKER_HOST=unix:///var/run/docker.sock "$DOCKER_CLI" save "$1" | _mk_dkr load -q >/dev/null \
+  DOCKER_HOST=unix:///var/run/docker.sock env -u DOCKER_CONTEXT "$DOCKER_CLI" save "$1" | _mk_dkr load -q >/dev/null \
     || die "copying $1 between the two Docker daemons failed (docker save | docker load)."
 }
