@@ -21,7 +21,7 @@
 #   kubernetes/VER/bin/     kubeadm, kubelet, kubectl and the control-plane binaries
 #   docker/                 trixie's dockerd, containerd and shims (dpkg -x; nothing installed)
 #   images/NAME.tar + .changes  rootfs tarballs and their `docker import --change` lines
-#   home/                   MINIKUBE_HOME of the test runs (binary cache pre-filled)
+#   home/.minikube/         MINIKUBE_HOME of the test runs (binary cache pre-filled)
 # Versions: minikube is pinned here; its Kubernetes version and the etcd, pause and CoreDNS tags are
 # read from minikube's own source (DefaultKubernetesVersion and its kubeadm image table).
 
@@ -268,13 +268,15 @@ _mk_kicbase() {
       /lib/systemd/system/local-fs.target.wants/* /lib/systemd/system/sockets.target.wants/*udev* \
       /lib/systemd/system/sockets.target.wants/*initctl* /lib/systemd/system/basic.target.wants/*
     echo "ReadKMsg=no" >> /etc/systemd/journald.conf
-    mkdir -p /etc/kubernetes/manifests /var/run/sshd /kind /etc/systemd/system/multi-user.target.wants
+    mkdir -p /etc/kubernetes/manifests /etc/cni/net.d /var/run/sshd /kind /etc/systemd/system/multi-user.target.wants
     ln -fs /usr/lib/systemd/system/minikube-automount.service /etc/systemd/system/multi-user.target.wants/minikube-automount.service
     ln -fs /lib/systemd/system/ssh.service /etc/systemd/system/multi-user.target.wants/ssh.service
     sed -i -E "s#^(hosts:[[:space:]]*).*#\1files dns#" /etc/nsswitch.conf
     sed -ri "s/UsePAM yes/#UsePAM yes/g" /etc/ssh/sshd_config
     groupadd --system docker
     useradd --create-home --gid docker --groups sudo --shell /bin/bash docker
+    # No password, yet not locked: sshd (without PAM) refuses locked accounts even with a key.
+    usermod -p "*" docker
     mkdir -p /home/docker/.ssh && chown docker:docker /home/docker/.ssh
     echo "%sudo ALL=(ALL) NOPASSWD:ALL" >> /etc/sudoers
     rm -f /etc/ssh/ssh_host_*
@@ -282,7 +284,7 @@ _mk_kicbase() {
   ' >>"$(_mk_log rootfs-kicbase)" 2>&1 || die "configuring the kicbase rootfs failed; see $(_mk_log rootfs-kicbase)."
   # sshd needs host keys; minikube's image has them generated at build time too.
   chroot "$dir" ssh-keygen -A >>"$(_mk_log rootfs-kicbase)" 2>&1 || die "ssh-keygen -A in the kicbase rootfs failed."
-  _mk_image "$name" "$dir" "ENV container=docker" "STOPSIGNAL SIGRTMIN+3" "EXPOSE 22" \
+  _mk_image "$name" "$dir" "ENV container=docker" "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "STOPSIGNAL SIGRTMIN+3" "EXPOSE 22" \
     'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'
   rm -rf "$dir"
 }
@@ -360,7 +362,8 @@ _mk_registry_image() {
 # _mk_binary_cache: kubeadm, kubelet and kubectl where minikube looks before downloading them.
 _mk_binary_cache() {
   local dir b
-  dir="$MK_HOME/cache/linux/amd64/$(mk_kube_version)"
+  # Minikube keeps its state in $MINIKUBE_HOME/.minikube (unless the path already ends so).
+  dir="$MK_HOME/.minikube/cache/linux/amd64/$(mk_kube_version)"
   mkdir -p "$dir"
   for b in kubeadm kubelet kubectl; do
     cmp -s "$(mk_kube_bin)/$b" "$dir/$b" || install -m 0755 "$(mk_kube_bin)/$b" "$dir/$b"
