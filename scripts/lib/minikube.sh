@@ -481,6 +481,9 @@ export DOCKER_CONFIG=$MK_DOCKER_CONFIG
 export DOCKER_CONTEXT=$MK_DOCKER_CONTEXT
 export MINIKUBE_HOME=$MK_HOME
 export MINIKUBE_IN_STYLE=false
+# CI runs as root, where the docker driver refuses to start without --force (minikube reads its
+# flags from MINIKUBE_* variables too); users run minikube as themselves and never need it.
+export MINIKUBE_FORCE=true
 export PATH=$MK_BIN:$(mk_kube_bin):\$PATH
 export MINIKUBE_DRIVER=docker
 export MINIKUBE_BASE_IMAGE=$MK_BASE_IMAGE
