@@ -108,7 +108,7 @@ _mk_build_minikube() {
     (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -ldflags "$ldflags" -o "$MK_BIN/minikube.tmp" ./cmd/minikube) >>"$log" 2>&1 \
       || die "building minikube failed; the last lines of $log say why."
     mv "$MK_BIN/minikube.tmp" "$MK_BIN/minikube"
-    "$MK_BIN/minikube" version --short 2>/dev/null | grep -qx "$MK_VERSION" \
+    [ "$("$MK_BIN/minikube" version --short 2>/dev/null)" = "$MK_VERSION" ] \
       || die "$MK_BIN/minikube does not report $MK_VERSION; delete $MK_BIN/minikube and run again."
   fi
   if [ ! -x "$MK_BIN/storage-provisioner" ]; then
