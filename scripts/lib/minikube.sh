@@ -131,12 +131,30 @@ _mk_build_kubernetes() {
   # shellcheck disable=SC2034
   KUBE_STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
   KUBE_BIN="$KUBE_TOOLS/$KUBE_VERSION/bin"
-  [ -f "$KUBE_BIN/.built" ] && return 0
-  # Under nice -n 15 like every build here: the other tool builds are the session's critical path.
-  # shellcheck disable=SC2317  # called by kube.sh's build
-  nice() { command nice -n 15 "$@"; }
-  _kube_build_binaries
-  unset -f nice
+  if [ ! -f "$KUBE_BIN/.built" ]; then
+    # Under nice -n 15 like every build here: the other tool builds are the session's critical path.
+    # shellcheck disable=SC2317  # called by kube.sh's build
+    nice() { command nice -n 15 "$@"; }
+    _kube_build_binaries
+    unset -f nice
+  fi
+  _mk_build_kubeadm
+}
+
+# _mk_build_kubeadm: kubeadm again, with the Go release the Kubernetes source names (.go-version),
+# fetched as a toolchain module: built with Go 1.26, its HTTPProxyCIDR preflight check fails with
+# 'parse "https://[10.96.0.1]:1234/": invalid IP-literal' (newer Go rejects bracketed IPv4).
+_mk_build_kubeadm() {
+  local src="$KUBE_TOOLS/$KUBE_VERSION/src" go_version log
+  go_version="go$(cat "$src/.go-version")"
+  [ -f "$KUBE_BIN/.kubeadm-$go_version" ] && return 0
+  log="$(_mk_log kubeadm-build)"
+  say "building kubeadm $KUBE_VERSION with $go_version (its release's Go; log: $log)"
+  (cd "$src" && GOTOOLCHAIN="$go_version" CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 15 go build -trimpath \
+    -ldflags "$(_kube_ldflags)" -o "$KUBE_BIN/kubeadm.tmp" ./cmd/kubeadm) >>"$log" 2>&1 \
+    || die "building kubeadm with $go_version failed (GOTOOLCHAIN comes from the Go module proxy); see $log."
+  mv "$KUBE_BIN/kubeadm.tmp" "$KUBE_BIN/kubeadm"
+  touch "$KUBE_BIN/.kubeadm-$go_version"
 }
 
 mk_kube_bin() { printf '%s/kubernetes/%s/bin\n' "$MK_TOOLS" "$(mk_kube_version)"; }
@@ -247,8 +265,13 @@ _mk_kicbase() {
   local name="$MK_BASE_IMAGE" dir kb="$MK_SRC/deploy/kicbase" file
   file="$MK_IMAGES/$(printf '%s' "$name" | tr '/:' '__').tar"
   [ -f "$file" ] && return 0
-  dir="$(_mk_rootfs kicbase bookworm "$MK_KICBASE_PACKAGES")"
+  local rootfs
+  rootfs="$(_mk_rootfs kicbase bookworm "$MK_KICBASE_PACKAGES")"
   say "configuring the kicbase stand-in $name"
+  # The debootstrap tree stays pristine (a recipe change costs a copy, not a debootstrap).
+  dir="$(mktemp -d "$MK_TOOLS/kicbase.XXXXXX")"
+  cp -a "$rootfs/." "$dir/"
+  rm -f "$dir/.done"
   install -m 0644 "$kb/10-network-security.conf" "$kb/11-tcp-mtu-probing.conf" "$dir/etc/sysctl.d/"
   install -D -m 0644 "$kb/containerd.toml" "$dir/etc/containerd/config.toml"
   install -D -m 0644 "$kb/containerd_docker_io_hosts.toml" "$dir/etc/containerd/certs.d/docker.io/hosts.toml"
@@ -273,6 +296,8 @@ _mk_kicbase() {
     ln -fs /lib/systemd/system/ssh.service /etc/systemd/system/multi-user.target.wants/ssh.service
     sed -i -E "s#^(hosts:[[:space:]]*).*#\1files dns#" /etc/nsswitch.conf
     sed -ri "s/UsePAM yes/#UsePAM yes/g" /etc/ssh/sshd_config
+    # Minikube runs kubeadm through sudo env PATH=... over ssh; Debian sshd default PATH lacks sbin.
+    echo "SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" >> /etc/ssh/sshd_config
     groupadd --system docker
     useradd --create-home --gid docker --groups sudo --shell /bin/bash docker
     # No password, yet not locked: sshd (without PAM) refuses locked accounts even with a key.
@@ -398,7 +423,8 @@ mk_missing() {
   [ -x "$MK_BIN/minikube" ] || gaps+=("minikube $MK_VERSION")
   [ -x "$MK_DOCKER/usr/sbin/dockerd" ] || gaps+=("Debian trixie's dockerd $DOCKER_DEB_VERSION")
   if [ -f "$MK_SRC/.prepared" ]; then
-    [ -f "$(mk_kube_bin)/.built" ] || gaps+=("Kubernetes $(mk_kube_version) (kubeadm, kubelet, control plane)")
+    [ -f "$(mk_kube_bin)/.built" ] && [ -n "$(ls "$(mk_kube_bin)"/.kubeadm-go* 2>/dev/null)" ] \
+      || gaps+=("Kubernetes $(mk_kube_version) (kubeadm, kubelet, control plane)")
   fi
   [ -f "$MK_IMAGES/$(printf '%s' "$MK_BASE_IMAGE" | tr '/:' '__').tar" ] || gaps+=("the node and control-plane images")
   for f in ${gaps[@]+"${gaps[@]}"}; do
