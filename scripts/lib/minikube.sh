@@ -473,11 +473,15 @@ mk_daemon_up() {
   DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context inspect "$MK_DOCKER_CONTEXT" >/dev/null 2>&1 \
     || DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context create "$MK_DOCKER_CONTEXT" --docker "host=$MK_DOCKER_HOST" >/dev/null \
     || die "docker context create $MK_DOCKER_CONTEXT failed."
-  local changes name args line
+  local changes name args line created
   for changes in "$MK_IMAGES"/*.changes; do
     [ -e "$changes" ] || die "no images in $MK_IMAGES; build them: scripts/minikube build"
     name="$(head -n1 "$changes")"
-    _mk_dkr image inspect "$name" >/dev/null 2>&1 && continue
+    # An image imported before its tarball was last rebuilt is stale (the names do not change).
+    created="$(_mk_dkr image inspect --format '{{.Created}}' "$name" 2>/dev/null || true)"
+    if [ -n "$created" ] && [ "$(date -d "$created" +%s)" -ge "$(stat -c %Y "${changes%.changes}.tar")" ]; then
+      continue
+    fi
     args=()
     while IFS= read -r line; do args+=(--change "$line"); done < <(tail -n +2 "$changes")
     say "importing $name into the Minikube dockerd"
