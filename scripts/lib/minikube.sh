@@ -274,6 +274,12 @@ _mk_kicbase() {
   rm -f "$dir/.done"
   install -m 0644 "$kb/10-network-security.conf" "$kb/11-tcp-mtu-probing.conf" "$dir/etc/sysctl.d/"
   install -D -m 0644 "$kb/containerd.toml" "$dir/etc/containerd/config.toml"
+  # This machine's capability bounding set lacks CAP_SYS_RESOURCE, so runc cannot lower a pod
+  # sandbox's oom_score_adj ("can't get final child's PID from pipe: EOF"); containerd must clamp it.
+  # Written without spaces so minikube's `restrict_oom_score_adj = ...` rewrite leaves it be.
+  sed -i -E 's/^( *)restrict_oom_score_adj = .*/\1restrict_oom_score_adj=true/' "$dir/etc/containerd/config.toml"
+  grep -q 'restrict_oom_score_adj=true' "$dir/etc/containerd/config.toml" \
+    || die "minikube's containerd.toml has no restrict_oom_score_adj line to set; the kicbase recipe needs updating."
   install -D -m 0644 "$kb/containerd_docker_io_hosts.toml" "$dir/etc/containerd/certs.d/docker.io/hosts.toml"
   install -m 0755 "$kb/entrypoint" "$dir/usr/local/bin/entrypoint"
   install -m 0755 "$kb/automount/minikube-automount" "$dir/usr/sbin/minikube-automount"
