@@ -71,10 +71,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     deployment.pulumi("config", "set", "kubeContext", profile)
     Path(deployment.env["KUBECONFIG"]).unlink(missing_ok=True)
     # Images this machine cannot pull: Minikube's own cache carries them into the node at start
-    # (--all: no cluster exists yet, so the images only go into the cache and its list).
+    # (MINIKUBE_ALL, its --all: no cluster exists yet, so they only go into the cache and its list).
     subprocess.run(
-        ["minikube", "cache", "add", "--all", *_env("TODO_MINIKUBE_CACHE_IMAGES").split()],
-        env=deployment.env,
+        ["minikube", "cache", "add", *_env("TODO_MINIKUBE_CACHE_IMAGES").split()],
+        env={**deployment.env, "MINIKUBE_ALL": "true"},
         check=True,
         capture_output=True,
     )
