@@ -432,7 +432,7 @@ mk_missing() {
     [ -f "$(mk_kube_bin)/.built" ] && [ -n "$(ls "$(mk_kube_bin)"/.kubeadm-go* 2>/dev/null)" ] \
       || gaps+=("Kubernetes $(mk_kube_version) (kubeadm, kubelet, control plane)")
   fi
-  [ -f "$MK_IMAGES/$(printf '%s' "$MK_BASE_IMAGE" | tr '/:' '__').tar" ] || gaps+=("the node and control-plane images")
+  [ -f "$MK_IMAGES/$(printf '%s' "$MK_BASE_IMAGE" | tr '/:' '__').tar" ] || gaps+=("the stand-in image set (node, control plane, addons)")
   for f in ${gaps[@]+"${gaps[@]}"}; do
     printf '%s is not built; build it: scripts/minikube build\n' "$f"
   done
