@@ -131,7 +131,8 @@ _kube_build_binaries() {
   for c in "${KUBE_COMPONENTS[@]}"; do
     [ -x "$KUBE_BIN/$c" ] || die "go build finished but $KUBE_BIN/$c is missing; see $log."
   done
-  "$KUBE_BIN/kubectl" version --client 2>/dev/null | grep -q "$KUBE_VERSION" \
+  # Captured, not piped into grep -q: grep's early exit can kill kubectl with SIGPIPE under pipefail.
+  [[ "$("$KUBE_BIN/kubectl" version --client 2>/dev/null)" == *"Client Version: $KUBE_VERSION"* ]] \
     || die "$KUBE_BIN/kubectl does not report $KUBE_VERSION; delete $KUBE_BIN and run again."
   echo "built in $((SECONDS - start)) s" >>"$log"
   touch "$stamp"

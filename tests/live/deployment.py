@@ -48,6 +48,8 @@ class Deployment:
     release: str = "todo"
     runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     down: bool = False
+    # True: the README's plain `scripts/up` on Minikube (no --context, no --registry).
+    minikube: bool = False
 
     @property
     def fullname(self) -> str:
@@ -55,8 +57,9 @@ class Deployment:
         return self.release if "todo-chatbot" in self.release else f"{self.release}-todo-chatbot"
 
     def script(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        flags = () if self.minikube else ("--context", self.context)
         done = subprocess.run(
-            [str(self.root / "scripts" / name), "--context", self.context, *args],
+            [str(self.root / "scripts" / name), *flags, *args],
             cwd=self.root,
             env=self.env,
             capture_output=True,
@@ -73,7 +76,8 @@ class Deployment:
 
     def up(self, *args: str, check: bool = True) -> tuple[subprocess.CompletedProcess[str], float]:
         start = time.monotonic()
-        done = self.script("up", "--registry", "localhost:5000", *args, check=check)
+        registry = () if self.minikube else ("--registry", "localhost:5000")
+        done = self.script("up", *registry, *args, check=check)
         return done, time.monotonic() - start
 
     def pulumi(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -208,21 +212,24 @@ def start_deployment(
     *,
     namespace: str = "todo",
     release: str = "todo",
+    minikube: bool = False,
 ) -> Deployment:
     """A scratch copy of the project with its own file backend and a `dev` stack configured with the
-    stand-in base images (never Docker Hub) plus ``settings``; nothing deployed yet."""
+    stand-in base images (never Docker Hub) plus ``settings``; nothing deployed yet. With
+    ``minikube`` the kubeconfig and context are the minikube tier's (TODO_MINIKUBE_*)."""
     root = copy_project(tmp / "project")
     (tmp / "home").mkdir()
     (tmp / "state").mkdir()
     env = {
         **os.environ,
-        "KUBECONFIG": env_var("TODO_LIVE_KUBECONFIG"),
+        "KUBECONFIG": env_var("TODO_MINIKUBE_KUBECONFIG" if minikube else "TODO_LIVE_KUBECONFIG"),
         "PULUMI_HOME": os.environ.get("PULUMI_HOME") or str(tmp / "home"),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
         "NO_COLOR": "1",
     }
-    deployment = Deployment(root, env, env_var("TODO_LIVE_CONTEXT"), namespace=namespace, release=release)
+    context = env_var("TODO_MINIKUBE_PROFILE" if minikube else "TODO_LIVE_CONTEXT")
+    deployment = Deployment(root, env, context, namespace=namespace, release=release, minikube=minikube)
     deployment.pulumi("stack", "init")
     base = {
         "pythonBaseImage": env_var("TODO_STANDIN_PYTHON_IMAGE"),
