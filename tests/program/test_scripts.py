@@ -129,6 +129,7 @@ def _run_with_system_path(script: Path, bin_dir: Path, *args: str) -> subprocess
         ("test", ["usage: scripts/test [TIER...]", "engine live all"]),
         ("engine", ["build", "check"]),
         ("cluster", ["usage: scripts/cluster COMMAND", "kubeconfig"]),
+        ("minikube", ["build", "daemon-up"]),
     ],
 )
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -140,6 +141,9 @@ def test_help_prints_usage_and_does_nothing_else(
     assert result.returncode == 0, result.stderr
     for word in words:
         assert word in result.stdout
+    # The usage is the script's header comment and nothing past it (once a stray `set -euo pipefail`).
+    assert "set -euo pipefail" not in result.stdout
+    assert "#!/usr/bin/env" not in result.stdout and "shellcheck" not in result.stdout
     assert not log.exists(), f"scripts/{script} {flag} ran: {log.read_text()}"
 
 
