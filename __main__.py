@@ -1,4 +1,5 @@
-"""Todo Chatbot stack: build and push the three images, create the Secrets, install the Helm chart."""
+"""Todo Chatbot stack: build and push the three service images (and copy PostgreSQL's), create the
+Secrets, install the Helm chart."""
 
 import pulumi
 

@@ -1,4 +1,5 @@
-"""The three application images: built from the repository, tagged by content, pushed to the registry."""
+"""The images: the three services' built from the repository, plus the chart's PostgreSQL copied into
+the stack's registry; each tagged by content and pushed."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ class ImageReference:
 
 @dataclass(frozen=True)
 class ImagesArgs:
-    """Build context, registry and build switches for the three images."""
+    """Build context, registry and build switches for the three service images and the PostgreSQL copy."""
 
     context: str
     registry: str

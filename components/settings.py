@@ -427,7 +427,7 @@ class BaseImages:
 
 @dataclass(frozen=True)
 class ImageSettings:
-    """Where and how the three images are built and pushed."""
+    """Where and how the images (three services, plus the PostgreSQL copy) are built and pushed."""
 
     registry: str
     registry_username: str
