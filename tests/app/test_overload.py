@@ -24,7 +24,7 @@ from tests.app.conftest import error_detail, register
 from tests.app.mcp_server import ServerThread, mcp_settings_for
 from todo.api.main import create_app as create_api
 from todo.core.db import PROBE_CONNECTIONS, engine_for, get_engine
-from todo.core.logging import RequestContextMiddleware
+from todo.core.http import RequestContextMiddleware
 from todo.core.models import Task, User
 from todo.core.overload import RETRY_AFTER_SECONDS, AdmissionGate, Overloaded
 from todo.core.settings import ApiSettings

@@ -8,9 +8,9 @@ bytes, is about 24 KB, so every valid request fits with room to spare.
 
 from __future__ import annotations
 
-import json
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo.core.logging import ASGIApp, Message, Receive, Scope, Send, error_body
+from todo.core.http import error_body, header, send_json
 from todo.core.models import MESSAGE_MAX
 
 MAX_BODY_BYTES = 64 * 1024
@@ -71,20 +71,10 @@ class BodyLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", []):
-        if key == b"content-length":
-            text = bytes(value).decode("latin-1").strip()
-            return int(text) if text.isdecimal() else None
-    return None
+    text = (header(scope, b"content-length") or "").strip()
+    return int(text) if text.isdecimal() else None
 
 
 async def _too_large(send: Send) -> None:
-    content = json.dumps(error_body(TOO_LARGE_DETAIL)).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(content)).encode()),
-        # The rest of the body is not read: the connection cannot carry another request.
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
+    # The rest of the body is not read: the connection cannot carry another request.
+    await send_json(send, 413, error_body(TOO_LARGE_DETAIL), ((b"connection", b"close"),))

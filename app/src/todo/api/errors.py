@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from todo.core.conversations import ConversationNotFound
-from todo.core.logging import INTERNAL_ERROR_DETAIL, error_body
+from todo.core.http import INTERNAL_ERROR_DETAIL, error_body
 from todo.core.overload import POOL_TIMEOUT_DETAIL, Overloaded, PoolTimeout, overloaded_response
 from todo.core.tasks import InvalidTaskQuery, TaskNotFound
 

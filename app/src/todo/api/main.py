@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from todo.agent import TurnFunction, load_engine
 from todo.core.db import autocommit, engine_for
-from todo.core.logging import RequestContextMiddleware
+from todo.core.http import RequestContextMiddleware
 from todo.core.overload import AdmissionGate, ShedWhenFull
 from todo.core.settings import ApiSettings
 

@@ -1,10 +1,7 @@
 """Structured JSON logs with a request id, shared by the API and the MCP server.
 
-``configure_logging`` makes every log record one JSON object on stderr. ``RequestContextMiddleware``
-(plain ASGI, no framework dependency) takes ``X-Request-ID`` from the request or makes one, echoes
-it in the response, puts it on every log line written while the request runs, and writes one
-access line per request. It is the outermost layer, so it also turns an exception that escaped the
-app into a logged error and a JSON 500 (``error_body``) instead of a dropped connection.
+``configure_logging`` makes every log record one JSON object on stderr; ``request_id_var`` is the
+request id that ``todo.core.http.RequestContextMiddleware`` sets and every line carries.
 """
 
 from __future__ import annotations
@@ -12,17 +9,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
-import time
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("todo_request_id", default=None)
-
-access_log = logging.getLogger("todo.access")
 
 # Attributes every LogRecord has; anything else was passed via ``extra=`` and is logged as a field.
 # uvicorn's "color_message" duplicates the message with terminal colour codes.
@@ -32,13 +23,6 @@ _RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {
     "taskName",
     "color_message",
 }
-# Request ids from clients are echoed into logs and headers, so only harmless characters pass.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def error_body(detail: str, **extra: Any) -> dict[str, Any]:
-    """The JSON body of every error answer: what went wrong, any details, and the request id."""
-    return {"detail": detail, **extra, "request_id": request_id_var.get()}
 
 
 class JsonFormatter(logging.Formatter):
@@ -81,84 +65,3 @@ def configure_logging(level: str = "info") -> None:
 def uvicorn_log_config() -> dict[str, Any]:
     """A logging config for ``uvicorn.run`` that leaves our JSON handler in place."""
     return {"version": 1, "disable_existing_loggers": False}
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# The body of every 500: the request id next to it is what makes "report it" possible.
-INTERNAL_ERROR_DETAIL = "internal error; try again, and report the request id if it persists"
-
-# Probes run every few seconds; logging each one would drown the useful lines.
-_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-class RequestContextMiddleware:
-    """Request id + one JSON access line per HTTP request (pure ASGI)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = _header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        started_at = time.perf_counter()
-        status = 500
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                started = True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception as error:
-            # Starlette re-raises after its last-resort 500; if nothing answered yet, answer here.
-            # Either way the exception stops here: re-raised, uvicorn would drop the connection.
-            logging.getLogger("todo.errors").error("unhandled error", exc_info=error)
-            if not started:
-                await _send_json(send_with_id, 500, error_body(INTERNAL_ERROR_DETAIL))
-        finally:
-            path = scope.get("path", "")
-            if path not in _QUIET_PATHS or status >= 400:
-                access_log.info(
-                    "%s %s %s",
-                    scope.get("method", ""),
-                    path,
-                    status,
-                    extra={
-                        "method": scope.get("method", ""),
-                        "path": path,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
-                        "request_id": request_id,
-                    },
-                )
-            request_id_var.reset(token)
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    content = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None

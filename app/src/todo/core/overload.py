@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from todo.core.logging import ASGIApp, Receive, Scope, Send, error_body
+from todo.core.http import error_body
 from todo.core.settings import CoreSettings
 
 # Seconds a refused client should wait: about how long the queue takes to drain at full speed.

@@ -19,18 +19,10 @@ import anyio.to_thread
 from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo.core.db import engine_for, ping
-from todo.core.logging import (
-    INTERNAL_ERROR_DETAIL,
-    ASGIApp,
-    Message,
-    Receive,
-    RequestContextMiddleware,
-    Scope,
-    Send,
-    error_body,
-)
+from todo.core.http import INTERNAL_ERROR_DETAIL, RequestContextMiddleware, error_body
 from todo.core.models import ID_MAX
 from todo.core.overload import POOL_TIMEOUT_DETAIL, AdmissionGate, Overloaded, overloaded_response
 from todo.core.settings import McpSettings
