@@ -135,9 +135,10 @@ CASES = [
     ),
     (
         "dev",
-        {"aiOpsEnabled": True, "aiOpsNamespace": "todo"},
+        # Both set: the case must not lean on whatever namespace a stack (or the engine fixture) has.
+        {"aiOpsEnabled": True, "namespace": "todo-shared", "aiOpsNamespace": "todo-shared"},
         {"openaiApiKey": "sk-fake-aiops"},
-        ["aiOpsNamespace = 'todo'", "must differ from namespace"],
+        ["aiOpsNamespace = 'todo-shared'", "must differ from namespace ('todo-shared')"],
     ),
     (
         "dev",
