@@ -8,3 +8,7 @@ warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# registry_forward_alive PID: PID is still the registry port-forward scripts/up starts, not a
+# process that reuses the number (scripts/up trusts it; scripts/down stops only it).
+registry_forward_alive() { ps -p "$1" -o args= 2>/dev/null | grep -q 'port-forward service/registry'; }

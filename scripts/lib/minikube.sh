@@ -93,7 +93,7 @@ mk_kubeadm_image_tag() {
     "$MK_SRC/pkg/minikube/constants/constants_kubeadm_images.go"
 }
 
-# _mk_build_minikube: minikube and its storage-provisioner with the Makefile's version ldflags.
+# _mk_build_minikube: minikube with the Makefile's version ldflags.
 _mk_build_minikube() {
   local log commit ldflags tag
   _mk_source
@@ -111,13 +111,41 @@ _mk_build_minikube() {
     [ "$("$MK_BIN/minikube" version --short 2>/dev/null)" = "$MK_VERSION" ] \
       || die "$MK_BIN/minikube does not report $MK_VERSION; delete $MK_BIN/minikube and run again."
   fi
-  if [ ! -x "$MK_BIN/storage-provisioner" ]; then
-    say "building storage-provisioner $tag (log: $log)"
-    (cd "$MK_SRC" && CGO_ENABLED=0 nice -n 15 go build -mod=mod -o "$MK_BIN/storage-provisioner.tmp" \
+}
+
+# The storage-provisioner tag minikube asks for (STORAGE_PROVISIONER_TAG, v5) dates from minikube
+# commit e2c02ed6 ("bump storage provisioner image", PR #10951, first released in v1.19.0) and was
+# never bumped since: built from a newer module, its client-go refuses the Endpoints lock it takes.
+# The Go proxy does not serve k8s.io/minikube v1.19.0, so its provisioner source (unchanged since,
+# bar two renamed parameters) is built against v1.19.0's go.mod versions of what it imports.
+MK_PROVISIONER_TAG="v5"
+MK_PROVISIONER_RELEASE="v1.19.0"
+MK_PROVISIONER_REQUIRES="github.com/pkg/errors@v0.9.1 k8s.io/api@v0.20.5 k8s.io/apimachinery@v0.20.5 k8s.io/client-go@v0.20.5
+  k8s.io/klog/v2@v2.8.0 sigs.k8s.io/sig-storage-lib-external-provisioner/v6@v6.3.0"
+mk_provisioner_bin() { printf '%s/storage-provisioner-%s\n' "$MK_BIN" "$MK_PROVISIONER_TAG"; }
+
+# _mk_build_provisioner: the storage-provisioner binary of MK_PROVISIONER_TAG (see above).
+_mk_build_provisioner() {
+  local tag src="$MK_TOOLS/src/storage-provisioner-$MK_PROVISIONER_TAG" log out args=() mod
+  out="$(mk_provisioner_bin)"
+  tag="$(_mk_make_var STORAGE_PROVISIONER_TAG)"
+  [ "$tag" = "$MK_PROVISIONER_TAG" ] \
+    || die "minikube $MK_VERSION expects storage-provisioner $tag, but scripts/lib/minikube.sh builds $MK_PROVISIONER_TAG; update MK_PROVISIONER_* there."
+  # The binary built from minikube's own module before this recipe (it exits at once) goes.
+  rm -f "$MK_BIN/storage-provisioner"
+  [ -x "$out" ] && return 0
+  log="$(_mk_log storage-provisioner-build)"
+  say "building storage-provisioner $tag with minikube $MK_PROVISIONER_RELEASE's dependencies (1-6 min; log: $log)"
+  rm -rf "$src"; mkdir -p "$src/cmd" "$src/pkg"
+  cp -r "$MK_SRC/cmd/storage-provisioner" "$src/cmd/"
+  cp -r "$MK_SRC/pkg/storage" "$src/pkg/"
+  for mod in $MK_PROVISIONER_REQUIRES; do args+=("-require=$mod"); done
+  (cd "$src" && go mod init k8s.io/minikube && go mod edit -go=1.16 "${args[@]}" \
+    && CGO_ENABLED=0 nice -n 15 go build -mod=mod -trimpath -o "$out.tmp" \
       -ldflags "-s -w -X k8s.io/minikube/pkg/storage.version=$tag" ./cmd/storage-provisioner) >>"$log" 2>&1 \
-      || die "building storage-provisioner failed; the last lines of $log say why."
-    mv "$MK_BIN/storage-provisioner.tmp" "$MK_BIN/storage-provisioner"
-  fi
+    || die "building storage-provisioner $tag failed (its modules come from the Go module proxy); the last lines of $log say why."
+  mv "$out.tmp" "$out"
+  rm -rf "$src"
 }
 
 # _mk_build_kubernetes: kube.sh's recipe for minikube's Kubernetes version, plus kubeadm.
@@ -245,11 +273,12 @@ _mk_image() {
   mv "$file.tar.tmp" "$file.tar"
 }
 
-# _mk_binary_image NAME PATH-IN-IMAGE BINARY CHANGE...: a one-binary image (the upstream ones are distroless).
+# _mk_binary_image NAME PATH-IN-IMAGE BINARY CHANGE...: a one-binary image (the upstream ones are
+# distroless), packed again when BINARY is newer than its tarball.
 _mk_binary_image() {
   local name="$1" target="$2" binary="$3" dir
   shift 3
-  [ -f "$MK_IMAGES/$(printf '%s' "$name" | tr '/:' '__').tar" ] && return 0
+  [ "$MK_IMAGES/$(printf '%s' "$name" | tr '/:' '__').tar" -nt "$binary" ] && return 0
   dir="$(mktemp -d)"
   install -D -m 0755 "$binary" "$dir$target"
   mkdir -p "$dir/tmp" "$dir/etc"; chmod 1777 "$dir/tmp"
@@ -352,7 +381,7 @@ _mk_images() {
     "$MK_BIN/coredns-$(mk_kubeadm_image_tag coredns/coredns)" 'ENTRYPOINT ["/coredns"]' "USER 65532:65532"
   _mk_pause_image "$repo/pause:$(mk_kubeadm_image_tag pause)"
   _mk_binary_image "gcr.io/k8s-minikube/storage-provisioner:$(_mk_make_var STORAGE_PROVISIONER_TAG)" /storage-provisioner \
-    "$MK_BIN/storage-provisioner" 'CMD ["/storage-provisioner"]'
+    "$(mk_provisioner_bin)" 'CMD ["/storage-provisioner"]'
   _mk_registry_image
   # The upstream proxy forwards the node's port 5000 (hostPort) to the registry Service.
   # shellcheck disable=SC2016  # expanded by the container's shell, from the addon's env
@@ -410,6 +439,7 @@ mk_build() {
   mkdir -p "$MK_TOOLS"
   _mk_source
   _mk_build_minikube
+  _mk_build_provisioner
   _mk_docker
   _mk_build_kubernetes
   _mk_build_etcd
@@ -427,6 +457,7 @@ mk_build() {
 mk_missing() {
   local gaps=() f
   [ -x "$MK_BIN/minikube" ] || gaps+=("minikube $MK_VERSION")
+  [ -x "$(mk_provisioner_bin)" ] || gaps+=("storage-provisioner $MK_PROVISIONER_TAG")
   [ -x "$MK_DOCKER/usr/sbin/dockerd" ] || gaps+=("Debian trixie's dockerd $DOCKER_DEB_VERSION")
   if [ -f "$MK_SRC/.prepared" ]; then
     [ -f "$(mk_kube_bin)/.built" ] && [ -n "$(ls "$(mk_kube_bin)"/.kubeadm-go* 2>/dev/null)" ] \
@@ -492,6 +523,8 @@ mk_daemon_up() {
     while IFS= read -r line; do args+=(--change "$line"); done < <(tail -n +2 "$changes")
     say "importing $name into the Minikube dockerd"
     _mk_dkr import "${args[@]}" "${changes%.changes}.tar" "$name" >/dev/null || die "docker import of $name failed."
+    # Minikube's image cache would carry the old image into every new node; it refills from here.
+    rm -f "$MK_HOME/.minikube/cache/images/$(dpkg --print-architecture)/${name%:*}_${name##*:}"
   done
 }
 

@@ -205,3 +205,105 @@ def test_down_stops_its_own_port_forward(tmp_path: Path) -> None:
     finally:
         forward.kill()
         forward.wait()
+
+
+# A stand-in registry: answers GET /v2/ with 200, as any registry (or an unrelated one) would.
+FAKE_REGISTRY = """
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def _up_in_own_network(tmp_path: Path, holder: str, runs: int = 1) -> tuple[list[str], str]:
+    """scripts/up of a scratch checkout, `runs` times, in a network namespace of its own (so port
+    5000 is its own, never the machine's registry), with stub tools and HOLDER (a shell line
+    started first, or empty) listening there. Returns each run's stderr and the stub log."""
+    if shutil.which("unshare") is None or shutil.which("ss") is None:
+        pytest.fail(
+            "unshare and ss (util-linux, iproute2) give scripts/up a port 5000 of its own; install them"
+        )
+    repo = tmp_path / "repo"
+    (repo / "scripts" / "lib").mkdir(parents=True)
+    for name in ("up", "lib/base.sh", "lib/venv.sh"):
+        shutil.copy(REPO / "scripts" / name, repo / "scripts" / name)
+    (repo / "requirements.txt").write_text("")
+    # The program's .venv counts as installed, so a run goes on past the registry to `pulumi`.
+    stamp = subprocess.run(["cksum"], input="", capture_output=True, text=True, check=True).stdout.split()[0]
+    (repo / ".venv").mkdir()
+    (repo / ".venv" / f".installed-program-{stamp}").touch()
+    fake = tmp_path / "fake_registry.py"
+    fake.write_text(FAKE_REGISTRY)
+    bin_dir, log = _logging_bin(tmp_path, "docker", "minikube", "python3")
+    # pulumi fails at once: each run stops right after the registry step.
+    (bin_dir / "pulumi").write_text(f'#!/bin/sh\necho "pulumi $*" >>"{log}"\nexit 1\n')
+    # kubectl's port-forward is a stand-in registry under the real command line.
+    (bin_dir / "kubectl").write_text(
+        f'#!/bin/bash\necho "kubectl $*" >>"{log}"\n'
+        f'case "$*" in *port-forward*) exec -a "kubectl $*" /usr/bin/python3 {fake} 5000 ;; esac\n'
+    )
+    for stub in ("pulumi", "kubectl"):
+        (bin_dir / stub).chmod(0o755)
+    driver = tmp_path / "driver.sh"
+    driver.write_text(
+        f"""set -u
+{shutil.which("ip")} link set lo up
+{holder}
+for _ in $(seq 50); do
+  [ {int(bool(holder))} = 0 ] || [ -n "$(ss -Hltn 'sport = :5000')" ] && break; sleep 0.1
+done
+for run in $(seq {runs}); do
+  /bin/bash {repo}/scripts/up 2>"{tmp_path}/stderr.$run"
+  echo "exit $?" >>"{tmp_path}/stderr.$run"
+done
+pidfile={repo}/.cache/up/registry-port-forward.pid
+[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+kill $(jobs -p) 2>/dev/null
+wait
+"""
+    )
+    subprocess.run(
+        ["unshare", "-rn", "/bin/bash", str(driver)],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=120,
+        check=True,
+    )
+    stderrs = [(tmp_path / f"stderr.{run}").read_text() for run in range(1, runs + 1)]
+    return stderrs, log.read_text() if log.exists() else ""
+
+
+def test_up_refuses_a_registry_on_port_5000_that_is_not_its_port_forward(tmp_path: Path) -> None:
+    fake = tmp_path / "fake_registry.py"
+    holding = f"/usr/bin/python3 {fake} 5000 & echo $! >{tmp_path}/holder.pid"
+    (stderr,), log = _up_in_own_network(tmp_path, holding)
+    holder = (tmp_path / "holder.pid").read_text().strip()
+    assert stderr.endswith("exit 1\n"), stderr
+    assert f"localhost:5000 is held by PID {holder} (/usr/bin/python3 {fake} 5000)" in stderr
+    assert f"To free it: kill {holder}; then run scripts/up again." in stderr
+    assert "port-forward" not in log, "scripts/up started a port-forward onto a taken port"
+    assert "pulumi" not in log, "scripts/up went on to deploy with pushes bound for a foreign registry"
+
+
+def test_up_refuses_a_port_5000_taken_by_something_that_is_no_registry(tmp_path: Path) -> None:
+    listener = (
+        "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 5000)); s.listen(); time.sleep(99)"
+    )
+    (stderr,), log = _up_in_own_network(tmp_path, f'/usr/bin/python3 -c "{listener}" &')
+    assert "localhost:5000 is held by PID" in stderr and "not by scripts/up's port-forward" in stderr, stderr
+    assert "port-forward" not in log and "pulumi" not in log
+
+
+def test_up_pushes_through_its_own_port_forward_and_reuses_it(tmp_path: Path) -> None:
+    (first, second), log = _up_in_own_network(tmp_path, "", runs=2)
+    assert "forwarding localhost:5000 to Minikube's registry" in first, first
+    assert "registry answers at http://localhost:5000/v2/" in first
+    pid = (tmp_path / "repo" / ".cache" / "up" / "registry-port-forward.pid").read_text().strip()
+    assert f"localhost:5000 is forwarded to Minikube's registry (PID {pid})" in second, second
+    assert "registry answers at http://localhost:5000/v2/" in second
+    assert log.count("port-forward service/registry 5000:80") == 1, log
+    # Both runs went on past the registry (to the stub pulumi, which fails).
+    assert [run.count("pulumi login --local failed") for run in (first, second)] == [1, 1]
