@@ -22,6 +22,7 @@ import pytest
 
 from tests.support import ports
 from tests.support.pulumi_cli import copy_project
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = ("backend", "mcp", "frontend")
@@ -142,17 +143,16 @@ def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[s
         text=True,
     )
     url = f"http://127.0.0.1:{local}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            said = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"kubectl port-forward to {target} exited: {said}")
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+            return True
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    said = process.stdout.read() if process.stdout else ""
-                    raise AssertionError(f"port-forward to {target} did not come up: {said}") from None
-                time.sleep(0.3)
+        wait_for(f"port-forward to {target} to answer {url}/healthz", answers, 30, interval=0.3, retry_on=(OSError,))
         yield url
     finally:
         process.terminate()
