@@ -83,16 +83,17 @@ _clear_stale_lock() {
 
 # _orphan_plugins: PIDs of Pulumi plugins working in this project whose pulumi is gone (Linux /proc).
 _orphan_plugins() {
-  local proc pid exe root ppid
+  local proc comm root ppid
   [ -d /proc/self ] || return 0
   root="$(cd "$REPO_ROOT" && pwd -P)"
   for proc in /proc/[0-9]*; do
-    pid="${proc#/proc/}"
-    exe="$(tr '\0' '\n' <"$proc/cmdline" 2>/dev/null | head -n 1)"
-    case "${exe##*/}" in pulumi-resource-* | pulumi-language-*) ;; *) continue ;; esac
+    # comm holds 15 characters: pulumi-resource-* and pulumi-language-* both show as such.
+    comm=""
+    read -r comm 2>/dev/null <"$proc/comm" || continue
+    case "$comm" in pulumi-resource | pulumi-language) ;; *) continue ;; esac
     [ "$(readlink "$proc/cwd" 2>/dev/null)" = "$root" ] || continue
     ppid="$(awk '{print $4}' "$proc/stat" 2>/dev/null)"
-    [ -n "$ppid" ] && ! _is_pulumi "$ppid" && printf '%s\n' "$pid"
+    [ -n "$ppid" ] && ! _is_pulumi "$ppid" && printf '%s\n' "${proc#/proc/}"
   done
   return 0
 }
@@ -102,7 +103,7 @@ _stop_orphan_plugins() {
   local pids pid names="" i
   pids="$(_orphan_plugins)"
   [ -n "$pids" ] || return 0
-  for pid in $pids; do names+="${names:+, }$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n 1 | sed 's|.*/||') (pid $pid)"; done
+  for pid in $pids; do names+="${names:+, }$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n 1 | sed 's|.*/||') (pid $pid)"; done
   say "plugins of the interrupted pulumi are still running with nobody to report to: $names; stopping them"
   for pid in $pids; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for i in $(seq 100); do
@@ -189,7 +190,7 @@ _recover_release_and_state() {
   done <<<"$facts"
   [ ${#cleared[@]} -gt 0 ] || return 0
 
-  say "the interrupted run left ${#cleared[@]} operation(s) unfinished in stack '$STACK': ${cleared[*]}. Checked against the cluster: $(( ${#imports[@]} / 4 )) exist and are imported, ${#drops[@]} are redone by this run"
+  say "the interrupted run left ${#cleared[@]} operation(s) unfinished in stack '$STACK': ${cleared[*]}. checked against the cluster, $(( ${#imports[@]} / 4 )) whose object exists are imported and ${#drops[@]} are cleared for this run to redo"
   # First the imports (refresh reads them in), then `stack import`, which drops every other pending operation.
   if [ ${#imports[@]} -gt 0 ]; then
     pulumi refresh --yes --skip-preview --skip-pending-creates --stack "$STACK" "${imports[@]}" >/dev/null \

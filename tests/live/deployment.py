@@ -152,7 +152,13 @@ def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[s
             return True
 
     try:
-        wait_for(f"port-forward to {target} to answer {url}/healthz", answers, 30, interval=0.3, retry_on=(OSError,))
+        wait_for(
+            f"port-forward to {target} to answer {url}/healthz",
+            answers,
+            30,
+            interval=0.3,
+            retry_on=(OSError,),
+        )
         yield url
     finally:
         process.terminate()

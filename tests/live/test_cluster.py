@@ -13,7 +13,6 @@ import json
 import secrets
 import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,7 +192,11 @@ def web(namespace: str, image: str) -> str:
         120,
         seen=lambda: kubectl("-n", namespace, "get", "endpointslices", "-o", "wide").stdout,
     )
-    wait_for(f"kube-proxy to write the rule that forwards Service web to {address}", lambda: proxy_forwards_to(address), 60)
+    wait_for(
+        f"kube-proxy to write the rule that forwards Service web to {address}",
+        lambda: proxy_forwards_to(address),
+        60,
+    )
     return namespace
 
 
@@ -201,7 +204,14 @@ def ready_endpoints(namespace: str, service: str) -> list[str]:
     """Addresses of the Service's ready endpoints, as its EndpointSlices list them."""
     slices = json.loads(
         kubectl(
-            "-n", namespace, "get", "endpointslices", "-l", f"kubernetes.io/service-name={service}", "-o", "json"
+            "-n",
+            namespace,
+            "get",
+            "endpointslices",
+            "-l",
+            f"kubernetes.io/service-name={service}",
+            "-o",
+            "json",
         ).stdout
     )["items"]
     return [
@@ -283,15 +293,17 @@ def test_port_forward_on_loopback(web: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def served() -> str:
+        if forward.poll() is not None:
+            raise AssertionError(f"kubectl port-forward exited: {forward.communicate()[1]}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+            return str(response.read().decode())
+
     try:
         body = wait_for(
-            f"kubectl port-forward to answer on 127.0.0.1:{port}",
-            lambda: forward.poll() is None
-            and urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5).read().decode(),
-            30,
-            retry_on=(OSError,),
+            f"kubectl port-forward to answer on 127.0.0.1:{port}", served, 30, retry_on=(OSError,)
         )
-        assert forward.poll() is None, forward.communicate()[1]
         assert body.strip() == "hello-from-10001"
     finally:
         forward.terminate()

@@ -272,7 +272,10 @@ def test_a_killed_backend_pod_loses_nothing(deployment: Deployment) -> None:
         # Then the replacement pod alone serves the same conversation from PostgreSQL.
         wait_for(
             f"a replacement of backend pod {pod} to be Ready",
-            lambda: set(deployment.pods().get("backend", {})) not in (set(), {pod}) and _ready(deployment, "backend"),
+            lambda: (
+                set(deployment.pods().get("backend", {})) not in (set(), {pod})
+                and _ready(deployment, "backend")
+            ),
             180,
             seen=lambda: str(deployment.pods().get("backend")),
         )
@@ -303,7 +306,10 @@ def test_a_restarted_database_keeps_the_data(deployment: Deployment) -> None:
         # The StatefulSet recreates the pod under the same name: wait for the new one (another UID).
         wait_for(
             "the recreated database pod to be Ready",
-            lambda: set(deployment.pods().get("postgresql", {}).values()) - {old} and _ready(deployment, "postgresql"),
+            lambda: (
+                set(deployment.pods().get("postgresql", {}).values()) - {old}
+                and _ready(deployment, "postgresql")
+            ),
             180,
             interval=1,
         )

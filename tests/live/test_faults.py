@@ -17,9 +17,9 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,13 +51,17 @@ class Run:
 
     def kill_session(self) -> None:
         """SIGKILL to every process of the run, the plugins in their own groups too (a crash of all)."""
-        while pids := processes(lambda stat: stat["session"] == self.process.pid):
+
+        def all_dead() -> bool:
+            pids = processes(lambda stat: stat["session"] == self.process.pid)
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.05)
+            return not pids
+
+        wait_for("every process of the run's session to die", all_dead, 30, interval=0.05)
 
     def finish(self, what: str, timeout: float = 240) -> int:
         """Waits for the script to exit, then for its process group to be empty; returns its exit code."""
@@ -73,6 +77,15 @@ class Run:
             seen=lambda: str(processes(lambda stat: stat["pgrp"] == self.process.pid)),
         )
         return code
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] != "Z"
 
 
 def processes(match: Callable[[dict[str, int]], bool]) -> list[int]:
@@ -95,7 +108,10 @@ def plugins_of(root: Path) -> list[str]:
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             program = Path((proc / "cmdline").read_bytes().split(b"\0")[0].decode()).name
-            if program.startswith(("pulumi-resource-", "pulumi-language-")) and (proc / "cwd").resolve() == root:
+            if (
+                program.startswith(("pulumi-resource-", "pulumi-language-"))
+                and (proc / "cwd").resolve() == root
+            ):
                 found.append(f"{program} (pid {proc.name})")
         except OSError:
             continue
@@ -125,10 +141,22 @@ class Registry:
     def kill(self) -> None:
         pid = self.pid
         os.kill(pid, signal.SIGKILL)
-        wait_for(f"the registry (pid {pid}) to be gone", lambda: not Path(f"/proc/{pid}").exists(), 30)
+        wait_for(f"the registry (pid {pid}) to be gone", lambda: not alive(pid), 30)
+
+    def thaw_if_frozen(self) -> None:
+        """A failed test must not leave the shared registry stopped."""
+        try:
+            pid = self.pid
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (OSError, ValueError):
+            return
+        if stat[stat.rindex(")") + 2] == "T":
+            os.kill(pid, signal.SIGCONT)
 
     def start(self) -> None:
-        script = f'source "{REPO}/scripts/lib/common.sh"; source "{REPO}/scripts/lib/docker.sh"; ensure_registry'
+        script = (
+            f'source "{REPO}/scripts/lib/common.sh"; source "{REPO}/scripts/lib/docker.sh"; ensure_registry'
+        )
         subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True, timeout=120)
 
     def waiting_bytes(self) -> int:
@@ -144,8 +172,10 @@ class Registry:
 
 
 @pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry()
+def registry() -> Iterator[Registry]:
+    registry = Registry()
+    yield registry
+    registry.thaw_if_frozen()
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +183,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> 
     deployment = start_deployment(tmp_path_factory.mktemp("faults"), {}, namespace=NAMESPACE, release=RELEASE)
     deployment.root = deployment.root.resolve()
     yield deployment
-    registry.thaw() if Path(f"/proc/{registry.pid}").exists() else None
     if not deployment.down:
         deployment.script("down", check=False)
     assert NAMESPACE not in deployment.kubectl("get", "namespaces", "-o", "name").split("namespace/")
@@ -163,7 +192,13 @@ def start_up(deployment: Deployment, name: str) -> Run:
     log = deployment.root.parent / f"{name}.log"
     out = log.open("w")
     process = subprocess.Popen(
-        [str(deployment.root / "scripts/up"), "--context", deployment.context, "--registry", "localhost:5000"],
+        [
+            str(deployment.root / "scripts/up"),
+            "--context",
+            deployment.context,
+            "--registry",
+            "localhost:5000",
+        ],
         cwd=deployment.root,
         env=deployment.env,
         stdin=subprocess.DEVNULL,
@@ -186,12 +221,16 @@ def release_records(deployment: Deployment) -> list[tuple[int, str]]:
 def wait_for_release(deployment: Deployment, run: Run, status: str) -> None:
     wait_for(
         f"the Helm release's newest record to be {status}",
-        lambda: run.process.poll() is None
-        and (records := release_records(deployment))
-        and records[-1][1] == status,
+        lambda: (
+            run.process.poll() is None
+            and (records := release_records(deployment))
+            and records[-1][1] == status
+        ),
         600,
         interval=0.25,
-        seen=lambda: f"{release_records(deployment)}; scripts/up exit {run.process.poll()}: {run.output[-1500:]}",
+        seen=lambda: (
+            f"{release_records(deployment)}; scripts/up exit {run.process.poll()}: {run.output[-1500:]}"
+        ),
     )
 
 
@@ -199,7 +238,7 @@ def freeze_registry_at_the_push(registry: Registry, run_started: Callable[[], Ru
     """Starts the run; freezes the registry as the daemon tags the first built image of the stack;
     returns once a push request waits at the frozen registry."""
     events = subprocess.Popen(
-        [DOCKER, "events", "--filter", "type=image", "--filter", "event=tag", "--format", "{{.Actor.ID}}"],
+        [DOCKER, "events", "--filter", "type=image", "--filter", "event=tag", "--format", "{{json .}}"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -213,8 +252,7 @@ def freeze_registry_at_the_push(registry: Registry, run_started: Callable[[], Ru
                 frozen.set()
                 return
 
-    watcher = threading.Thread(target=freeze_on_tag, daemon=True)
-    watcher.start()
+    threading.Thread(target=freeze_on_tag, daemon=True).start()
     run = run_started()
     try:
         wait_for(
@@ -224,7 +262,16 @@ def freeze_registry_at_the_push(registry: Registry, run_started: Callable[[], Ru
             interval=0.1,
         )
         assert frozen.is_set(), f"scripts/up ended before any image was tagged:\n{run.output[-3000:]}"
-        wait_for("a push request to wait at the frozen registry", lambda: registry.waiting_bytes() > 0, 120, interval=0.1)
+        wait_for(
+            "a push request to wait at the frozen registry",
+            lambda: registry.waiting_bytes() > 0,
+            120,
+            interval=0.1,
+        )
+    except BaseException:
+        run.kill_session()
+        registry.thaw_if_frozen()
+        raise
     finally:
         events.terminate()
         events.wait(timeout=10)
@@ -245,7 +292,9 @@ def change_the_chart(deployment: Deployment, marker: str) -> None:
     if "todo-chatbot/live-fault" in text:
         start = text.index("  annotations:\n    todo-chatbot/live-fault")
         text = text[:start] + text[text.index("\n", text.index("live-fault")) + 1 :]
-    services.write_text(text.replace(labels, labels + f"  annotations:\n    todo-chatbot/live-fault: {marker}\n", 1))
+    services.write_text(
+        text.replace(labels, labels + f"  annotations:\n    todo-chatbot/live-fault: {marker}\n", 1)
+    )
 
 
 def assert_converged(deployment: Deployment, done: subprocess.CompletedProcess[str]) -> None:
@@ -262,10 +311,16 @@ def assert_converged(deployment: Deployment, done: subprocess.CompletedProcess[s
     assert not state["deployment"].get("pending_operations"), state["deployment"]["pending_operations"]
     preview = json.loads(deployment.pulumi("preview", "--json").stdout)
     assert set(preview.get("changeSummary", {})) == {"same"}, preview.get("changeSummary")
-    assert not plugins_of(deployment.root), f"plugins outlived their runs: {plugins_of(deployment.root)}"
+    wait_for(
+        "the plugins of the finished runs to exit",
+        lambda: not plugins_of(deployment.root),
+        30,
+        seen=lambda: str(plugins_of(deployment.root)),
+    )
 
 
-def frontend_annotation(deployment: Deployment) -> str:
+def service_marker(deployment: Deployment) -> str:
+    """The annotation change_the_chart put on the backend Service, as the cluster has it."""
     service = deployment.json("-n", NAMESPACE, "get", "service", f"{deployment.fullname}-backend")
     return str(service["metadata"].get("annotations", {}).get("todo-chatbot/live-fault", ""))
 
@@ -281,7 +336,7 @@ def test_killed_during_the_first_install_the_next_up_converges(deployment: Deplo
     output = done.stdout + done.stderr
     assert "is still locked by a pulumi that no longer runs" in output, output[-5000:]
     assert f"Helm release {NAMESPACE}/{RELEASE} was left pending-install" in output, output[-5000:]
-    assert "left 1 operation(s) unfinished" in output or "operation(s) unfinished" in output, output[-5000:]
+    assert "operation(s) unfinished in stack 'dev': release-chart (creating)" in output, output[-5000:]
     assert_converged(deployment, done)
 
 
@@ -294,13 +349,13 @@ def test_ctrl_c_during_a_release_upgrade_then_up_converges(deployment: Deploymen
     code = run.finish("Ctrl-C during the upgrade")
     assert code != 0 and "scripts/up was interrupted" in run.output, run.output[-4000:]
     # The provider cancelled Helm, whose atomic upgrade rolled back: nothing is left pending.
-    assert not any(status.startswith("pending-") for _, status in release_records(deployment)), release_records(
-        deployment
+    assert not any(status.startswith("pending-") for _, status in release_records(deployment)), (
+        release_records(deployment)
     )
     assert release_records(deployment)[-1][0] > before[-1][0]
     done, _ = deployment.up(check=False)
     assert_converged(deployment, done)
-    assert frontend_annotation(deployment) == "ctrl-c"
+    assert service_marker(deployment) == "ctrl-c"
 
 
 def test_killed_during_a_release_upgrade_then_up_converges(deployment: Deployment) -> None:
@@ -314,7 +369,7 @@ def test_killed_during_a_release_upgrade_then_up_converges(deployment: Deploymen
     assert f"Helm release {NAMESPACE}/{RELEASE} was left pending-upgrade" in output, output[-5000:]
     assert "another operation" not in output, output[-5000:]
     assert_converged(deployment, done)
-    assert frontend_annotation(deployment) == "sigkill"
+    assert service_marker(deployment) == "sigkill"
 
 
 def test_ctrl_c_during_the_image_push_then_up_converges(deployment: Deployment, registry: Registry) -> None:
@@ -324,7 +379,12 @@ def test_ctrl_c_during_the_image_push_then_up_converges(deployment: Deployment, 
     try:
         run.signal_group(signal.SIGINT)
         # pulumi lets the step in flight finish; the push resumes once the registry does.
-        wait_for("pulumi to acknowledge the Ctrl-C", lambda: "^C received; cancelling" in run.output, 30, interval=0.1)
+        wait_for(
+            "pulumi to acknowledge the Ctrl-C",
+            lambda: "^C received; cancelling" in run.output,
+            30,
+            interval=0.1,
+        )
     finally:
         registry.thaw()
     code = run.finish("Ctrl-C during the push")
@@ -390,10 +450,11 @@ def test_an_api_server_restart_during_the_upgrade_then_up_converges(deployment: 
     code = run.finish("the API server restarted", timeout=600)
     if code != 0:
         # Helm may ride out a short restart; when the run fails, it must say why.
-        assert f"the API server of context '{deployment.context}' did not answer" in run.output, run.output[-4000:]
+        said = run.output
+        assert f"the API server of context '{deployment.context}' did not answer" in said, said[-4000:]
     done, _ = deployment.up(check=False)
     assert_converged(deployment, done)
-    assert frontend_annotation(deployment) == "api-restart"
+    assert service_marker(deployment) == "api-restart"
 
 
 def test_a_kubelet_restart_keeps_every_pod_and_the_data(deployment: Deployment) -> None:
@@ -402,11 +463,22 @@ def test_a_kubelet_restart_keeps_every_pod_and_the_data(deployment: Deployment) 
         user.register()
         user.call("POST", "/api/tasks", {"title": "survive the kubelet"})
     before = _containers(deployment)
+    restarted = datetime.now(UTC).replace(microsecond=0)
     subprocess.run(
-        [str(REPO / "scripts/cluster"), "restart", "kubelet"], check=True, capture_output=True, text=True, timeout=180
+        [str(REPO / "scripts/cluster"), "restart", "kubelet"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     wait_for(
-        "every pod of the release to be Ready again after the kubelet restart",
+        "the restarted kubelet to report its node Ready",
+        lambda: _node_ready_since(deployment) >= restarted,
+        120,
+        interval=1,
+    )
+    wait_for(
+        "every pod of the release to be Ready again, the same pods with no container restarted",
         lambda: _containers(deployment) == before,
         180,
         interval=1,
@@ -417,13 +489,24 @@ def test_a_kubelet_restart_keeps_every_pod_and_the_data(deployment: Deployment) 
         assert [t["title"] for t in user.call("GET", "/api/tasks")["items"]] == ["survive the kubelet"]
 
 
+def _node_ready_since(deployment: Deployment) -> datetime:
+    """When the node last said it was Ready (its kubelet's heartbeat); the epoch when it is not Ready."""
+    (node,) = deployment.json("get", "nodes")["items"]
+    (ready,) = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+    if ready["status"] != "True":
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.fromisoformat(ready["lastHeartbeatTime"].replace("Z", "+00:00"))
+
+
 def _containers(deployment: Deployment) -> dict[str, Any]:
     """Per running pod: its UID, each container's restart count, and whether the pod is Ready."""
     found: dict[str, Any] = {}
     for pod in deployment.json("-n", NAMESPACE, "get", "pods")["items"]:
         if pod["status"].get("phase") == "Succeeded":
             continue
-        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
+        )
         restarts = {c["name"]: c["restartCount"] for c in pod["status"].get("containerStatuses", [])}
         found[pod["metadata"]["name"]] = (pod["metadata"]["uid"], restarts, ready)
     return found

@@ -15,7 +15,6 @@ import json
 import re
 import stat
 import subprocess
-import time
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,7 +187,9 @@ def test_why_a_pod_is_not_ready(deployment: Deployment) -> None:
     try:
         unready = wait_for(
             "a backend pod to become unready without its database",
-            lambda: [p["metadata"]["name"] for p in _component_pods(deployment, "backend") if not _is_ready(p)],
+            lambda: [
+                p["metadata"]["name"] for p in _component_pods(deployment, "backend") if not _is_ready(p)
+            ],
             120,
             interval=1,
         )
@@ -301,7 +302,9 @@ def _assert_stays_unready(deployment: Deployment, component: str, old: set[str])
             for pod in running
         )
 
-    wait_for(f"a replacement {component} pod to fail its database check and its readiness probe", refused, 120)
+    wait_for(
+        f"a replacement {component} pod to fail its database check and its readiness probe", refused, 120
+    )
 
 
 def _probe_failed(deployment: Deployment, pod: str) -> bool:
