@@ -9,6 +9,9 @@
 #     (the objects stay; the deploy re-applies them, an install adopts them)
 #   - pending operations in the stack's state: creates whose object exists are imported
 #     (`pulumi refresh --import-pending-creates`), the rest are dropped and redone by the deploy
+#   - a release the state records as failed (an upgrade cancelled by Ctrl-C, which Helm rolled
+#     back): the provider recorded the program's inputs anyway, so the next run would plan no
+#     change; its recorded checksum is changed so the run upgrades it again
 # A pending Helm record is cleared only when an interrupted run of this stack explains it (its stale
 # lock, its orphans, its pending operation, or a record made during its last, ended update); anything
 # that may still belong to a live operation (a running pulumi, a lock from another host, a helm run
@@ -141,6 +144,7 @@ recover_interrupted_run() {
   facts="$(python3 "$REPO_ROOT/scripts/lib/stack_state.py" report <"$export")" \
     || die "could not read the state of stack '$STACK' (pulumi stack export --stack $STACK)."
   [ -z "$facts" ] || _recover_release_and_state "$facts" "$export"
+  [ -z "$facts" ] || _upgrade_failed_releases "$facts"
   rm -f "$export"
 }
 
@@ -151,7 +155,7 @@ _recover_release_and_state() {
   local facts="$1" export="$2" kind op urn type ns name records latest version status secret created id
   local drops=() imports=() cleared=() stored=()
 
-  while IFS=$'\t' read -r kind urn ns name; do
+  while IFS=$'\t' read -r kind urn ns name _; do
     [ "$kind" = release ] || continue
     records="$(_helm_records "$ns" "$name" </dev/null 2>/dev/null)" \
       || die "the stack's state needs checking against its cluster, which does not answer (kubectl --context $KUBE_CONTEXT get secrets -n $ns): start it, then run this again."
@@ -190,7 +194,7 @@ _recover_release_and_state() {
   done <<<"$facts"
   [ ${#cleared[@]} -gt 0 ] || return 0
 
-  say "the interrupted run left ${#cleared[@]} operation(s) unfinished in stack '$STACK': ${cleared[*]}. checked against the cluster, $(( ${#imports[@]} / 4 )) whose object exists are imported and ${#drops[@]} are cleared for this run to redo"
+  say "the interrupted run left ${#cleared[@]} operation(s) unfinished in stack '$STACK': ${cleared[*]}; checked against the cluster: $(( ${#imports[@]} / 4 )) whose object exists imported, ${#drops[@]} cleared for this run to redo"
   # First the imports (refresh reads them in), then `stack import`, which drops every other pending operation.
   if [ ${#imports[@]} -gt 0 ]; then
     pulumi refresh --yes --skip-preview --skip-pending-creates --stack "$STACK" "${imports[@]}" >/dev/null \
@@ -200,4 +204,18 @@ _recover_release_and_state() {
     { pulumi stack export --stack "$STACK" --file "$export" && pulumi stack import --stack "$STACK" --file "$export"; } >/dev/null 2>&1 \
       || die "could not clear the pending operations of stack '$STACK'; clear them with: pulumi refresh --stack $STACK --clear-pending-creates"
   fi
+}
+
+# _upgrade_failed_releases FACTS: releases the state records as not deployed get upgraded again.
+_upgrade_failed_releases() {
+  local kind urn ns name status
+  while IFS=$'\t' read -r kind urn ns name status; do
+    if [ "$kind" != release ] || [ -z "$status" ] || [ "$status" = deployed ]; then continue; fi
+    say "stack '$STACK' records Helm release $ns/$name as $status (an upgrade that was interrupted or failed, then rolled back): marking it so this run upgrades it again"
+    pulumi stack export --stack "$STACK" --show-secrets \
+      | python3 "$REPO_ROOT/scripts/lib/stack_state.py" mark-for-upgrade "$urn" \
+      | pulumi stack import --stack "$STACK" >/dev/null 2>&1 \
+      || die "could not mark $ns/$name for an upgrade in stack '$STACK'; run: pulumi up --refresh --stack $STACK"
+    RECOVERED=1
+  done <<<"$1"
 }
