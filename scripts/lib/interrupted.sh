@@ -67,8 +67,9 @@ _is_pulumi() { [ "$(ps -p "$1" -o comm= 2>/dev/null | sed 's/^ *//')" = pulumi ]
 
 # _clear_stale_lock: `pulumi cancel` when every lock of the stack is from a dead pulumi on this machine.
 _clear_stale_lock() {
-  local f pid host when stale=""
-  for f in $(_stack_locks); do
+  local f pid host when stale="" locks=()
+  mapfile -t locks < <(_stack_locks)
+  for f in ${locks[@]+"${locks[@]}"}; do
     pid="$(_lock_field "$f" pid)" host="$(_lock_field "$f" hostname)" when="$(_lock_field "$f" timestamp)"
     if [ "$host" != "$(uname -n)" ]; then
       die "stack '$STACK' is locked by $(_lock_field "$f" username)@$host (pid $pid) since $when: a pulumi on another machine may be deploying it. If none is, clear the lock with: pulumi cancel --stack $STACK --yes"
@@ -140,7 +141,8 @@ recover_interrupted_run() {
   _clear_stale_lock
   _stop_orphan_plugins
   mkdir -p "$STATE_DIR"
-  pulumi stack export --stack "$STACK" --file "$export" >/dev/null 2>&1 || return 0
+  # No state yet (a new stack) or none readable: there is nothing an earlier run left in it.
+  pulumi stack export --stack "$STACK" --file "$export" >/dev/null 2>&1 && [ -s "$export" ] || return 0
   facts="$(python3 "$REPO_ROOT/scripts/lib/stack_state.py" report <"$export")" \
     || die "could not read the state of stack '$STACK' (pulumi stack export --stack $STACK)."
   [ -z "$facts" ] || _recover_release_and_state "$facts" "$export"

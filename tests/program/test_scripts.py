@@ -145,10 +145,9 @@ def test_help_prints_usage_and_does_nothing_else(
 
 def _scratch_down(tmp_path: Path) -> Path:
     """scripts/down in a scratch checkout, so its .cache/up state is the test's own."""
-    (tmp_path / "repo" / "scripts" / "lib").mkdir(parents=True)
     script = tmp_path / "repo" / "scripts" / "down"
+    shutil.copytree(REPO / "scripts" / "lib", script.parent / "lib")
     shutil.copy(REPO / "scripts" / "down", script)
-    shutil.copy(REPO / "scripts" / "lib" / "base.sh", script.parent / "lib" / "base.sh")
     return script
 
 
