@@ -364,7 +364,7 @@ _kube_start() {
   local name="$1"; shift
   [ -n "$(_kube_pid "$name")" ] && return 0
   mkdir -p "$KUBE_RUN" "$KUBE_CLUSTER_LOGS"
-  setsid "$@" >>"$KUBE_CLUSTER_LOGS/$name.log" 2>&1 </dev/null &
+  detach "$KUBE_CLUSTER_LOGS/$name.log" "$@"
   echo $! >"$KUBE_RUN/$name.pid"
 }
 
