@@ -234,9 +234,10 @@ def wait_for_release(deployment: Deployment, run: Run, status: str) -> None:
     )
 
 
-def freeze_registry_at_the_push(registry: Registry, run_started: Callable[[], Run]) -> Run:
-    """Starts the run; freezes the registry as the daemon tags the first built image of the stack;
-    returns once a push request waits at the frozen registry."""
+def up_held_at_the_push(deployment: Deployment, registry: Registry, marker: str) -> Run:
+    """A frontend change, then `scripts/up`; the registry is frozen as the daemon tags the first built
+    image of the stack; returns once a push request waits at the frozen registry."""
+    change_the_frontend(deployment, marker)
     events = subprocess.Popen(
         [DOCKER, "events", "--filter", "type=image", "--filter", "event=tag", "--format", "{{json .}}"],
         stdout=subprocess.PIPE,
@@ -253,7 +254,7 @@ def freeze_registry_at_the_push(registry: Registry, run_started: Callable[[], Ru
                 return
 
     threading.Thread(target=freeze_on_tag, daemon=True).start()
-    run = run_started()
+    run = start_up(deployment, f"push-{marker}")
     try:
         wait_for(
             "the docker daemon to tag a built image of the stack",
@@ -373,9 +374,8 @@ def test_killed_during_a_release_upgrade_then_up_converges(deployment: Deploymen
 
 
 def test_ctrl_c_during_the_image_push_then_up_converges(deployment: Deployment, registry: Registry) -> None:
-    change_the_frontend(deployment, "ctrl-c")
     before = release_records(deployment)
-    run = freeze_registry_at_the_push(registry, lambda: start_up(deployment, "ctrl-c-push"))
+    run = up_held_at_the_push(deployment, registry, "ctrl-c")
     try:
         run.signal_group(signal.SIGINT)
         # pulumi lets the step in flight finish; the push resumes once the registry does.
@@ -395,9 +395,8 @@ def test_ctrl_c_during_the_image_push_then_up_converges(deployment: Deployment, 
 
 
 def test_killed_during_the_image_push_then_up_converges(deployment: Deployment, registry: Registry) -> None:
-    change_the_frontend(deployment, "sigkill")
     before = release_records(deployment)
-    run = freeze_registry_at_the_push(registry, lambda: start_up(deployment, "killed-push"))
+    run = up_held_at_the_push(deployment, registry, "sigkill")
     try:
         # SIGKILL to the group (a killed terminal, `kill -9 -PGID`): the plugins, in groups of their
         # own, live on with no engine to report to.
@@ -418,9 +417,8 @@ def test_killed_during_the_image_push_then_up_converges(deployment: Deployment, 
 def test_the_registry_down_during_the_push_is_named_and_nothing_is_half_deployed(
     deployment: Deployment, registry: Registry
 ) -> None:
-    change_the_frontend(deployment, "registry-down")
     before, pods = release_records(deployment), deployment.pods()
-    run = freeze_registry_at_the_push(registry, lambda: start_up(deployment, "registry-down"))
+    run = up_held_at_the_push(deployment, registry, "registry-down")
     registry.kill()
     try:
         code = run.finish("the registry went down", timeout=420)
