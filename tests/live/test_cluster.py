@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.live.deployment import proxy_forwards_to, ready_endpoints
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -187,46 +188,17 @@ def web(namespace: str, image: str) -> str:
     # A Ready pod is not yet a reachable Service: the EndpointSlice must list it, then kube-proxy
     # must write its rule (until then the Service's rule rejects connections: "No route to host").
     (address,) = wait_for(
-        "the EndpointSlice of Service web to list one ready endpoint",
-        lambda: ready_endpoints(namespace, "web"),
+        "the EndpointSlice of Service web to list its ready endpoint",
+        lambda: ready_endpoints(get_json, namespace, "web"),
         120,
         seen=lambda: kubectl("-n", namespace, "get", "endpointslices", "-o", "wide").stdout,
     )
-    wait_for(
-        f"kube-proxy to write the rule that forwards Service web to {address}",
-        lambda: proxy_forwards_to(address),
-        60,
-    )
+    wait_for(f"kube-proxy to forward Service web to {address}", lambda: proxy_forwards_to(address), 60)
     return namespace
 
 
-def ready_endpoints(namespace: str, service: str) -> list[str]:
-    """Addresses of the Service's ready endpoints, as its EndpointSlices list them."""
-    slices = json.loads(
-        kubectl(
-            "-n",
-            namespace,
-            "get",
-            "endpointslices",
-            "-l",
-            f"kubernetes.io/service-name={service}",
-            "-o",
-            "json",
-        ).stdout
-    )["items"]
-    return [
-        address
-        for found in slices
-        for endpoint in found.get("endpoints") or []
-        if (endpoint.get("conditions") or {}).get("ready")
-        for address in endpoint.get("addresses", [])
-    ]
-
-
-def proxy_forwards_to(address: str) -> bool:
-    """kube-proxy (iptables mode) has a DNAT rule to ``address``: a Service endpoint it programmed."""
-    rules = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True).stdout
-    return f"--to-destination {address}:" in rules
+def get_json(*args: str) -> Any:
+    return json.loads(kubectl(*args, "-o", "json").stdout)
 
 
 def test_pvc_binds_on_the_default_storage_class(web: str) -> None:

@@ -482,6 +482,7 @@ def test_a_kubelet_restart_keeps_every_pod_and_the_data(deployment: Deployment) 
         interval=1,
         seen=lambda: str(_containers(deployment)),
     )
+    deployment.wait_serving()
     with port_forward(deployment, f"service/{deployment.fullname}-frontend", FRONTEND_PORT) as url:
         user.base = url
         assert [t["title"] for t in user.call("GET", "/api/tasks")["items"]] == ["survive the kubelet"]

@@ -227,6 +227,7 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         before = deployment.pods()
         checksum = _checksum(deployment, next(iter(before["backend"])))
         out = run_block(deployment, "rotate-app")
+        deployment.wait_serving()
         after_app = _secret_digests(deployment, "todo-app")
         assert set(after_app) == {"jwt-secret", "mcp-token"}
         assert all(after_app[key] != app[key] for key in app), "a key of todo-app kept its value"
@@ -275,6 +276,7 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
     _assert_stays_unready(deployment, "backend", set(before["backend"]))
 
     run_block(deployment, "rotate-database")
+    deployment.wait_serving()
     after_database = _secret_digests(deployment, "todo-database")
     assert all(after_database[key] != trapped[key] for key in trapped), "todo-database kept a value"
     after = deployment.pods()
@@ -329,6 +331,7 @@ def test_backup_then_restore_after_a_delete(deployment: Deployment) -> None:
         late.register()
         assert _titles(user) == ["water the plants"]
         run_block(deployment, "restore")
+        deployment.wait_serving()
         assert _deployment_status(deployment, "backend") == (1, 1)
         assert _deployment_status(deployment, "mcp") == (1, 1)
         assert _titles(user) == ["pay the rent", "water the plants"]
