@@ -26,7 +26,8 @@ hold_up_lock() {
   mkdir -p "$STATE_DIR"
   if ! mkdir "$lock" 2>/dev/null; then
     holder="$(cat "$lock/pid" 2>/dev/null || true)"
-    if [ -n "$holder" ] && kill -0 "$holder" 2>/dev/null; then
+    # Alive and still one of ours (a killed run's PID may since belong to anything).
+    if [ -n "$holder" ] && ps -p "$holder" -o args= 2>/dev/null | grep -Eq 'scripts/(up|down)'; then
       die "another scripts/up or scripts/down (pid $holder) is running in this checkout; wait for it to finish or stop it (kill -INT $holder)."
     fi
     rm -rf "$lock"
@@ -111,7 +112,8 @@ _stop_orphan_plugins() {
   say "plugins of the interrupted pulumi are still running with nobody to report to: $names; stopping them"
   for pid in $pids; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for i in $(seq 100); do
-    pids="$(for pid in $pids; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)"
+    # Gone, or a zombie its new parent has not reaped yet.
+    pids="$(for pid in $pids; do [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)" = Z ] || echo "$pid"; done)"
     [ -n "$pids" ] || break
     [ "$i" -ne 100 ] || for pid in $pids; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
     sleep 0.1
