@@ -132,7 +132,8 @@ _kube_build_binaries() {
   for c in "${KUBE_COMPONENTS[@]}"; do
     [ -x "$KUBE_BIN/$c" ] || die "go build finished but $KUBE_BIN/$c is missing; see $log."
   done
-  "$KUBE_BIN/kubectl" version --client 2>/dev/null | grep -q "$KUBE_VERSION" \
+  # Not `| grep -q`: grep stops at the match, kubectl dies of SIGPIPE and pipefail fails the check.
+  grep -q "$KUBE_VERSION" <<<"$("$KUBE_BIN/kubectl" version --client 2>/dev/null)" \
     || die "$KUBE_BIN/kubectl does not report $KUBE_VERSION; delete $KUBE_BIN and run again."
   echo "built in $((SECONDS - start)) s" >>"$log"
   touch "$stamp"
@@ -535,7 +536,7 @@ _kube_preflight() {
   done
   local port
   for port in 23790 23800 "$KUBE_API_PORT" 10257 10259 10248 10249 10256; do
-    if ss -Hltn "sport = :$port" | grep -q .; then
+    if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       [ -n "$(_kube_pid kube-apiserver)" ] && return 0
       die "TCP port $port is already in use ($(ss -Hltnp "sport = :$port" | awk '{print $NF}' | head -n1)); stop that process or run scripts/cluster down."
     fi
