@@ -487,6 +487,9 @@ tlsPrivateKeyFile: $KUBE_PKI/kubelet-serving.key
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
+# Absolute eviction thresholds: the default 10-15 % free of a large shared build disk is tens of GB,
+# whose lack taints the node with disk-pressure and leaves every pod Pending.
+evictionHard: {memory.available: 100Mi, nodefs.available: 2Gi, imagefs.available: 2Gi, nodefs.inodesFree: 5%}
 clusterDNS: [$KUBE_DNS_IP]
 clusterDomain: cluster.local
 resolvConf: $c/resolv.conf
