@@ -206,6 +206,9 @@ def start_up(deployment: Deployment, name: str) -> Run:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # A terminal's shell has Ctrl-C at its default; a suite started in the background has it ignored,
+        # which bash would pass on (and refuse to trap).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     return Run(process, log, out)
 
