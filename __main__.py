@@ -1,8 +1,5 @@
 """Todo Chatbot stack: build and push the three images, create the Secrets, install the Helm chart."""
 
-import signal
-import sys
-
 import pulumi
 
 from components import preflight
@@ -13,11 +10,6 @@ from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, 
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.settings import SERVICES, current_stack_config, load_settings
 from components.target import KubeTarget, KubeTargetArgs
-
-if sys.argv[0].endswith("pulumi-language-python-exec"):
-    # The engine ends the program with SIGINT when an update stops (failed or cancelled): end
-    # quietly, not with a KeyboardInterrupt traceback in the update's diagnostics.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
 
