@@ -75,7 +75,8 @@ _clear_stale_lock() {
     if [ "$host" != "$(uname -n)" ]; then
       die "stack '$STACK' is locked by $(_lock_field "$f" username)@$host (pid $pid) since $when: a pulumi on another machine may be deploying it. If none is, clear the lock with: pulumi cancel --stack $STACK --yes"
     fi
-    if _is_pulumi "$pid"; then
+    # A live pulumi on this stack: its PID runs pulumi here (a killed run's PID may have been reused).
+    if _is_pulumi "$pid" && { [ ! -d /proc/self ] || [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$REPO_ROOT" && pwd -P)" ]; }; then
       die "pulumi (pid $pid) has been running on stack '$STACK' since $when; wait for it to finish or stop it (kill -INT $pid), then run this again."
     fi
     stale+="${stale:+, }pid $pid since $when"
