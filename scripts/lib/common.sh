@@ -19,13 +19,28 @@ TIER_SKIPPED=77
 # say, warn, die, have: the one form of every message (shared with scripts/up and scripts/down).
 source "$REPO_ROOT/scripts/lib/base.sh"
 
+# detach LOG CMD...: starts CMD in its own session (stdin /dev/null, output appended to LOG) with no
+# descriptor but those three: a daemon must not inherit the caller's `flock` on the shared lock,
+# which it would then hold for as long as it runs. $! is CMD's PID.
+detach() {
+  local log="$1"
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec setsid "$@" </dev/null >>"$log" 2>&1
+  ) &
+}
+
 # apt_install PKG...: installs the Debian packages that are missing. Needs root (CI and our
 # machines run as root); elsewhere it names the packages to install and fails.
 _APT_UPDATED=""
 apt_install() {
   local missing=() pkg
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == *'install ok installed'* ]] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! have apt-get; then

@@ -31,7 +31,8 @@ ensure_dockerd() {
     || die "no Docker daemon answers at /var/run/docker.sock and starting one needs root; start Docker (sudo systemctl start docker) and run again."
   mkdir -p "$DOCKER_STATE_DIR"
   say "starting dockerd (log: $DOCKER_STATE_DIR/dockerd.log)"
-  setsid /usr/sbin/dockerd >"$DOCKER_STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  : >"$DOCKER_STATE_DIR/dockerd.log"
+  detach "$DOCKER_STATE_DIR/dockerd.log" /usr/sbin/dockerd
   local _
   for _ in $(seq 60); do
     docker_answers && return 0
@@ -123,7 +124,8 @@ http:
   addr: $REGISTRY_ADDR
 EOF
   say "starting docker-registry on $REGISTRY_ADDR (log: $dir/registry.log)"
-  setsid /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  : >"$dir/registry.log"
+  detach "$dir/registry.log" /usr/bin/docker-registry serve "$dir/config.yml"
   echo $! >"$dir/registry.pid"
   local _
   for _ in $(seq 30); do

@@ -6,6 +6,7 @@
 #   kube_up        starts etcd, the control plane, containerd, kubelet, kube-proxy, CoreDNS
 #   kube_down      stops all of it and removes everything the cluster added to the machine
 #   kube_status    reports the components and their PIDs
+#   kube_restart   restarts the API server or the kubelet by PID (the live tier's fault tests)
 #
 # Where things are:
 #   $KUBE_TOOLS = $TOOLS_DIR/kubernetes   binaries and images (outside the repository, reused by
@@ -364,7 +365,7 @@ _kube_start() {
   local name="$1"; shift
   [ -n "$(_kube_pid "$name")" ] && return 0
   mkdir -p "$KUBE_RUN" "$KUBE_CLUSTER_LOGS"
-  setsid "$@" >>"$KUBE_CLUSTER_LOGS/$name.log" 2>&1 </dev/null &
+  detach "$KUBE_CLUSTER_LOGS/$name.log" "$@"
   echo $! >"$KUBE_RUN/$name.pid"
 }
 
@@ -486,6 +487,9 @@ tlsPrivateKeyFile: $KUBE_PKI/kubelet-serving.key
 cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
+# Absolute eviction thresholds: the default 10-15 % free of a large shared build disk is tens of GB,
+# whose lack taints the node with disk-pressure and leaves every pod Pending.
+evictionHard: {memory.available: 100Mi, nodefs.available: 2Gi, imagefs.available: 2Gi, nodefs.inodesFree: 5%}
 clusterDNS: [$KUBE_DNS_IP]
 clusterDomain: cluster.local
 resolvConf: $c/resolv.conf
@@ -535,7 +539,7 @@ _kube_preflight() {
   done
   local port
   for port in 23790 23800 "$KUBE_API_PORT" 10257 10259 10248 10249 10256; do
-    if ss -Hltn "sport = :$port" | grep -q .; then
+    if [ -n "$(ss -Hltn "sport = :$port")" ]; then
       [ -n "$(_kube_pid kube-apiserver)" ] && return 0
       die "TCP port $port is already in use ($(ss -Hltnp "sport = :$port" | awk '{print $NF}' | head -n1)); stop that process or run scripts/cluster down."
     fi
@@ -882,6 +886,59 @@ _kube_node_ready() {
   [ "$(kctl get node "$KUBE_NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
+# _kube_start_apiserver / _kube_start_kubelet: the one command line of each (kube_up, kube_restart).
+_kube_start_apiserver() {
+  _kube_start kube-apiserver "$KUBE_BIN/kube-apiserver" \
+    --bind-address=127.0.0.1 --secure-port="$KUBE_API_PORT" --advertise-address="$KUBE_BRIDGE_IP" \
+    --etcd-servers=http://127.0.0.1:23790 \
+    --service-cluster-ip-range="$KUBE_SERVICE_CIDR" \
+    --client-ca-file="$KUBE_PKI/ca.crt" \
+    --tls-cert-file="$KUBE_PKI/apiserver.crt" --tls-private-key-file="$KUBE_PKI/apiserver.key" \
+    --kubelet-client-certificate="$KUBE_PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$KUBE_PKI/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority="$KUBE_PKI/ca.crt" --kubelet-preferred-address-types=InternalIP \
+    --service-account-key-file="$KUBE_PKI/sa.pub" --service-account-signing-key-file="$KUBE_PKI/sa.key" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --authorization-mode=Node,RBAC \
+    --enable-admission-plugins=NodeRestriction,PodSecurity \
+    --enable-aggregator-routing=true \
+    --requestheader-client-ca-file="$KUBE_PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$KUBE_PKI/front-proxy-client.crt" --proxy-client-key-file="$KUBE_PKI/front-proxy-client.key" \
+    --allow-privileged=false --profiling=false
+}
+
+_kube_start_kubelet() {
+  _kube_start kubelet "$KUBE_BIN/kubelet" \
+    --config="$KUBE_STATE/config/kubelet.yaml" --kubeconfig="$KUBE_STATE/kubelet.kubeconfig" \
+    --root-dir="$KUBE_STATE/kubelet" --cert-dir="$KUBE_PKI" \
+    --hostname-override="$KUBE_NODE" --node-ip="$KUBE_BRIDGE_IP" \
+    --pod-infra-container-image="$PAUSE_IMAGE"
+}
+
+# kube_restart COMPONENT: stops the running API server or kubelet by PID and starts it again with the
+# same command line, then waits until it serves again (what a node's supervisor does on a restart).
+kube_restart() {
+  local L="$KUBE_CLUSTER_LOGS"
+  case "$1" in
+    kube-apiserver)
+      [ -n "$(_kube_pid kube-apiserver)" ] || die "kube-apiserver is not running; start the cluster with scripts/cluster up."
+      _kube_stop kube-apiserver
+      _kube_start_apiserver
+      _kube_wait 120 kube-apiserver "$L/kube-apiserver.log" kctl get --raw /readyz
+      ;;
+    kubelet)
+      [ -n "$(_kube_pid kubelet)" ] || die "kubelet is not running; start the cluster with scripts/cluster up."
+      _kube_stop kubelet
+      _kube_start_kubelet
+      _kube_wait 120 "kubelet (healthz)" "$L/kubelet.log" curl -fsS http://127.0.0.1:10248/healthz
+      ;;
+    *) die "kube_restart: '$1' is not a component it restarts; choose kube-apiserver or kubelet." ;;
+  esac
+  say "$1 restarted (pid $(_kube_pid "$1"))"
+}
+
 # kube_up: starts (or completes) the cluster and waits until it is usable.
 kube_up() {
   local start=$SECONDS L="$KUBE_CLUSTER_LOGS"
@@ -906,25 +963,7 @@ kube_up() {
   _kube_wait 60 etcd "$L/etcd.log" curl -fsS http://127.0.0.1:23790/health
 
   say "starting kube-apiserver (127.0.0.1:$KUBE_API_PORT)"
-  _kube_start kube-apiserver "$KUBE_BIN/kube-apiserver" \
-    --bind-address=127.0.0.1 --secure-port="$KUBE_API_PORT" --advertise-address="$KUBE_BRIDGE_IP" \
-    --etcd-servers=http://127.0.0.1:23790 \
-    --service-cluster-ip-range="$KUBE_SERVICE_CIDR" \
-    --client-ca-file="$KUBE_PKI/ca.crt" \
-    --tls-cert-file="$KUBE_PKI/apiserver.crt" --tls-private-key-file="$KUBE_PKI/apiserver.key" \
-    --kubelet-client-certificate="$KUBE_PKI/apiserver-kubelet-client.crt" \
-    --kubelet-client-key="$KUBE_PKI/apiserver-kubelet-client.key" \
-    --kubelet-certificate-authority="$KUBE_PKI/ca.crt" --kubelet-preferred-address-types=InternalIP \
-    --service-account-key-file="$KUBE_PKI/sa.pub" --service-account-signing-key-file="$KUBE_PKI/sa.key" \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --authorization-mode=Node,RBAC \
-    --enable-admission-plugins=NodeRestriction,PodSecurity \
-    --enable-aggregator-routing=true \
-    --requestheader-client-ca-file="$KUBE_PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
-    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
-    --requestheader-extra-headers-prefix=X-Remote-Extra- \
-    --proxy-client-cert-file="$KUBE_PKI/front-proxy-client.crt" --proxy-client-key-file="$KUBE_PKI/front-proxy-client.key" \
-    --allow-privileged=false --profiling=false
+  _kube_start_apiserver
   _kube_wait 120 kube-apiserver "$L/kube-apiserver.log" kctl get --raw /readyz
 
   # Pods reach the kubernetes Service at the advertised bridge address; the API server itself
@@ -953,11 +992,7 @@ kube_up() {
   _kube_import_images
 
   say "starting kubelet (node $KUBE_NODE, $KUBE_BRIDGE_IP:10250) and kube-proxy"
-  _kube_start kubelet "$KUBE_BIN/kubelet" \
-    --config="$KUBE_STATE/config/kubelet.yaml" --kubeconfig="$KUBE_STATE/kubelet.kubeconfig" \
-    --root-dir="$KUBE_STATE/kubelet" --cert-dir="$KUBE_PKI" \
-    --hostname-override="$KUBE_NODE" --node-ip="$KUBE_BRIDGE_IP" \
-    --pod-infra-container-image="$PAUSE_IMAGE"
+  _kube_start_kubelet
   _kube_start kube-proxy "$KUBE_BIN/kube-proxy" --config="$KUBE_STATE/config/kube-proxy.yaml"
   _kube_wait 120 "node $KUBE_NODE" "$L/kubelet.log" _kube_node_ready
   _kube_wait 60 kube-proxy "$L/kube-proxy.log" curl -fsS http://127.0.0.1:10256/healthz

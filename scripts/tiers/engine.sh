@@ -39,5 +39,8 @@ tier_engine() {
   export TODO_ENGINE_KUBECONFIG="$KUBE_KUBECONFIG" TODO_ENGINE_REGISTRY="$REGISTRY_ADDR"
   export TODO_STANDIN_PYTHON_IMAGE="$STANDIN_PYTHON_IMAGE" TODO_STANDIN_NODE_IMAGE="$STANDIN_NODE_IMAGE"
   export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE"
-  run_pytest tests/engine
+  # TODO_ENGINE_PYTEST_ARGS: pytest arguments instead of all of tests/engine (one module, -k).
+  local args=(tests/engine)
+  [ -z "${TODO_ENGINE_PYTEST_ARGS:-}" ] || read -ra args <<<"$TODO_ENGINE_PYTEST_ARGS"
+  run_pytest "${args[@]}"
 }

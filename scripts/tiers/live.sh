@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Tier 'live': scripts/up for real against the single-node cluster of `scripts/cluster` (built from
 # upstream sources), then the app through the frontend in a browser, Pod Security enforced by the
-# API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test
-# and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
+# API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test,
+# scripts/up interrupted and the cluster's parts failing under it, and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
 # cluster's binaries are not built.
 # The engine tier's file brings docker.sh, engine.sh, kube.sh and the shared start-up.
 source "$REPO_ROOT/scripts/tiers/engine.sh"
@@ -38,5 +38,10 @@ tier_live() {
   export TODO_LIVE_HOST_PORTS="$KUBE_HOST_SERVICE_PORTS"
   export TODO_STANDIN_PYTHON_IMAGE="$STANDIN_PYTHON_IMAGE" TODO_STANDIN_NODE_IMAGE="$STANDIN_NODE_IMAGE"
   export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE" TODO_LIVE_METRICS="$CACHE_DIR/live-metrics.json"
-  run_pytest tests/live
+  # The fault tests freeze, stop and start the registry by its PID and watch its connections.
+  export TODO_LIVE_REGISTRY="$REGISTRY_ADDR" TODO_LIVE_REGISTRY_DIR="$DOCKER_STATE_DIR/registry"
+  # TODO_LIVE_PYTEST_ARGS: pytest arguments instead of all of tests/live (one module, -k, --count).
+  local args=(tests/live)
+  [ -z "${TODO_LIVE_PYTEST_ARGS:-}" ] || read -ra args <<<"$TODO_LIVE_PYTEST_ARGS"
+  run_pytest "${args[@]}"
 }

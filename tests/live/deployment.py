@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.cookiejar
 import json
 import os
@@ -13,15 +14,17 @@ import secrets
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components.release import component_name
 from tests.support import ports
 from tests.support.pulumi_cli import copy_project
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = ("backend", "mcp", "frontend")
@@ -75,10 +78,33 @@ class Deployment:
         return done
 
     def up(self, *args: str, check: bool = True) -> tuple[subprocess.CompletedProcess[str], float]:
+        """`scripts/up`; on success also waits until every Service of the release serves its pods."""
         start = time.monotonic()
         registry = () if self.minikube else ("--registry", "localhost:5000")
         done = self.script("up", *registry, *args, check=check)
-        return done, time.monotonic() - start
+        seconds = time.monotonic() - start
+        if done.returncode == 0:
+            self.wait_serving()
+        return done, seconds
+
+    def wait_serving(self, *components: str) -> None:
+        """Helm's wait ends when pods are Ready, not when their Service reaches them: wait until each
+        component's Service lists exactly its Ready pods and kube-proxy forwards to them."""
+        services = {component: component_name(self.release, component) for component in components}
+        if not components:
+            # Every component the release runs (no database Service in external mode).
+            listed = {
+                s["metadata"]["name"] for s in self.json("-n", self.namespace, "get", "services")["items"]
+            }
+            every = {c: component_name(self.release, c) for c in (*DEPLOYMENTS, "postgresql")}
+            services = {c: name for c, name in every.items() if name in listed}
+        for component, service in services.items():
+            wait_for(
+                f"Service {service} to serve the Ready pods of {component}",
+                functools.partial(serves, self.json, self.namespace, service, component),
+                120,
+                seen=lambda: self.kubectl("-n", self.namespace, "get", "endpointslices,pods", "-o", "wide"),
+            )
 
     def pulumi(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -119,6 +145,40 @@ class Deployment:
         return by_component
 
 
+def ready_endpoints(get_json: Callable[..., Any], namespace: str, service: str) -> set[str]:
+    """Addresses of the Service's ready endpoints, as its EndpointSlices list them."""
+    slices = get_json("-n", namespace, "get", "endpointslices", "-l", f"kubernetes.io/service-name={service}")
+    return {
+        address
+        for found in slices["items"]
+        for endpoint in found.get("endpoints") or []
+        if (endpoint.get("conditions") or {}).get("ready")
+        for address in endpoint.get("addresses", [])
+    }
+
+
+def proxy_forwards_to(address: str) -> bool:
+    """kube-proxy (iptables mode) has a DNAT rule to ``address``: an endpoint it programmed."""
+    rules = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True).stdout
+    return f"--to-destination {address}:" in rules
+
+
+def serves(get_json: Callable[..., Any], namespace: str, service: str, component: str) -> bool:
+    """The Service lists the component's Ready, non-terminating pods (some), no other, and, unless it
+    is headless, kube-proxy forwards to each of them."""
+    pods = get_json("-n", namespace, "get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
+    ready = {
+        p["status"]["podIP"]
+        for p in pods
+        if not p["metadata"].get("deletionTimestamp")
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+    }
+    if not ready or ready_endpoints(get_json, namespace, service) != ready:
+        return False
+    headless = get_json("-n", namespace, "get", "service", service)["spec"].get("clusterIP") == "None"
+    return headless or all(proxy_forwards_to(address) for address in ready)
+
+
 # Loopback ports of the live tier's port-forwards.
 PORT_RANGE = range(15700, 15800)
 
@@ -146,17 +206,22 @@ def port_forward(deployment: Deployment, target: str, remote: int) -> Iterator[s
         text=True,
     )
     url = f"http://127.0.0.1:{local}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            said = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"kubectl port-forward to {target} exited: {said}")
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+            return True
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    said = process.stdout.read() if process.stdout else ""
-                    raise AssertionError(f"port-forward to {target} did not come up: {said}") from None
-                time.sleep(0.3)
+        wait_for(
+            f"port-forward to {target} to answer {url}/healthz",
+            answers,
+            30,
+            interval=0.3,
+            retry_on=(OSError,),
+        )
         yield url
     finally:
         process.terminate()

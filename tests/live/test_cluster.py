@@ -13,13 +13,15 @@ import json
 import secrets
 import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.live.deployment import proxy_forwards_to, ready_endpoints
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,17 +111,6 @@ def namespace() -> Iterator[str]:
     kubectl("delete", "namespace", name, "--wait=true", "--timeout=120s", check=False)
 
 
-def wait_for(what: str, predicate: Any, timeout: float = 180) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
-        time.sleep(1)
-
-
 def get(kind: str, name: str, namespace: str) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(kubectl("-n", namespace, "get", kind, name, "-o", "json").stdout)
     return out
@@ -151,6 +142,8 @@ def run_to_completion(namespace: str, manifest: dict[str, Any]) -> tuple[str, st
     phase = wait_for(
         f"pod {name} to finish",
         lambda: (p := get("pod", name, namespace)["status"].get("phase")) in ("Succeeded", "Failed") and p,
+        180,
+        seen=lambda: json.dumps(get("pod", name, namespace)["status"])[-1500:],
     )
     return str(phase), kubectl("-n", namespace, "logs", name).stdout
 
@@ -192,7 +185,20 @@ def web(namespace: str, image: str) -> str:
         }
     )
     kubectl("-n", namespace, "wait", "pod/web", "--for=condition=Ready", "--timeout=300s")
+    # A Ready pod is not yet a reachable Service: the EndpointSlice must list it, then kube-proxy
+    # must write its rule (until then the Service's rule rejects connections: "No route to host").
+    (address,) = wait_for(
+        "the EndpointSlice of Service web to list its ready endpoint",
+        lambda: ready_endpoints(get_json, namespace, "web"),
+        120,
+        seen=lambda: kubectl("-n", namespace, "get", "endpointslices", "-o", "wide").stdout,
+    )
+    wait_for(f"kube-proxy to forward Service web to {address}", lambda: proxy_forwards_to(address), 60)
     return namespace
+
+
+def get_json(*args: str) -> Any:
+    return json.loads(kubectl(*args, "-o", "json").stdout)
 
 
 def test_pvc_binds_on_the_default_storage_class(web: str) -> None:
@@ -259,11 +265,17 @@ def test_port_forward_on_loopback(web: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def served() -> str:
+        if forward.poll() is not None:
+            raise AssertionError(f"kubectl port-forward exited: {forward.communicate()[1]}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+            return str(response.read().decode())
+
     try:
-        assert forward.stdout is not None
-        line = forward.stdout.readline()
-        assert f"127.0.0.1:{port}" in line, line
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10).read().decode()
+        body = wait_for(
+            f"kubectl port-forward to answer on 127.0.0.1:{port}", served, 30, retry_on=(OSError,)
+        )
         assert body.strip() == "hello-from-10001"
     finally:
         forward.terminate()

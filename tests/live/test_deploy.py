@@ -24,6 +24,7 @@ import pytest
 
 from tests.live.deployment import Client, Deployment, port_forward, start_deployment
 from tests.support.pulumi_cli import retagged
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 # The dev stack's defaults (Pulumi.yaml): namespace, release name, and the chart's fullname of it.
@@ -260,21 +261,24 @@ def test_a_killed_backend_pod_loses_nothing(deployment: Deployment) -> None:
         (pod,) = deployment.pods()["backend"]
         start = time.monotonic()
         deployment.kubectl("-n", NAMESPACE, "delete", "pod", pod, "--wait=false")
-        while True:
-            try:
-                reply = user.chat("what's left?", first["conversation_id"])
-                break
-            except OSError:
-                assert time.monotonic() - start < 120, "the backend did not serve again within 2 minutes"
-                time.sleep(0.5)
+        reply = wait_for(
+            "the backend to answer a chat turn after its pod was deleted",
+            lambda: user.chat("what's left?", first["conversation_id"]),
+            120,
+            retry_on=(OSError,),
+        )
         METRICS["killed_backend_to_serving_s"] = round(time.monotonic() - start, 1)
         assert "buy milk" in reply["reply"]
         # Then the replacement pod alone serves the same conversation from PostgreSQL.
-        while set(deployment.pods().get("backend", {})) in (set(), {pod}) or not _ready(
-            deployment, "backend"
-        ):
-            assert time.monotonic() - start < 180, "no replacement backend pod became ready within 3 minutes"
-            time.sleep(0.5)
+        wait_for(
+            f"a replacement of backend pod {pod} to be Ready",
+            lambda: (
+                set(deployment.pods().get("backend", {})) not in (set(), {pod})
+                and _ready(deployment, "backend")
+            ),
+            180,
+            seen=lambda: str(deployment.pods().get("backend")),
+        )
         METRICS["killed_backend_replacement_ready_s"] = round(time.monotonic() - start, 1)
         reply = user.chat("what's left?", first["conversation_id"])
         assert "buy milk" in reply["reply"]
@@ -297,18 +301,25 @@ def test_a_restarted_database_keeps_the_data(deployment: Deployment) -> None:
         user = Client(url)
         user.register()
         user.chat("add water the plants")
+        (old,) = deployment.pods()["postgresql"].values()
         deployment.kubectl("-n", NAMESPACE, "delete", "pod", f"{FULLNAME}-postgresql-0")
-        deployment.kubectl(
-            "-n", NAMESPACE, "wait", "--for=condition=Ready", f"pod/{FULLNAME}-postgresql-0", "--timeout=180s"
+        # The StatefulSet recreates the pod under the same name: wait for the new one (another UID).
+        wait_for(
+            "the recreated database pod to be Ready",
+            lambda: (
+                set(deployment.pods().get("postgresql", {}).values()) - {old}
+                and _ready(deployment, "postgresql")
+            ),
+            180,
+            interval=1,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                tasks = user.call("GET", "/api/tasks")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the API did not recover after the database restart"
-                time.sleep(1)
+        tasks = wait_for(
+            "the API to list tasks again after the database restart",
+            lambda: user.call("GET", "/api/tasks"),
+            60,
+            interval=1,
+            retry_on=(OSError,),
+        )
         assert [t["title"] for t in tasks["items"]] == ["water the plants"]
 
 

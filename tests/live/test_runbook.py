@@ -15,7 +15,6 @@ import json
 import re
 import stat
 import subprocess
-import time
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from components.release import chart_fullname, component_name
 from components.secrets import APP_SECRET, DATABASE_SECRET, LLM_SECRET
 from tests.live.deployment import DEPLOYMENTS, Client, Deployment, helm, port_forward, start_deployment
+from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = REPO / "docs" / "operations.md"
@@ -103,13 +103,13 @@ def _component_pods(deployment: Deployment, component: str) -> list[dict[str, An
 
 
 def _wait_ready(deployment: Deployment, component: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        pods = _component_pods(deployment, component)
-        if pods and all(_is_ready(p) for p in pods):
-            return
-        assert time.monotonic() < deadline, f"{component} pods not ready within {timeout}s"
-        time.sleep(1)
+    wait_for(
+        f"every {component} pod to be Ready",
+        lambda: (pods := _component_pods(deployment, component)) and all(_is_ready(p) for p in pods),
+        timeout,
+        interval=1,
+        seen=lambda: str([p["metadata"]["name"] for p in _component_pods(deployment, component)]),
+    )
 
 
 def _is_ready(pod: dict[str, Any]) -> bool:
@@ -185,14 +185,14 @@ def test_why_a_pod_is_not_ready(deployment: Deployment) -> None:
     database = f"statefulset/{component_name('todo', 'postgresql')}"
     deployment.kubectl("-n", "todo", "scale", database, "--replicas=0")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            pods = _component_pods(deployment, "backend")
-            unready = [p["metadata"]["name"] for p in pods if not _is_ready(p)]
-            if unready:
-                break
-            assert time.monotonic() < deadline, "no backend pod became unready without its database"
-            time.sleep(1)
+        unready = wait_for(
+            "a backend pod to become unready without its database",
+            lambda: [
+                p["metadata"]["name"] for p in _component_pods(deployment, "backend") if not _is_ready(p)
+            ],
+            120,
+            interval=1,
+        )
         out = run_block(deployment, "not-ready", POD=unready[0])
         assert "Readiness probe failed" in out and "statuscode: 503" in out, out
         assert "database unreachable" in out, out
@@ -227,6 +227,7 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         before = deployment.pods()
         checksum = _checksum(deployment, next(iter(before["backend"])))
         out = run_block(deployment, "rotate-app")
+        deployment.wait_serving()
         after_app = _secret_digests(deployment, "todo-app")
         assert set(after_app) == {"jwt-secret", "mcp-token"}
         assert all(after_app[key] != app[key] for key in app), "a key of todo-app kept its value"
@@ -275,6 +276,7 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
     _assert_stays_unready(deployment, "backend", set(before["backend"]))
 
     run_block(deployment, "rotate-database")
+    deployment.wait_serving()
     after_database = _secret_digests(deployment, "todo-database")
     assert all(after_database[key] != trapped[key] for key in trapped), "todo-database kept a value"
     after = deployment.pods()
@@ -289,20 +291,28 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
 
 
 def _assert_stays_unready(deployment: Deployment, component: str, old: set[str]) -> None:
-    """A replacement pod of ``component`` runs for 20 s and never becomes Ready."""
-    deadline = time.monotonic() + 120
-    running_since = 0.0
-    while True:
+    """A replacement pod of ``component`` runs, says in its log that it cannot reach the database, and
+    its readiness probe fails: never Ready on the way."""
+
+    def refused() -> bool:
         new = [p for p in _component_pods(deployment, component) if p["metadata"]["name"] not in old]
         assert not any(_is_ready(p) for p in new), "a restarted pod reached the database with an old password"
-        if any(p["status"].get("phase") == "Running" for p in new):
-            running_since = running_since or time.monotonic()
-            if time.monotonic() - running_since > 20:
-                log = deployment.kubectl("-n", "todo", "logs", new[0]["metadata"]["name"], "--tail=50")
-                assert "database unreachable" in log, log[-2000:]
-                return
-        assert time.monotonic() < deadline, f"no replacement {component} pod ran"
-        time.sleep(1)
+        running = [p["metadata"]["name"] for p in new if p["status"].get("phase") == "Running"]
+        return any(
+            "database unreachable" in deployment.kubectl("-n", "todo", "logs", pod, "--tail=50", check=False)
+            and _probe_failed(deployment, pod)
+            for pod in running
+        )
+
+    wait_for(
+        f"a replacement {component} pod to fail its database check and its readiness probe", refused, 120
+    )
+
+
+def _probe_failed(deployment: Deployment, pod: str) -> bool:
+    """The kubelet reported a failed readiness probe of ``pod`` (an event)."""
+    events = deployment.json("-n", "todo", "get", "events", "--field-selector", f"involvedObject.name={pod}")
+    return any("Readiness probe failed" in event.get("message", "") for event in events["items"])
 
 
 def test_backup_then_restore_after_a_delete(deployment: Deployment) -> None:
@@ -321,6 +331,7 @@ def test_backup_then_restore_after_a_delete(deployment: Deployment) -> None:
         late.register()
         assert _titles(user) == ["water the plants"]
         run_block(deployment, "restore")
+        deployment.wait_serving()
         assert _deployment_status(deployment, "backend") == (1, 1)
         assert _deployment_status(deployment, "mcp") == (1, 1)
         assert _titles(user) == ["pay the rent", "water the plants"]

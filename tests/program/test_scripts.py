@@ -149,10 +149,9 @@ def test_help_prints_usage_and_does_nothing_else(
 
 def _scratch_down(tmp_path: Path) -> Path:
     """scripts/down in a scratch checkout, so its .cache/up state is the test's own."""
-    (tmp_path / "repo" / "scripts" / "lib").mkdir(parents=True)
     script = tmp_path / "repo" / "scripts" / "down"
+    shutil.copytree(REPO / "scripts" / "lib", script.parent / "lib")
     shutil.copy(REPO / "scripts" / "down", script)
-    shutil.copy(REPO / "scripts" / "lib" / "base.sh", script.parent / "lib" / "base.sh")
     return script
 
 
@@ -228,9 +227,9 @@ def _up_in_own_network(tmp_path: Path, holder: str, runs: int = 1) -> tuple[list
             "unshare and ss (util-linux, iproute2) give scripts/up a port 5000 of its own; install them"
         )
     repo = tmp_path / "repo"
-    (repo / "scripts" / "lib").mkdir(parents=True)
-    for name in ("up", "lib/base.sh", "lib/venv.sh"):
-        shutil.copy(REPO / "scripts" / name, repo / "scripts" / name)
+    # The whole library, as _scratch_down copies it: a hand list misses what scripts/up sources next.
+    shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
+    shutil.copy(REPO / "scripts" / "up", repo / "scripts" / "up")
     (repo / "requirements.txt").write_text("")
     # The program's .venv counts as installed, so a run goes on past the registry to `pulumi`.
     stamp = subprocess.run(["cksum"], input="", capture_output=True, text=True, check=True).stdout.split()[0]
