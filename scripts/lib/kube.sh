@@ -490,6 +490,10 @@ failSwapOn: false
 # Absolute eviction thresholds: the default 10-15 % free of a large shared build disk is tens of GB,
 # whose lack taints the node with disk-pressure and leaves every pod Pending.
 evictionHard: {memory.available: 100Mi, nodefs.available: 2Gi, imagefs.available: 2Gi, nodefs.inodesFree: 5%}
+# No image garbage collection: its percentage thresholds (85 %) fire on such a disk too, and it removes
+# the pause image (imported at up, never pulled), after which no pod sandbox can start.
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 clusterDNS: [$KUBE_DNS_IP]
 clusterDomain: cluster.local
 resolvConf: $c/resolv.conf
