@@ -948,6 +948,14 @@ kube_up() {
   local start=$SECONDS L="$KUBE_CLUSTER_LOGS"
   _kube_require_built
   apt_install containerd runc containernetworking-plugins iptables socat conntrack inotify-tools iproute2 python3
+  # A cluster whose processes were killed (a session or machine that ended without `down`) leaves
+  # its state, mounts, pod sandboxes and iptables chains behind, and completing it from there is
+  # unreliable (a CI run after such an end found the node or cluster DNS never ready). With neither
+  # etcd nor the API server running, `up` takes those remains down first and starts fresh.
+  if [ -d "$KUBE_STATE" ] && [ -z "$(_kube_pid etcd)" ] && [ -z "$(_kube_pid kube-apiserver)" ]; then
+    warn "found a cluster left behind by processes that are gone ($KUBE_STATE); removing it and starting fresh"
+    kube_down
+  fi
   _kube_preflight
   # A fresh cluster starts fresh logs; a rerun of `up` appends to the running cluster's.
   [ -d "$KUBE_STATE" ] || rm -f "$L"/*.log
