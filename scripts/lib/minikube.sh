@@ -7,7 +7,7 @@
 #   mk_missing    one line per missing piece with the command that builds it (silent when none)
 #   mk_daemon_up  a second, newer dockerd for Minikube on its own socket (see below); loads the images
 #   mk_daemon_down stops it (by PID) and removes its firewall rule
-#   mk_env        prints the environment a Minikube run needs (the Docker context, MINIKUBE_HOME, PATH
+#   mk_env        prints the environment a Minikube run needs (DOCKER_HOST, MINIKUBE_HOME, PATH
 #                 and scripts/up's documented MINIKUBE_* overrides)
 #   _mk_copy_image NAME  copies an image from the machine's dockerd into Minikube's
 #
@@ -38,10 +38,9 @@ MK_DOCKER="$MK_TOOLS/docker"
 MK_RUN="${TODO_MINIKUBE_RUN:-/run/todo-minikube-docker}"
 MK_DOCKER_ROOT="${TODO_MINIKUBE_DOCKER_ROOT:-/var/lib/todo-minikube-docker}"
 MK_DOCKER_HOST="unix://$MK_RUN/docker.sock"
-# The Docker CLI context that points at it (minikube turns DOCKER_CONTEXT into its DOCKER_HOST),
-# kept in a config directory of its own so the machine's ~/.docker stays as it is.
-MK_DOCKER_CONFIG="$MK_TOOLS/docker-config"
-MK_DOCKER_CONTEXT="todo-minikube"
+# The tier reaches it with DOCKER_HOST, not a Docker CLI context: pulumi-docker's provider reads
+# DOCKER_CONTEXT from ~/.docker alone (DOCKER_CONFIG ignored), so a context kept outside the
+# machine's ~/.docker stops every image build ("could not read contexts directory").
 MK_SRC="$MK_TOOLS/src/minikube-$MK_VERSION"
 # The stand-in node image and the registry addon's stand-ins (names the tier passes as overrides).
 MK_BASE_IMAGE="todo-standin/kicbase:bookworm"
@@ -405,17 +404,19 @@ _mk_pause_image() {
   rm -rf "$dir"
 }
 
-# _mk_registry_image: distribution's registry with the config its official image ships.
+# _mk_registry_image: distribution's registry with the config its official image ships (rebuilt
+# when that config changes; the tarball's config is kept beside it to compare).
 _mk_registry_image() {
-  local dir src
-  [ -f "$MK_IMAGES/$(printf '%s' "$MK_REGISTRY_IMAGE" | tr '/:' '__').tar" ] && return 0
-  src="$(go env GOMODCACHE)/github.com/distribution/distribution/v3@$MK_DISTRIBUTION_VERSION"
+  local dir tar config="$REPO_ROOT/tests/minikube/standins/registry-config.yml"
+  tar="$MK_IMAGES/$(printf '%s' "$MK_REGISTRY_IMAGE" | tr '/:' '__').tar"
+  [ -f "$tar" ] && cmp -s "$config" "$tar.config.yml" && return 0
   dir="$(mktemp -d)"
   install -D -m 0755 "$MK_BIN/registry-$MK_DISTRIBUTION_VERSION" "$dir/bin/registry"
-  install -D -m 0644 "$src/cmd/registry/config-example.yml" "$dir/etc/distribution/config.yml"
+  install -D -m 0644 "$config" "$dir/etc/distribution/config.yml"
   mkdir -p "$dir/var/lib/registry" "$dir/tmp"; chmod 1777 "$dir/tmp"
   _mk_image "$MK_REGISTRY_IMAGE" "$dir" "EXPOSE 5000" "VOLUME /var/lib/registry" \
     'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve", "/etc/distribution/config.yml"]'
+  cp "$config" "$tar.config.yml"
   rm -rf "$dir"
 }
 
@@ -464,6 +465,9 @@ mk_missing() {
       || gaps+=("Kubernetes $(mk_kube_version) (kubeadm, kubelet, control plane)")
   fi
   [ -f "$MK_IMAGES/$(printf '%s' "$MK_BASE_IMAGE" | tr '/:' '__').tar" ] || gaps+=("the stand-in image set (node, control plane, addons)")
+  cmp -s "$REPO_ROOT/tests/minikube/standins/registry-config.yml" \
+    "$MK_IMAGES/$(printf '%s' "$MK_REGISTRY_IMAGE" | tr '/:' '__').tar.config.yml" \
+    || gaps+=("the registry addon's stand-in $MK_REGISTRY_IMAGE with tests/minikube/standins/registry-config.yml")
   for f in ${gaps[@]+"${gaps[@]}"}; do
     printf '%s is not built; build it: scripts/minikube build\n' "$f"
   done
@@ -507,9 +511,6 @@ mk_daemon_up() {
     for _ in $(seq 60); do _mk_daemon_answers && break; sleep 1; done
     _mk_daemon_answers || die "the Minikube dockerd did not answer within 60 s; see $MK_LOGS/dockerd.log"
   fi
-  DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context inspect "$MK_DOCKER_CONTEXT" >/dev/null 2>&1 \
-    || DOCKER_CONFIG="$MK_DOCKER_CONFIG" env -u DOCKER_CONTEXT "$DOCKER_CLI" context create "$MK_DOCKER_CONTEXT" --docker "host=$MK_DOCKER_HOST" >/dev/null \
-    || die "docker context create $MK_DOCKER_CONTEXT failed."
   local changes name args line created
   for changes in "$MK_IMAGES"/*.changes; do
     [ -e "$changes" ] || die "no images in $MK_IMAGES; build them: scripts/minikube build"
@@ -546,8 +547,7 @@ mk_daemon_down() {
 # home with its binary cache, the tools on PATH and the documented scripts/up overrides.
 mk_env() {
   cat <<ENV
-export DOCKER_CONFIG=$MK_DOCKER_CONFIG
-export DOCKER_CONTEXT=$MK_DOCKER_CONTEXT
+export DOCKER_HOST=$MK_DOCKER_HOST
 export MINIKUBE_HOME=$MK_HOME
 export MINIKUBE_IN_STYLE=false
 # CI runs as root, where the docker driver refuses to start without --force (minikube reads its

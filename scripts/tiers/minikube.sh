@@ -8,7 +8,7 @@
 # (scripts/minikube build) are not built.
 #
 # Machine-side setup, never in what users run: Minikube's node runs on a second, newer dockerd
-# (scripts/lib/minikube.sh says why) reached through a Docker CLI context; the app's images build
+# (scripts/lib/minikube.sh says why) reached with DOCKER_HOST; the app's images build
 # on the machine's own dockerd (docker:host in the test stack), which has the stand-in bases.
 source "$REPO_ROOT/scripts/tiers/live.sh"
 source "$REPO_ROOT/scripts/lib/minikube.sh"

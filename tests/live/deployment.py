@@ -101,7 +101,14 @@ class Deployment:
         for component, service in services.items():
             wait_for(
                 f"Service {service} to serve the Ready pods of {component}",
-                functools.partial(serves, self.json, self.namespace, service, component),
+                functools.partial(
+                    serves,
+                    self.json,
+                    self.namespace,
+                    service,
+                    component,
+                    self.context if self.minikube else None,
+                ),
                 120,
                 seen=lambda: self.kubectl("-n", self.namespace, "get", "endpointslices,pods", "-o", "wide"),
             )
@@ -157,15 +164,22 @@ def ready_endpoints(get_json: Callable[..., Any], namespace: str, service: str) 
     }
 
 
-def proxy_forwards_to(address: str) -> bool:
-    """kube-proxy (iptables mode) has a DNAT rule to ``address``: an endpoint it programmed."""
-    rules = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True).stdout
+def proxy_forwards_to(address: str, node: str | None = None) -> bool:
+    """kube-proxy (iptables mode) has a DNAT rule to ``address``: an endpoint it programmed. Its
+    rules are this machine's (scripts/cluster), or those of Minikube's ``node`` container (reached
+    through the Docker daemon of the caller's DOCKER_HOST)."""
+    command = ["iptables-save", "-t", "nat"]
+    if node is not None:
+        command = ["/usr/bin/docker", "exec", node, *command]
+    rules = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return f"--to-destination {address}:" in rules
 
 
-def serves(get_json: Callable[..., Any], namespace: str, service: str, component: str) -> bool:
+def serves(
+    get_json: Callable[..., Any], namespace: str, service: str, component: str, node: str | None = None
+) -> bool:
     """The Service lists the component's Ready, non-terminating pods (some), no other, and, unless it
-    is headless, kube-proxy forwards to each of them."""
+    is headless, kube-proxy (on this machine, or in Minikube's ``node``) forwards to each of them."""
     pods = get_json("-n", namespace, "get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
     ready = {
         p["status"]["podIP"]
@@ -176,7 +190,7 @@ def serves(get_json: Callable[..., Any], namespace: str, service: str, component
     if not ready or ready_endpoints(get_json, namespace, service) != ready:
         return False
     headless = get_json("-n", namespace, "get", "service", service)["spec"].get("clusterIP") == "None"
-    return headless or all(proxy_forwards_to(address) for address in ready)
+    return headless or all(proxy_forwards_to(address, node) for address in ready)
 
 
 # Loopback ports of the live tier's port-forwards.

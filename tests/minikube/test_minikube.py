@@ -2,7 +2,7 @@
 from no Minikube at all, with only scripts/up's documented MINIKUBE_* overrides in the environment.
 
 Run through ``scripts/test minikube``: it starts the Minikube dockerd, loads the stand-in images
-and exports MINIKUBE_HOME, the Docker context, the overrides and TODO_MINIKUBE_* (kubeconfig,
+and exports MINIKUBE_HOME, DOCKER_HOST (that dockerd), the overrides and TODO_MINIKUBE_* (kubeconfig,
 profile, the images Minikube's cache carries into the node). Tests run in file order: each builds
 on the cluster the previous ones left, the last deletes it.
 """
@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import urllib.request
@@ -53,22 +54,43 @@ def minikube(deployment: Deployment, *args: str, timeout: float = 900) -> subpro
 
 
 def docker(*args: str) -> str:
-    """The Minikube dockerd (the tier's Docker context), where the node container lives."""
+    """The Minikube dockerd (the tier's DOCKER_HOST), where the node container lives."""
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     profile = _env("TODO_MINIKUBE_PROFILE")
+    # The tier's own profile, left by a run that was killed: from no Minikube at all means deleting it.
+    if profile in docker("ps", "-a", "--format", "{{.Names}}").split():
+        subprocess.run(["minikube", "-p", profile, "delete"], check=False, capture_output=True)
     assert profile not in docker("ps", "-a", "--format", "{{.Names}}").split(), (
-        f"a node of profile {profile} exists"
+        f"a node of profile {profile} exists and `minikube -p {profile} delete` did not remove it"
     )
     # The app's images build on the machine's dockerd, where the stand-in bases are.
     deployment = start_deployment(
         tmp_path_factory.mktemp("minikube"), {"docker:host": "unix:///var/run/docker.sock"}, minikube=True
     )
     deployment.env["MINIKUBE_PROFILE"] = profile
-    deployment.pulumi("config", "set", "kubeContext", profile)
+    try:
+        yield from _deployed(deployment)
+    finally:
+        if not deployment.down:
+            subprocess.run(
+                ["minikube", "-p", profile, "delete"], env=deployment.env, check=False, capture_output=True
+            )
+            # scripts/up's port-forward to the registry outlives a failed run; down would stop it.
+            forward = deployment.root / ".cache/up/registry-port-forward.pid"
+            if forward.is_file():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(forward.read_text()), signal.SIGTERM)
+        metrics = os.environ.get("TODO_LIVE_METRICS")
+        if metrics:
+            Path(metrics).write_text(json.dumps(METRICS, indent=2) + "\n")
+
+
+def _deployed(deployment: Deployment) -> Iterator[Deployment]:
+    deployment.pulumi("config", "set", "kubeContext", deployment.context)
     Path(deployment.env["KUBECONFIG"]).unlink(missing_ok=True)
     # Images this machine cannot pull: Minikube's own cache carries them into the node at start
     # (MINIKUBE_ALL, its --all: no cluster exists yet, so they only go into the cache and its list).
@@ -81,13 +103,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     done, seconds = deployment.up()
     METRICS["cold_up_with_minikube_start_s"] = round(seconds, 1)
     yield deployment
-    if not deployment.down:
-        subprocess.run(
-            ["minikube", "-p", profile, "delete"], env=deployment.env, check=False, capture_output=True
-        )
-    metrics = os.environ.get("TODO_LIVE_METRICS")
-    if metrics:
-        Path(metrics).write_text(json.dumps(METRICS, indent=2) + "\n")
 
 
 def _output(deployment: Deployment, run: int = 0) -> str:
