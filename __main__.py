@@ -18,6 +18,11 @@ for unused in settings.warnings:
 
 # A silent cluster (preview) or registry (up) is named before anything is declared.
 preflight.check(settings)
+platform = preflight.platform(settings)
+if platform.warning:
+    pulumi.log.warn(platform.warning)
+else:
+    pulumi.log.info(f"images are built for {platform.platform}: {platform.reason}")
 
 # Images first: a missing Dockerfile stops the program before anything is declared.
 images = Images(
@@ -26,7 +31,7 @@ images = Images(
         context=".",
         registry=settings.images.registry,
         registry_server=settings.images.registry_server,
-        platform=settings.images.platform,
+        platform=platform.platform,
         build_on_preview=settings.images.build_on_preview,
         agent_engine=settings.release.agent.engine,
         base_images=settings.images.base_images,
@@ -105,3 +110,5 @@ pulumi.export("openCommand", release.open_command)
 if settings.release.frontend_service.type == "NodePort":
     pulumi.export("nodePort", settings.release.frontend_service.node_port)
 pulumi.export("images", images.repo_digests)
+pulumi.export("platform", platform.platform)
+pulumi.export("platformChosenBy", platform.reason)

@@ -82,25 +82,36 @@ def context_problem(context: str) -> str | None:
         return f"kube context {context!r} does not answer at {server} ({error.strerror or error})"
 
 
-def live_namespace(context: str, name: str) -> dict[str, Any] | None:
-    """The namespace as the context's API server has it (kubectl, with the user's credentials), or
-    None when there is none; KubectlError when kubectl is missing or fails."""
+def _kubectl(context: str, *args: str) -> str:
+    """kubectl ARGS against the context with the user's credentials; its stdout, or KubectlError
+    naming the command and kubectl's last line when it is missing, slow or fails."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise KubectlError("kubectl is not on PATH")
-    command = [kubectl, "--context", context, "--request-timeout", f"{KUBECTL_SECONDS}s"]
+    command = [kubectl, "--context", context, "--request-timeout", f"{KUBECTL_SECONDS}s", *args]
+    what = "kubectl " + " ".join(arg for arg in args[:3] if not arg.startswith("-"))
     try:
         done = subprocess.run(
-            [*command, "get", "namespace", name, "--ignore-not-found", "-o", "json"],
-            capture_output=True,
-            text=True,
-            timeout=KUBECTL_SECONDS + 10,
-            check=False,
+            command, capture_output=True, text=True, timeout=KUBECTL_SECONDS + 10, check=False
         )
     except subprocess.TimeoutExpired as error:
-        raise KubectlError(f"kubectl get namespace {name} took more than {error.timeout:.0f} s") from error
+        raise KubectlError(f"{what} took more than {error.timeout:.0f} s") from error
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-        raise KubectlError(f"kubectl get namespace {name} failed: {lines[-1]}")
-    found: dict[str, Any] | None = json.loads(done.stdout) if done.stdout.strip() else None
+        raise KubectlError(f"{what} failed: {lines[-1]}")
+    return done.stdout
+
+
+def live_namespace(context: str, name: str) -> dict[str, Any] | None:
+    """The namespace as the context's API server has it (kubectl, with the user's credentials), or
+    None when there is none; KubectlError when kubectl is missing or fails."""
+    out = _kubectl(context, "get", "namespace", name, "--ignore-not-found", "-o", "json")
+    found: dict[str, Any] | None = json.loads(out) if out.strip() else None
     return found
+
+
+def node_architectures(context: str) -> list[str]:
+    """The CPU architecture each node of the context reports (amd64, arm64, ...), one per node;
+    KubectlError when kubectl is missing or fails."""
+    out = _kubectl(context, "get", "nodes", "-o", "jsonpath={.items[*].status.nodeInfo.architecture}")
+    return out.split()

@@ -4,6 +4,8 @@
   silently; the preview says so instead.
 - up: a registry that does not answer would fail each image's push after its build, followed by the
   SDK's traceback; the update stops first with one message.
+- both: with `platform: auto`, the images follow the architecture the nodes report (a preview that
+  cannot ask assumes linux/amd64 and says so).
 - both: a namespace the stack would declare that exists without being the stack's (the pinned
   provider would take it over and destroy would delete it) stops the program, unless adopted.
 
@@ -17,7 +19,8 @@ import socket
 
 import pulumi
 
-from components.kubecontext import KubectlError, context_problem, live_namespace
+from components.kubecontext import KubectlError, context_problem, live_namespace, node_architectures
+from components.platform import FALLBACK, PlatformChoice, choose_platform
 from components.settings import PROJECT, ConfigError, StackSettings
 from components.target import ownership_problem, stack_id
 
@@ -58,6 +61,19 @@ def check(settings: StackSettings) -> None:
             f" (pulumi config set registry HOST[:PORT] --stack {settings.stack})."
         )
     namespaces_check(settings)
+
+
+def platform(settings: StackSettings) -> PlatformChoice:
+    """The images' platform: the stack's, or with `auto` the one the context's nodes report."""
+    if settings.images.platform == "auto" and os.environ.get("TODO_PREFLIGHT", "on") == "off":
+        return PlatformChoice(FALLBACK, f"TODO_PREFLIGHT=off: the nodes were not asked; {FALLBACK} assumed")
+    return choose_platform(
+        settings.images.platform,
+        settings.cluster.kube_context,
+        stack=settings.stack,
+        dry_run=pulumi.runtime.is_dry_run(),
+        architectures=node_architectures,
+    )
 
 
 def namespaces_check(settings: StackSettings) -> None:

@@ -28,6 +28,8 @@ import yaml
 PROJECT = "todo-chatbot"
 
 Platform = Literal["linux/amd64", "linux/arm64"]
+# `auto`: the architecture the target nodes report (components/platform.py).
+PlatformSetting = Literal["auto", "linux/amd64", "linux/arm64"]
 ServiceType = Literal["NodePort", "ClusterIP", "LoadBalancer"]
 # The chat engines by name, as stack config and the chart spell them. The app's enum
 # todo.core.settings.AgentEngine is the same set: the program imports nothing from the app, so
@@ -36,6 +38,7 @@ AgentEngineName = Literal["rules", "openai"]
 DatabaseMode = Literal["inCluster", "external"]
 
 PLATFORMS: tuple[Platform, ...] = ("linux/amd64", "linux/arm64")
+PLATFORM_SETTINGS: tuple[PlatformSetting, ...] = ("auto", *PLATFORMS)
 SERVICE_TYPES: tuple[ServiceType, ...] = ("NodePort", "ClusterIP", "LoadBalancer")
 AGENT_ENGINE_NAMES: tuple[AgentEngineName, ...] = ("rules", "openai")
 DATABASE_MODES: tuple[DatabaseMode, ...] = ("inCluster", "external")
@@ -431,7 +434,7 @@ class ImageSettings:
 
     registry: str
     registry_username: str
-    platform: Platform
+    platform: PlatformSetting
     build_on_preview: bool
     base_images: BaseImages
     postgres_source: str
@@ -669,7 +672,7 @@ def _images(read: _Reader) -> ImageSettings:
     return ImageSettings(
         registry=read.checked("registry", registry_problem),
         registry_username=read.checked("registryUsername", username_problem, optional=True),
-        platform=read.choice("platform", PLATFORMS),
+        platform=read.choice("platform", PLATFORM_SETTINGS),
         build_on_preview=read.boolean("buildOnPreview"),
         base_images=BaseImages(
             python=read.checked("pythonBaseImage", image_ref_problem, optional=True),

@@ -183,7 +183,7 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     # Choices and booleans are exact.
     ("buildOnPreview", "True", "must be true or false"),
     ("buildOnPreview", "1", "must be true or false"),
-    ("platform", "linux/AMD64", "must be one of linux/amd64, linux/arm64"),
+    ("platform", "linux/AMD64", "must be one of auto, linux/amd64, linux/arm64"),
     ("agentEngine", "Rules", "must be one of rules, openai"),
     ("databaseMode", "incluster", "must be one of inCluster, external"),
     # Image references.
