@@ -2,7 +2,11 @@
 # The messages every script prints, in one form: sourced by scripts/up, scripts/down and
 # scripts/lib/common.sh (the tests' and tool builders' library). Sourced, never executed.
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# say MESSAGE: a progress line, bold only on a terminal and without NO_COLOR (https://no-color.org),
+# so a URL in it stays a URL when the output is read by a program or a log.
+say() {
+  if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
 warn() { printf 'warning: %s\n' "$*" >&2; }
 # die MESSAGE: one actionable line, no stack trace.
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
