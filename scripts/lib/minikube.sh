@@ -38,6 +38,9 @@ MK_DOCKER="$MK_TOOLS/docker"
 MK_RUN="${TODO_MINIKUBE_RUN:-/run/todo-minikube-docker}"
 MK_DOCKER_ROOT="${TODO_MINIKUBE_DOCKER_ROOT:-/var/lib/todo-minikube-docker}"
 MK_DOCKER_HOST="unix://$MK_RUN/docker.sock"
+# Its default bridge (no container of the tier uses it; Minikube makes a network of its own).
+MK_BRIDGE="todo-mk0"
+MK_BRIDGE_CIDR="10.253.254.1/24"
 # The tier reaches it with DOCKER_HOST, not a Docker CLI context: pulumi-docker's provider reads
 # DOCKER_CONTEXT from ~/.docker alone (DOCKER_CONFIG ignored), so a context kept outside the
 # machine's ~/.docker stops every image build ("could not read contexts directory").
@@ -501,10 +504,17 @@ mk_daemon_up() {
   if ! _mk_daemon_answers; then
     mkdir -p "$MK_RUN" "$MK_DOCKER_ROOT" "$MK_LOGS"
     say "starting dockerd $DOCKER_DEB_VERSION for Minikube on $MK_DOCKER_HOST (log: $MK_LOGS/dockerd.log)"
-    # Its own bridge-less, iptables-less daemon: the machine's dockerd keeps docker0 and its chains.
+    # Its own iptables-less daemon with a default bridge of its own: the machine's dockerd keeps
+    # docker0 and its chains. Not `--bridge none`: a dockerd started so deletes the interface
+    # docker0, the machine daemon's, and every later build step there failed "could not find
+    # bridge docker0" (seen here with ip monitor).
+    ip link show "$MK_BRIDGE" >/dev/null 2>&1 || {
+      ip link add name "$MK_BRIDGE" type bridge && ip addr add "$MK_BRIDGE_CIDR" dev "$MK_BRIDGE" \
+        && ip link set "$MK_BRIDGE" up
+    } || die "could not create the Minikube dockerd's bridge $MK_BRIDGE ($MK_BRIDGE_CIDR)."
     PATH="$MK_DOCKER/usr/bin:$MK_DOCKER/usr/sbin:$PATH" setsid "$MK_DOCKER/usr/sbin/dockerd" \
       --host "$MK_DOCKER_HOST" --data-root "$MK_DOCKER_ROOT" --exec-root "$MK_RUN/exec" \
-      --pidfile "$MK_RUN/dockerd.pid" --bridge none --iptables=false --ip6tables=false --ip-masq=false \
+      --pidfile "$MK_RUN/dockerd.pid" --bridge "$MK_BRIDGE" --iptables=false --ip6tables=false --ip-masq=false \
       --containerd-namespace todo-minikube --containerd-plugins-namespace todo-minikube-plugins \
       >>"$MK_LOGS/dockerd.log" 2>&1 </dev/null &
     local _
@@ -540,6 +550,7 @@ mk_daemon_down() {
       for _ in $(seq 30); do [ -d "/proc/$pid" ] || break; sleep 1; done
     fi
   fi
+  ip link del "$MK_BRIDGE" 2>/dev/null || true
   _mk_firewall del
 }
 
