@@ -1,6 +1,7 @@
 // The nginx config and start.sh on their own: Debian's nginx serving dist/ with no backend behind it,
 // run as an unprivileged user (like the image) when the tests run as root.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { request } from "node:http";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,6 +104,26 @@ describe("frontend nginx config", () => {
     expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expectSecurityHeaders(response);
     expect((await fetch(`${BASE}/assets/missing-0000.js`)).status).toBe(404);
+  });
+
+  it("sends Cross-Origin-Opener-Policy only to origins where the browser honours it", async () => {
+    // fetch() may not set Host; node:http may. The origin a browser sees is the Host it sent.
+    const opener = (headers: Record<string, string>) =>
+      new Promise<string | undefined>((done, fail) => {
+        request(`${BASE}/`, { headers }, (response) => {
+          response.resume();
+          done(response.headers["cross-origin-opener-policy"] as string | undefined);
+        })
+          .on("error", fail)
+          .end();
+      });
+    for (const host of ["localhost", "127.0.0.1", `127.0.0.1:${PORT}`, "app.localhost:8080", "[::1]:8080"]) {
+      expect(await opener({ Host: host }), host).toBe("same-origin");
+    }
+    for (const host of ["192.168.49.2:30080", "todo.example.com", "localhost.example.com", "127.0.0.1.nip.io"]) {
+      expect(await opener({ Host: host }), host).toBeUndefined();
+      expect(await opener({ Host: host, "X-Forwarded-Proto": "https" }), `${host} behind TLS`).toBe("same-origin");
+    }
   });
 
   it("answers /healthz", async () => {

@@ -10,6 +10,7 @@ import functools
 import http.cookiejar
 import json
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -38,6 +39,15 @@ def env_var(name: str) -> str:
     if not value:
         pytest.fail(f"{name} is not set: run the live tier through `scripts/test live`")
     return value
+
+
+def failure_excerpt(done: subprocess.CompletedProcess[str], tail: int = 4000) -> str:
+    """What a failed script said: every line naming an error (a Pulumi diagnostic is often far above
+    a long shutdown traceback), then the end of the output."""
+    output = done.stdout + done.stderr
+    errors = [line for line in output.splitlines() if re.search(r"\berror\b|\bfailed\b|✗", line, re.I)]
+    head = "\n".join(errors[:60])
+    return f"--- lines naming an error ---\n{head}\n--- last {tail} characters ---\n{output[-tail:]}"
 
 
 @dataclass
@@ -72,9 +82,7 @@ class Deployment:
         )
         self.runs.append(done)
         if check and done.returncode != 0:
-            raise AssertionError(
-                f"scripts/{name} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-6000:]}"
-            )
+            raise AssertionError(f"scripts/{name} failed ({done.returncode}):\n{failure_excerpt(done)}")
         return done
 
     def up(self, *args: str, check: bool = True) -> tuple[subprocess.CompletedProcess[str], float]:
