@@ -8,16 +8,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.cookiejar
+import importlib.util
 import json
 import os
 import re
 import secrets
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -48,6 +51,19 @@ def failure_excerpt(done: subprocess.CompletedProcess[str], tail: int = 4000) ->
     errors = [line for line in output.splitlines() if re.search(r"\berror\b|\bfailed\b|✗", line, re.I)]
     head = "\n".join(errors[:60])
     return f"--- lines naming an error ---\n{head}\n--- last {tail} characters ---\n{output[-tail:]}"
+
+
+def _up_timings() -> ModuleType:
+    """scripts/lib/up_timings.py (a stdlib script, not a package): how scripts/up reads its event log."""
+    spec = importlib.util.spec_from_file_location("up_timings", REPO / "scripts/lib/up_timings.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+UP_TIMINGS = _up_timings()
 
 
 @dataclass
@@ -94,6 +110,13 @@ class Deployment:
         if done.returncode == 0:
             self.wait_serving()
         return done, seconds
+
+    def phases(self) -> dict[str, int]:
+        """Seconds per phase of the last scripts/up, from the engine's event log it keeps."""
+        log = (self.root / ".cache/up/events.jsonl").read_text().splitlines()
+        work, _ = UP_TIMINGS.steps(UP_TIMINGS.read(log))
+        phases: dict[str, int] = UP_TIMINGS.phases(work)
+        return phases
 
     def wait_serving(self, *components: str) -> None:
         """Helm's wait ends when pods are Ready, not when their Service reaches them: wait until each

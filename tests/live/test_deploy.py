@@ -42,25 +42,14 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     assert (deployment.namespace, deployment.release, deployment.fullname) == (NAMESPACE, RELEASE, FULLNAME)
     done, seconds = deployment.up()
     METRICS["cold_up_s"] = round(seconds, 1)
-    METRICS["cold_up_phases_s"] = _phases(done.stdout + done.stderr)
+    METRICS["cold_up_phases_s"] = deployment.phases()
+    assert re.search(r"pulumi up took \S+: images \S+ \(.*\), release \S+", done.stdout + done.stderr)
     yield deployment
     if not deployment.down:
         deployment.script("down", check=False)
     metrics = os.environ.get("TODO_LIVE_METRICS")
     if metrics:
         Path(metrics).write_text(json.dumps(METRICS, indent=2) + "\n")
-
-
-def _phases(output: str) -> dict[str, float]:
-    """Per-resource durations the CLI prints ("... images-mcp created (12s)"): images build and push
-    in parallel (the slowest counts), the release's time includes Helm's wait for the rollout."""
-    durations = {match[1]: float(match[2]) for match in re.finditer(r"(\S+) created \(([\d.]+)s\)", output)}
-    images = [value for name, value in durations.items() if name.startswith("images-")]
-    return {
-        "images_build_and_push": max(images, default=0.0),
-        "secrets": max((v for n, v in durations.items() if n.startswith("secrets-")), default=0.0),
-        "release_install_and_rollout": durations.get("release-chart", 0.0),
-    }
 
 
 def test_up_prints_how_to_open_the_app(deployment: Deployment) -> None:

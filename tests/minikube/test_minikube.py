@@ -102,6 +102,7 @@ def _deployed(deployment: Deployment) -> Iterator[Deployment]:
     )
     done, seconds = deployment.up()
     METRICS["cold_up_with_minikube_start_s"] = round(seconds, 1)
+    METRICS["cold_up_phases_s"] = deployment.phases()
     yield deployment
 
 
@@ -166,6 +167,7 @@ def test_a_one_file_change_rolls_only_its_deployment(deployment: Deployment) -> 
     assert retagged(steps) == {"images-frontend"}, steps
     _, seconds = deployment.up()
     METRICS["one_service_up_s"] = round(seconds, 1)
+    METRICS["one_service_up_phases_s"] = deployment.phases()
     after = deployment.pods()
     assert set(after["frontend"].values()).isdisjoint(before["frontend"].values()), (
         "the frontend did not roll"
