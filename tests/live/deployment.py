@@ -54,7 +54,7 @@ def failure_excerpt(done: subprocess.CompletedProcess[str], tail: int = 4000) ->
 
 
 def _up_timings() -> ModuleType:
-    """scripts/lib/up_timings.py (a stdlib script, not a package): how scripts/up reads its event log."""
+    """scripts/lib/up_timings.py (a stdlib script, not a package): the phases of a `pulumi up`."""
     spec = importlib.util.spec_from_file_location("up_timings", REPO / "scripts/lib/up_timings.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -111,11 +111,10 @@ class Deployment:
             self.wait_serving()
         return done, seconds
 
-    def phases(self) -> dict[str, int]:
-        """Seconds per phase of the last scripts/up, from the engine's event log it keeps."""
-        log = (self.root / ".cache/up/events.jsonl").read_text().splitlines()
-        work, _ = UP_TIMINGS.steps(UP_TIMINGS.read(log))
-        phases: dict[str, int] = UP_TIMINGS.phases(work)
+    def phases(self) -> dict[str, float]:
+        """Seconds per phase of the last scripts/up, from the CLI's per-resource lines."""
+        output = self.runs[-1].stdout + self.runs[-1].stderr
+        phases: dict[str, float] = UP_TIMINGS.phases(UP_TIMINGS.steps(output.splitlines()))
         return phases
 
     def wait_serving(self, *components: str) -> None:
