@@ -126,7 +126,7 @@ def _run_with_system_path(script: Path, bin_dir: Path, *args: str) -> subprocess
     [
         ("up", ["--context CTX --registry"]),
         ("down", ["--delete-cluster"]),
-        ("test", ["usage: scripts/test [TIER...]", "engine live all"]),
+        ("test", ["usage: scripts/test [TIER...]", "engine live minikube all"]),
         ("engine", ["build", "check"]),
         ("cluster", ["usage: scripts/cluster COMMAND", "kubeconfig"]),
         ("minikube", ["build", "daemon-up"]),

@@ -18,7 +18,7 @@ WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
 PREVIEW = REPO / ".github/workflows/preview.yml"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 # Tiers that start Docker or a cluster: the workflow's first job has neither.
-NEEDS_DOCKER_OR_CLUSTER = {"images", "e2e", "engine", "live"}
+NEEDS_DOCKER_OR_CLUSTER = {"images", "engine", "live", "minikube"}
 
 
 def _load(path: Path) -> dict[str, Any]:
