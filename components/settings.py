@@ -46,44 +46,39 @@ SERVICES = ("backend", "mcp", "frontend")
 
 DATABASE_URL_SCHEME = "postgresql+psycopg://"
 
-# The integer keys and their ranges (Pulumi.yaml's descriptions state the same ranges; a test checks).
-INTEGER_RANGES: dict[str, tuple[int, int]] = {
-    "helmTimeoutSeconds": (60, 3600),
-    "backendReplicas": (1, 20),
-    "mcpReplicas": (1, 20),
-    "frontendReplicas": (1, 20),
-    "nodePort": (30000, 32767),
-}
-BOOLEAN_KEYS = ("adoptNamespace", "buildOnPreview", "ingressEnabled", "networkPolicy", "aiOpsEnabled")
-STRING_KEYS = (
-    "kubeContext",
-    "namespace",
-    "releaseName",
-    "registry",
-    "registryUsername",
-    "platform",
-    "frontendServiceType",
-    "agentEngine",
-    "openaiModel",
-    "openaiBaseUrl",
-    "databaseMode",
-    "postgresStorageSize",
-    "postgresStorageClass",
-    "ingressHost",
-    "ingressClassName",
-    "ingressTlsSecret",
-    "pythonBaseImage",
-    "nodeBaseImage",
-    "nginxBaseImage",
-    "postgresImage",
-    "aiOpsNamespace",
-    "aiOpsKagentVersion",
-    "aiOpsModel",
-)
-PLAIN_KEYS = (*STRING_KEYS, *INTEGER_RANGES, *BOOLEAN_KEYS)
-# Read as Pulumi secrets; their values never appear in a message.
-SECRET_KEYS = ("registryPassword", "openaiApiKey", "databaseUrl")
-ALL_KEYS = PLAIN_KEYS + SECRET_KEYS
+
+@functools.cache
+def declared() -> dict[str, dict[str, object]]:
+    """Pulumi.yaml's `config:` block: every setting's type, default and description, in one home."""
+    project = yaml.safe_load((Path(__file__).resolve().parents[1] / "Pulumi.yaml").read_text())
+    config: dict[str, dict[str, object]] = project["config"]
+    return config
+
+
+def _keys_of_type(kind: str) -> tuple[str, ...]:
+    return tuple(key for key, spec in declared().items() if spec["type"] == kind)
+
+
+# An integer setting's range is the "(LOW-HIGH)" its description states to the user.
+_RANGE = re.compile(r"\((?P<low>[0-9]+)-(?P<high>[0-9]+)\)")
+
+
+def _declared_range(key: str) -> tuple[int, int]:
+    match = _RANGE.search(str(declared()[key]["description"]))
+    if not match:
+        raise ValueError(
+            f"Pulumi.yaml: integer setting {key} states no range '(LOW-HIGH)' in its description"
+        )
+    return int(match["low"]), int(match["high"])
+
+
+INTEGER_RANGES: dict[str, tuple[int, int]] = {key: _declared_range(key) for key in _keys_of_type("integer")}
+BOOLEAN_KEYS = _keys_of_type("boolean")
+# Read as Pulumi secrets; their values never appear in a message. Pulumi.yaml marks them "SECRET."
+# (not `secret: true`, with which the CLI rejects its own plaintext default).
+SECRET_KEYS = tuple(key for key, spec in declared().items() if str(spec["description"]).startswith("SECRET."))
+ALL_KEYS = tuple(declared())
+PLAIN_KEYS = tuple(key for key in ALL_KEYS if key not in SECRET_KEYS)
 # Config namespaces of the providers the program uses; any other namespace but PROJECT is a mistake.
 PROVIDER_NAMESPACES = ("pulumi", "kubernetes", "docker", "random")
 # Provider config the program sets itself, each with the setting to use instead. Its Kubernetes
@@ -568,6 +563,7 @@ class _Reader:
         self._config = config
         self.stack = stack
         self.problems: list[str] = []
+        self.asked: set[str] = set()
 
     def message(self, key: str, given: str | None, problem: str, *, fix: str | None = None) -> str:
         secret = key in SECRET_KEYS
@@ -582,6 +578,7 @@ class _Reader:
 
     def raw(self, key: str) -> str | None:
         """The value as set (None: missing, though Pulumi.yaml gives every key a default)."""
+        self.asked.add(key)
         return self._config.values.get(f"{PROJECT}:{key}")
 
     def is_secret(self, key: str) -> bool:
@@ -827,15 +824,13 @@ USED_ONLY_WHEN: tuple[UsedOnlyWhen, ...] = (
 _CONDITION_OF = {key: row for row in USED_ONLY_WHEN for key in row.keys}
 
 
-@functools.cache
 def declared_defaults() -> dict[str, str]:
-    """Each setting's default as the CLI hands it over, from Pulumi.yaml (their one home)."""
-    declared = yaml.safe_load((Path(__file__).resolve().parents[1] / "Pulumi.yaml").read_text())["config"]
+    """Each setting's default as the CLI hands it over (a string; booleans as true/false)."""
     return {
         key: ("true" if spec["default"] else "false")
         if isinstance(spec["default"], bool)
         else str(spec["default"])
-        for key, spec in declared.items()
+        for key, spec in declared().items()
     }
 
 
@@ -894,6 +889,11 @@ def load_settings(config: StackConfig, stack: str) -> StackSettings:
     ai_ops = _ai_ops(read, cluster)
     used = _Read(images, release, ai_ops)
     secret_config = _secret_config(read, used)
+    if unread := [key for key in ALL_KEYS if key not in read.asked]:
+        # A developer's slip, not a user's: Pulumi.yaml declares a setting that nothing here reads.
+        raise RuntimeError(
+            f"Pulumi.yaml declares {', '.join(unread)}, which components/settings.py never reads"
+        )
     if read.problems:
         listed = "\n".join(f"  - {problem}" for problem in read.problems)
         raise ConfigError(f"stack '{stack}' has {len(read.problems)} invalid setting(s):\n{listed}")

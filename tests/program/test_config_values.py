@@ -683,15 +683,26 @@ def test_a_misspelt_project_name_is_refused(at: int, edit: str) -> None:
     assert f"did you mean {PROJECT}:namespace" in message
 
 
-# --- One source: Pulumi.yaml declares the types and states the ranges the code checks. ---
+# --- One source: Pulumi.yaml declares the settings; the program derives its key lists from it. ---
 
 
-def test_declared_types_match_the_readers() -> None:
-    declared = project_config_declarations()
-    assert {k for k, s in declared.items() if s["type"] == "integer"} == set(INTEGER_RANGES)
-    assert {k for k, s in declared.items() if s["type"] == "boolean"} == set(config_settings.BOOLEAN_KEYS)
-    for key, (low, high) in INTEGER_RANGES.items():
-        assert f"{low}-{high}" in declared[key]["description"], f"{key}: Pulumi.yaml states another range"
+def test_a_declared_setting_that_nothing_reads_is_a_developers_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = {"type": "string", "default": "", "description": "A setting no reader asks for."}
+    monkeypatch.setattr(config_settings, "ALL_KEYS", (*ALL_KEYS, "forgottenKey"))
+    monkeypatch.setitem(config_settings.declared(), "forgottenKey", extra)
+    with pytest.raises(RuntimeError, match="declares forgottenKey, which components/settings.py never reads"):
+        load_settings(StackConfig(_config("dev"), set()), "dev")
+
+
+def test_an_integer_setting_must_state_its_range() -> None:
+    spec = config_settings.declared()["nodePort"]
+    description = spec["description"]
+    try:
+        spec["description"] = "Node port of the frontend Service."
+        with pytest.raises(ValueError, match=r"nodePort states no range '\(LOW-HIGH\)'"):
+            config_settings._declared_range("nodePort")
+    finally:
+        spec["description"] = description
 
 
 # --- AI-assisted operations: off by default, and on only with the LLM API key. ---
