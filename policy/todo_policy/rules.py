@@ -346,7 +346,8 @@ EXPLICIT_KUBE_CONTEXT = Rule(
 
 # --- replicas and resources within bounds -----------------------------------------------------
 
-# The program's own ceiling (components/settings.py INTEGER_RANGES; tests/policy checks they agree).
+# The program's own ceiling (Pulumi.yaml's range for the *Replicas keys; tests/policy checks they agree:
+# the pack runs where the project's files may not be, so it cannot read them).
 REPLICAS_MAX = 20
 # Per-container ceilings: above them a reviewer should see a deliberate change of this rule.
 CPU_LIMIT_MAX = Decimal("2")

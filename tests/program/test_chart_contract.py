@@ -208,7 +208,7 @@ SIZE_PATTERN = re.compile(
 def test_the_charts_size_pattern_is_the_programs_quantity_grammar(text: str) -> None:
     """The chart's schema (plain helm users) and the program read sizes by the same grammar, and
     every size the program accepts for PostgreSQL's volume passes the chart's schema."""
-    from components.settings import quantity_value, storage_size_problem
+    from components.config_checks import quantity_value, storage_size_problem
 
     assert bool(SIZE_PATTERN.search(text)) == (quantity_value(text) is not None), text
     if storage_size_problem(text) is None:

@@ -13,23 +13,25 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from components import settings as config_settings
-from components.settings import (
-    ALL_KEYS,
+from components.config_checks import (
     CREDENTIAL_WORDS,
     DATABASE_URL_SCHEME,
+    SYSTEM_NAMESPACES,
+    TEXT_MAX_LENGTH,
+    quantity_value,
+)
+from components.settings import (
+    ALL_KEYS,
     INTEGER_RANGES,
     OVERRIDDEN_PROVIDER_KEYS,
     PLAIN_KEYS,
     PROJECT,
     SECRET_KEYS,
-    SYSTEM_NAMESPACES,
-    TEXT_MAX_LENGTH,
     USED_ONLY_WHEN,
     ConfigError,
     StackConfig,
     StackSettings,
     load_settings,
-    quantity_value,
 )
 from tests.program.harness import project_config_declarations, stack_config
 
