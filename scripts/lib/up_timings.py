@@ -22,7 +22,7 @@ RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 _STEP = re.compile(
     r"(?:(?P<type>[\w.-]+:[\w./-]*:[\w./-]+)\s+)?(?P<name>[\w.$:/-]+)\s+"
     r"(?P<op>created|updated|replaced|deleted|created replacement|deleted original)\s+"
-    r"\((?P<seconds>[0-9]+(?:\.[0-9]+)?)s\)"
+    r"\((?:(?P<hours>[0-9]+)h)?(?:(?P<minutes>[0-9]+)m)?(?P<seconds>[0-9]+(?:\.[0-9]+)?)s\)"
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -42,7 +42,9 @@ def steps(lines: Iterable[str]) -> list[Step]:
         match = _STEP.search(_ANSI.sub("", line))
         if match:
             name = match["name"]
-            found[name] = Step(name, match["type"] or "", match["op"], float(match["seconds"]))
+            # Go's time.Duration text, as the CLI prints it: 0.01s, 12s, 1m35s, 1h2m3s.
+            seconds = int(match["hours"] or 0) * 3600 + int(match["minutes"] or 0) * 60
+            found[name] = Step(name, match["type"] or "", match["op"], seconds + float(match["seconds"]))
     return list(found.values())
 
 
@@ -54,8 +56,14 @@ def _is_release(step: Step) -> bool:
     return step.type == RELEASE_TYPE or (not step.type and step.name.endswith("-chart"))
 
 
+def _is_whole(step: Step) -> bool:
+    """The stack and the program's components: their time spans their children's, counted already."""
+    return step.type == "pulumi:pulumi:Stack" or step.type.startswith("todo:")
+
+
 def phases(work: list[Step]) -> dict[str, float]:
     """Seconds per phase: images (the slowest, they run side by side), release, everything else."""
+    work = [step for step in work if not _is_whole(step)]
     return {
         "images_build_and_push": max((s.seconds for s in work if _is_image(s)), default=0.0),
         "release_install_and_rollout": sum(s.seconds for s in work if _is_release(s)),
@@ -70,7 +78,7 @@ def duration(seconds: float) -> str:
 
 
 def summary(lines: Iterable[str]) -> str:
-    work = steps(lines)
+    work = [step for step in steps(lines) if not _is_whole(step)]
     if not work:
         return "no resource changed"
     took = phases(work)

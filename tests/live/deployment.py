@@ -97,6 +97,9 @@ class Deployment:
             check=False,
         )
         self.runs.append(done)
+        # Every run's whole output beside the project copy, for reading a failure or a metric later.
+        log = self.root.parent / f"run-{len(self.runs):02d}-{name}.log"
+        log.write_text(f"$ scripts/{name} {' '.join(args)}\n{done.stdout}\n--- stderr ---\n{done.stderr}")
         if check and done.returncode != 0:
             raise AssertionError(f"scripts/{name} failed ({done.returncode}):\n{failure_excerpt(done)}")
         return done
