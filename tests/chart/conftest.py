@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chart.helm import CI_FILES, Manifest, find_helm, render
+from tests.chart.helm import CI_FILES, Manifest, chart_catalogue, find_helm, render
 
 SCENARIOS = ["defaults", *(path.stem for path in CI_FILES)]
 
@@ -16,6 +16,12 @@ SCENARIOS = ["defaults", *(path.stem for path in CI_FILES)]
 def helm() -> str:
     """Path of the helm binary the tests drive."""
     return find_helm()
+
+
+@pytest.fixture(scope="session")
+def catalogue(helm: str) -> list[str]:
+    """The names of the chart's workloads (its Deployments), from the chart's own list."""
+    return chart_catalogue(helm)
 
 
 @pytest.fixture(scope="session")

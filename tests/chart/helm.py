@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,26 @@ def template_args(values_files: list[Path] | None = None, sets: list[str] | None
     for assignment in sets or []:
         args += ["--set", assignment]
     return args
+
+
+def chart_catalogue(helm: str) -> list[str]:
+    """The chart's workload catalogue (`todo-chatbot.workloads` in _workloads.tpl), as Helm renders it.
+
+    A named template cannot be rendered on its own, so a copy of the chart gets a template that
+    prints it; tests read the list from there instead of keeping a copy of it.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = Path(tmp) / CHART_DIR.name
+        shutil.copytree(CHART_DIR, chart)
+        (chart / "templates" / "catalogue-probe.yaml").write_text(
+            'workloads: {{ include "todo-chatbot.workloads" . }}\n'
+        )
+        result = run_helm(
+            helm, "template", RELEASE, str(chart), "--show-only", "templates/catalogue-probe.yaml"
+        )
+    if result.returncode != 0:
+        raise AssertionError(f"rendering the workload catalogue failed:\n{result.stderr}")
+    return [str(name) for name in yaml.safe_load(result.stdout)["workloads"]]
 
 
 def render(

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm, template_args
+from tests.chart.values_doc import schema_node
 from todo.core.settings import ApiSettings, CoreSettings, McpSettings
 
 FULL = "todo-todo-chatbot"
-DEPLOYMENTS = ("frontend", "backend", "mcp")
 
 
 def _image(manifests: list[Manifest], component: str) -> str:
@@ -62,8 +62,9 @@ def test_secret_revision_rolls_pods(helm: str, renders: dict[str, list[Manifest]
         )
 
 
-def test_replicas_and_hpa(renders: dict[str, list[Manifest]]) -> None:
-    for component in DEPLOYMENTS:
+def test_replicas_and_hpa(renders: dict[str, list[Manifest]], catalogue: list[str]) -> None:
+    assert {m.name for m in of_kind(renders["defaults"], "Deployment")} == {f"{FULL}-{c}" for c in catalogue}
+    for component in catalogue:
         assert named(renders["defaults"], "Deployment", f"{FULL}-{component}").body["spec"]["replicas"] == 1
         ha = named(renders["ha-values"], "Deployment", f"{FULL}-{component}").body["spec"]
         # The HPA owns the replica count; a fixed one would fight it on every upgrade.
@@ -75,9 +76,11 @@ def test_replicas_and_hpa(renders: dict[str, list[Manifest]]) -> None:
     assert not of_kind(renders["defaults"], "HorizontalPodAutoscaler", "PodDisruptionBudget")
 
 
-def test_pdb_only_when_more_than_one_pod(helm: str, renders: dict[str, list[Manifest]]) -> None:
+def test_pdb_only_when_more_than_one_pod(
+    helm: str, renders: dict[str, list[Manifest]], catalogue: list[str]
+) -> None:
     assert {m.name for m in of_kind(renders["ha-values"], "PodDisruptionBudget")} == {
-        f"{FULL}-{c}" for c in DEPLOYMENTS
+        f"{FULL}-{c}" for c in catalogue
     }
     two_backends = render(helm, sets=["backend.replicas=2"])
     assert [m.name for m in of_kind(two_backends, "PodDisruptionBudget")] == [f"{FULL}-backend"]
@@ -265,7 +268,7 @@ def test_database_pool_values_match_the_app_defaults_and_bounds(helm: str) -> No
     schema = json.loads((CHART_DIR / "values.schema.json").read_text())
     sets = []
     for component in ("backend", "mcp"):
-        pool_schema = schema["properties"][component]["properties"]["databasePool"]["properties"]
+        pool_schema = schema_node(schema, (component, "databasePool"))["properties"]
         for key, field in DATABASE_POOL_SETTINGS.items():
             assert values[component]["databasePool"][key] == CoreSettings.model_fields[field].default
             declared = {k: v for k, v in pool_schema[key].items() if k != "type"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -42,6 +43,17 @@ BAD_VALUES = [
     ),
     ("unknown-engine", ["--set", "agent.engine=gpt"], "/agent/engine"),
     ("bad-digest", ["--set", "images.backend.digest=latest"], "/images/backend/digest"),
+    # Through the shared shapes ($defs/workload, $defs/probe, $defs/image), for any workload.
+    ("shared-shape-negative-replicas", ["--set", "frontend.replicas=-1"], "/frontend/replicas"),
+    (
+        "shared-shape-bad-probe",
+        ["--set", "mcp.probes.liveness.periodSeconds=0"],
+        "/mcp/probes/liveness/periodSeconds",
+    ),
+    ("shared-shape-unknown-probe-key", ["--set", "mcp.probes.readiness.path=/x"], "'path' not allowed"),
+    ("shared-shape-bad-image-digest", ["--set", "images.mcp.digest=latest"], "/images/mcp/digest"),
+    ("another-workloads-key", ["--set", "frontend.databasePool.size=3"], "'databasePool' not allowed"),
+    ("frontend-only-key", ["--set", "mcp.service.type=NodePort"], "'service' not allowed"),
     ("create-without-jwt-secret", ["--set", "secrets.create=true"], "/secrets/app/values/jwtSecret"),
     (
         "create-with-non-alphanumeric-password",
@@ -97,11 +109,13 @@ def test_schema_is_closed_everywhere() -> None:
 
     def walk(node: object, path: str) -> None:
         if isinstance(node, dict):
-            # Conditional fragments under allOf only narrow keys the main schema already closes.
+            # Conditional fragments under allOf only narrow keys the main schema already closes; a
+            # shared shape included through allOf is closed by each includer (the test below).
             if (
                 "properties" in node
                 and node.get("additionalProperties") is not False
                 and "/allOf" not in path
+                and path not in {f"/$defs/{name}" for name in INCLUDED_SHAPES}
             ):
                 open_objects.append(path or "/")
             for key, child in node.items():
@@ -122,3 +136,50 @@ def _merge(base: dict[str, object], override: dict[str, object]) -> dict[str, ob
             _merge(current, value) if isinstance(value, dict) and isinstance(current, dict) else value
         )
     return merged
+
+
+def _includers() -> list[tuple[str, dict[str, Any], str]]:
+    """(path, node, shape name) of every object that includes a $defs shape through allOf."""
+    found: list[tuple[str, dict[str, Any], str]] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for part in node.get("allOf", []):
+                if set(part) == {"$ref"}:
+                    found.append((path, node, part["$ref"].removeprefix("#/$defs/")))
+            for key, child in node.items():
+                walk(child, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{path}/{index}")
+
+    walk(SCHEMA, "")
+    return found
+
+
+# $defs shapes that leave closing to the objects including them (draft-07's additionalProperties
+# sees only the properties next to it, so a closed shared shape would refuse each includer's own keys).
+INCLUDED_SHAPES = {shape for _, _, shape in _includers()}
+
+
+def test_included_shapes_are_closed_by_every_includer() -> None:
+    """An object built on a shared shape names each of its keys (`true`: the shape validates it) and
+    closes itself; a `true` for a key the shape lacks would let that key through unchecked."""
+    assert INCLUDED_SHAPES == {"workload"}, INCLUDED_SHAPES
+    for path, node, shape in _includers():
+        keys = set(SCHEMA["$defs"][shape]["properties"])
+        placeholders = {key for key, value in node["properties"].items() if value is True}
+        assert node.get("additionalProperties") is False, path
+        assert placeholders == keys, (path, sorted(placeholders ^ keys))
+
+
+def test_schema_values_and_catalogue_name_the_same_workloads(catalogue: list[str]) -> None:
+    """A workload is the chart's list entry, its values block, its schema entry and its image."""
+    built_on_workload = sorted(path.removeprefix("/properties/") for path, _, _ in _includers())
+    assert built_on_workload == sorted(catalogue)
+    defaults = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    images = SCHEMA["properties"]["images"]
+    for name in catalogue:
+        assert name in defaults and name in defaults["images"], name
+        assert images["properties"][name] == {"$ref": "#/$defs/image"}, name
+    assert sorted(images["required"]) == sorted(catalogue)

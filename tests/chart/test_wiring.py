@@ -126,7 +126,9 @@ ALL_ENV_RENDERS = {
 
 
 @pytest.mark.parametrize("values_files", ALL_ENV_RENDERS.values(), ids=ALL_ENV_RENDERS.keys())
-def test_every_env_var_of_our_containers_has_the_project_prefix(helm: str, values_files: list[Path]) -> None:
+def test_every_env_var_of_our_containers_has_the_project_prefix(
+    helm: str, catalogue: list[str], values_files: list[Path]
+) -> None:
     """A name says whose it is: every variable our own containers get starts with TODO_."""
     manifests = render(helm, values_files=values_files)
     seen: set[str] = set()
@@ -139,7 +141,7 @@ def test_every_env_var_of_our_containers_has_the_project_prefix(helm: str, value
             for name in _container_env(manifests, container):
                 if not name.startswith("TODO_"):
                     problems.append(f"{manifest}: {container['name']} sets {name!r}; name it TODO_{name}")
-    assert {"backend", "mcp", "frontend", "migrate"} <= seen, f"a workload is not rendered: {sorted(seen)}"
+    assert {*catalogue, "migrate"} <= seen, f"a workload is not rendered: {sorted(seen)}"
     assert not problems, "\n".join(problems)
 
 

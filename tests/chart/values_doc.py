@@ -78,10 +78,42 @@ def undocumented(values: dict[str, Any], entries: list[Entry]) -> list[str]:
     return missing
 
 
-def _schema_type(schema: dict[str, Any], path: tuple[str, ...]) -> str:
-    node = schema
+def _resolve(schema: dict[str, Any], node: Any) -> Any:
+    """A schema node with its `$ref` followed (refs point into the same document, `#/$defs/<name>`)."""
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _child(schema: dict[str, Any], node: Any, key: str) -> dict[str, Any]:
+    """The schema of property `key`: declared on the node itself, or, where the node only names it
+    (`"key": true`), on a shape it includes through allOf (a workload's entry and $defs/workload)."""
+    node = _resolve(schema, node)
+    if not isinstance(node, dict):
+        return {}
+    child = _resolve(schema, node.get("properties", {}).get(key))
+    if isinstance(child, dict):
+        return child
+    for part in node.get("allOf", []):
+        found = _child(schema, part, key)
+        if found:
+            return found
+    return {}
+
+
+def schema_node(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """The schema that validates the value at `path` (dotted keys), $refs and allOf followed."""
+    node: dict[str, Any] = schema
     for key in path:
-        node = node.get("properties", {}).get(key, {})
+        node = _child(schema, node, key)
+    return node
+
+
+def _schema_type(schema: dict[str, Any], path: tuple[str, ...]) -> str:
+    node = schema_node(schema, path)
     if "enum" in node:
         return "enum"
     kind = node.get("type", "any")
