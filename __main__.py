@@ -9,7 +9,8 @@ from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, component_name
 from components.secrets import AppSecrets, AppSecretsArgs
-from components.settings import SERVICES, current_stack_config, load_settings
+from components.services import SERVICE_NAMES
+from components.settings import current_stack_config, load_settings
 from components.target import KubeTarget, KubeTargetArgs
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
@@ -91,7 +92,7 @@ if settings.ai_ops.enabled and settings.secret_config.openai_api_key is not None
         AiOpsArgs(
             settings=settings.ai_ops,
             app_namespace=target.namespace,
-            app_deployments=[component_name(settings.release.name, service) for service in SERVICES],
+            app_deployments=[component_name(settings.release.name, service) for service in SERVICE_NAMES],
             openai_api_key=settings.secret_config.openai_api_key,
             openai_base_url=settings.release.agent.openai_base_url,
         ),

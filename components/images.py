@@ -11,32 +11,12 @@ import pulumi_docker as docker
 import yaml
 
 from components.build_context import content_tag
+from components.services import SERVICES, ImageSpec
 from components.settings import AgentEngineName, BaseImages
 
 CHART_VALUES = Path("charts/todo-chatbot/values.yaml")
 
 
-@dataclass(frozen=True)
-class ImageSpec:
-    """One service's image: its name, its Dockerfile (relative to the build context) and whether the
-    chat engine is a build input (the backend installs the OpenAI Agents SDK only for agentEngine=openai)."""
-
-    service: str
-    dockerfile: str
-    base_args: tuple[str, ...]
-    takes_agent_engine: bool = False
-
-    def build_args(self, agent_engine: AgentEngineName, base_images: BaseImages) -> dict[str, str]:
-        """The build args, which are also inputs of the image's content tag."""
-        args = {arg: image for arg, image in base_images.build_args().items() if arg in self.base_args}
-        return {**args, "AGENT_ENGINE": agent_engine} if self.takes_agent_engine else args
-
-
-SPECS = (
-    ImageSpec("backend", "dockerfiles/backend.Dockerfile", ("PYTHON_IMAGE",), takes_agent_engine=True),
-    ImageSpec("mcp", "dockerfiles/mcp.Dockerfile", ("PYTHON_IMAGE",)),
-    ImageSpec("frontend", "dockerfiles/frontend.Dockerfile", ("NODE_IMAGE", "NGINX_IMAGE")),
-)
 # The in-cluster database image, copied into the stack's registry so the cluster pulls it by digest
 # from the same place as the app images (an offline cluster needs nothing from Docker Hub).
 POSTGRES_SPEC = ImageSpec("postgres", "dockerfiles/postgres.Dockerfile", ())
@@ -81,7 +61,7 @@ class Images(pulumi.ComponentResource):
     repo_digests: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ImagesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        needed = [*SPECS, *([POSTGRES_SPEC] if args.postgres_source is not None else [])]
+        needed = [*SERVICES, *([POSTGRES_SPEC] if args.postgres_source is not None else [])]
         missing = [spec.dockerfile for spec in needed if not (Path(args.context) / spec.dockerfile).is_file()]
         if missing:
             raise pulumi.RunError(
@@ -101,7 +81,7 @@ class Images(pulumi.ComponentResource):
         self._args = args
         self._registry = registry
         self.references: dict[str, ImageReference] = {}
-        for spec in SPECS:
+        for spec in SERVICES:
             self.references[spec.service] = self._image(
                 name, spec, spec.build_args(args.agent_engine, args.base_images)
             )

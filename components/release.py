@@ -83,14 +83,12 @@ def chart_values(
     frontend_service: dict[str, Any] = {"type": release.frontend_service.type}
     if release.frontend_service.type == "NodePort":
         frontend_service["nodePort"] = release.frontend_service.node_port
-    return {
+    values: dict[str, Any] = {
         "images": {
             "pullPolicy": "IfNotPresent",
             **{service: _image_values(ref) for service, ref in images.items()},
         },
-        "backend": {"replicas": release.replicas.backend},
-        "mcp": {"replicas": release.replicas.mcp},
-        "frontend": {"replicas": release.replicas.frontend, "service": frontend_service},
+        **{service: {"replicas": count} for service, count in release.replicas.items()},
         "agent": {
             "engine": release.agent.engine,
             "openai": {"model": release.agent.openai_model, "baseUrl": release.agent.openai_base_url},
@@ -111,6 +109,8 @@ def chart_values(
         },
         "networkPolicy": {"enabled": release.network_policy},
     }
+    values["frontend"]["service"] = frontend_service
+    return values
 
 
 @dataclass(frozen=True)

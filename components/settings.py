@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal, NamedTuple, TypeVar, cast
 
 import pulumi
@@ -43,6 +44,7 @@ from components.config_checks import (
     url_problem,
     username_problem,
 )
+from components.services import SERVICES
 
 PROJECT = "todo-chatbot"
 
@@ -61,7 +63,6 @@ PLATFORM_SETTINGS: tuple[PlatformSetting, ...] = ("auto", *PLATFORMS)
 SERVICE_TYPES: tuple[ServiceType, ...] = ("NodePort", "ClusterIP", "LoadBalancer")
 AGENT_ENGINE_NAMES: tuple[AgentEngineName, ...] = ("rules", "openai")
 DATABASE_MODES: tuple[DatabaseMode, ...] = ("inCluster", "external")
-SERVICES = ("backend", "mcp", "frontend")
 
 
 @functools.cache
@@ -164,15 +165,6 @@ class ImageSettings:
 
 
 @dataclass(frozen=True)
-class Replicas:
-    """Pod count of each Deployment."""
-
-    backend: int
-    mcp: int
-    frontend: int
-
-
-@dataclass(frozen=True)
 class FrontendService:
     """How the frontend Service is exposed."""
 
@@ -219,7 +211,8 @@ class ReleaseSettings:
 
     name: str
     timeout_seconds: int
-    replicas: Replicas
+    # Pod count of each Deployment, by service name (components/services.py).
+    replicas: Mapping[str, int]
     frontend_service: FrontendService
     agent: AgentSettings
     database: DatabaseSettings
@@ -438,7 +431,7 @@ def _release(read: _Reader) -> ReleaseSettings:
     return ReleaseSettings(
         name=read.checked("releaseName", lambda v: dns_label_problem(v, 53)),
         timeout_seconds=read.integer("helmTimeoutSeconds"),
-        replicas=Replicas(**{service: read.integer(f"{service}Replicas") for service in SERVICES}),
+        replicas=MappingProxyType({spec.service: read.integer(spec.replicas_key) for spec in SERVICES}),
         frontend_service=FrontendService(
             type=read.choice("frontendServiceType", SERVICE_TYPES), node_port=read.integer("nodePort")
         ),

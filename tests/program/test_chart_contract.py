@@ -16,6 +16,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.services import SERVICE_NAMES
+from tests.chart.helm import chart_catalogue
 from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import RELEASE, SECRET, ProgramRun, as_ints, run_program, unwrap
 
@@ -45,6 +47,11 @@ def _helm() -> str:
     if not Path(helm).exists():
         pytest.fail("helm is not installed: run `scripts/test program`, which builds it.")
     return helm
+
+
+def test_the_program_deploys_the_workloads_the_chart_lists() -> None:
+    # The one place where two lists must agree: the chart cannot import components/services.py.
+    assert chart_catalogue(_helm()) == list(SERVICE_NAMES)
 
 
 def _render(run: ProgramRun, tmp_path: Path) -> list[dict[str, Any]]:
@@ -138,7 +145,7 @@ def test_program_values_render_the_release_the_outputs_describe(
                     assert item["key"] in created[name]
 
     replicas = {d["metadata"]["name"]: d["spec"].get("replicas") for d in docs if d["kind"] == "Deployment"}
-    for service in ("backend", "mcp", "frontend"):
+    for service in SERVICE_NAMES:
         assert replicas[f"{outputs['releaseName']}-todo-chatbot-{service}"] == values[service]["replicas"]
 
     if values["postgresql"]["mode"] == "inCluster":

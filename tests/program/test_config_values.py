@@ -265,7 +265,7 @@ ACCEPTED: list[tuple[str, str, object]] = [
 def _field(loaded: StackSettings, key: str) -> object:
     return {
         "registry": loaded.images.registry,
-        "backendReplicas": loaded.release.replicas.backend,
+        "backendReplicas": loaded.release.replicas["backend"],
         "nodePort": loaded.release.frontend_service.node_port,
         "postgresStorageSize": loaded.release.database.storage_size,
         "openaiBaseUrl": loaded.release.agent.openai_base_url,
@@ -494,9 +494,9 @@ def test_integers_in_range_are_read_exactly(key: str, data: st.DataObject) -> No
     assert isinstance(loaded, StackSettings), loaded
     read = {
         "helmTimeoutSeconds": loaded.release.timeout_seconds,
-        "backendReplicas": loaded.release.replicas.backend,
-        "mcpReplicas": loaded.release.replicas.mcp,
-        "frontendReplicas": loaded.release.replicas.frontend,
+        "backendReplicas": loaded.release.replicas["backend"],
+        "mcpReplicas": loaded.release.replicas["mcp"],
+        "frontendReplicas": loaded.release.replicas["frontend"],
         "nodePort": loaded.release.frontend_service.node_port,
     }
     assert read[key] == number

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.build_context import content_tag
+from components.services import SERVICE_NAMES
 from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import (
     IMAGE,
@@ -28,7 +29,7 @@ from tests.program.harness import (
     unwrap,
 )
 
-SERVICES = ("backend", "mcp", "frontend")
+SERVICES = SERVICE_NAMES
 
 
 def _build_args(service: str, agent_engine: str = "rules") -> dict[str, str]:
