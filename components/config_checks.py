@@ -237,7 +237,7 @@ def is_credential_name(name: str) -> bool:
 
 
 # A URL's user:password@, and each query or fragment parameter, as the text has them.
-_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+_USERINFO = re.compile(r"(?<=://)[^/?#]+@")  # a non-empty user[:password]@ ("://@" hides nothing)
 _URL_PARAMETER = re.compile(r"(?P<lead>[?&;#])(?P<name>[^=&;#]*)=(?P<value>[^&;#]*)")
 
 
