@@ -18,7 +18,7 @@ for unused in settings.warnings:
     pulumi.log.warn(unused)
 
 # A silent cluster (preview) or registry (up) is named before anything is declared.
-preflight.check(settings)
+preview_cluster_answers = preflight.check(settings)
 platform = preflight.platform(settings)
 if platform.warning:
     pulumi.log.warn(platform.warning)
@@ -75,6 +75,7 @@ release = ChatbotRelease(
         images=images.references,
         database_image=images.database,
         minikube=is_minikube(settings.cluster.kube_context),
+        diff_objects=preview_cluster_answers,
         secret_names=SecretNames(
             app=app_secrets.app_secret_name,
             database=app_secrets.database_secret_name,

@@ -6,6 +6,8 @@ a reviewer would then read a preview that never met the cluster. The program war
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import shutil
@@ -82,7 +84,7 @@ def context_problem(context: str) -> str | None:
         return f"kube context {context!r} does not answer at {server} ({error.strerror or error})"
 
 
-def _kubectl(context: str, *args: str) -> str:
+def _kubectl(context: str, *args: str, stdin: str | None = None) -> str:
     """kubectl ARGS against the context with the user's credentials; its stdout, or KubectlError
     naming the command and kubectl's last line when it is missing, slow or fails."""
     kubectl = shutil.which("kubectl")
@@ -92,7 +94,7 @@ def _kubectl(context: str, *args: str) -> str:
     what = "kubectl " + " ".join(arg for arg in args[:3] if not arg.startswith("-"))
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=KUBECTL_SECONDS + 10, check=False
+            command, input=stdin, capture_output=True, text=True, timeout=KUBECTL_SECONDS + 10, check=False
         )
     except subprocess.TimeoutExpired as error:
         raise KubectlError(f"{what} took more than {error.timeout:.0f} s") from error
@@ -115,3 +117,55 @@ def node_architectures(context: str) -> list[str]:
     KubectlError when kubectl is missing or fails."""
     out = _kubectl(context, "get", "nodes", "-o", "jsonpath={.items[*].status.nodeInfo.architecture}")
     return out.split()
+
+
+def helm_release_record(context: str, namespace: str, release: str) -> dict[str, Any] | None:
+    """The deployed revision of a Helm release as Helm stores it (a Secret of type helm.sh/release.v1:
+    base64 of gzipped JSON with the manifest, the values and the description), or None when there is
+    none; KubectlError when kubectl is missing or fails."""
+    out = _kubectl(
+        context,
+        "-n",
+        namespace,
+        "get",
+        "secrets",
+        "-l",
+        f"owner=helm,name={release},status=deployed",
+        "-o",
+        "json",
+    )
+    items = sorted(
+        json.loads(out).get("items") or [],
+        key=lambda item: int((item.get("metadata", {}).get("labels") or {}).get("version", "0") or 0),
+    )
+    if not items:
+        return None
+    data = base64.b64decode(base64.b64decode(items[-1]["data"]["release"]))
+    record: dict[str, Any] = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+    return record
+
+
+def live_objects(context: str, namespace: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Those of `objects` the API server has, as it has them (kubectl get -f, missing ones left out)."""
+    if not objects:
+        return []
+    manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    out = _kubectl(
+        context, "-n", namespace, "get", "--ignore-not-found", "-o", "json", "-f", "-", stdin=manifest
+    )
+    if not out.strip():
+        return []
+    found = json.loads(out)
+    items: list[dict[str, Any]] = found.get("items", []) if found.get("kind") == "List" else [found]
+    return items
+
+
+def server_dry_run(context: str, namespace: str, obj: dict[str, Any], exists: bool) -> dict[str, Any]:
+    """The object as the API server would store it (defaults and admission applied, nothing stored):
+    a replace of the existing object or a create of a new one, with --dry-run=server."""
+    verb = "replace" if exists else "create"
+    out = _kubectl(
+        context, "-n", namespace, verb, "--dry-run=server", "-o", "json", "-f", "-", stdin=json.dumps(obj)
+    )
+    answer: dict[str, Any] = json.loads(out)
+    return answer

@@ -37,10 +37,11 @@ def registry_problem(registry_server: str) -> str | None:
         return f"registry {registry_server} does not answer ({error.strerror or error})"
 
 
-def check(settings: StackSettings) -> None:
-    """Warn (preview) or stop (up) when the cluster or the registry of the stack does not answer."""
+def check(settings: StackSettings) -> bool:
+    """Warn (preview) or stop (up) when the cluster or the registry of the stack does not answer.
+    True when a preview's cluster answered (the release's object diff can then ask it)."""
     if os.environ.get("TODO_PREFLIGHT", "on") == "off":
-        return
+        return False
     fix_context = f"pulumi config set kubeContext <context> --stack {settings.stack}"
     if pulumi.runtime.is_dry_run():
         problem = context_problem(settings.cluster.kube_context)
@@ -50,9 +51,9 @@ def check(settings: StackSettings) -> None:
                 f" admission, schema or conflict errors. Start the cluster (minikube start) or fix"
                 f" kubeContext ({fix_context})."
             )
-            return
+            return False
         namespaces_check(settings)
-        return
+        return True
     problem = registry_problem(settings.images.registry_server)
     if problem:
         raise ConfigError(
@@ -61,6 +62,7 @@ def check(settings: StackSettings) -> None:
             f" (pulumi config set registry HOST[:PORT] --stack {settings.stack})."
         )
     namespaces_check(settings)
+    return False
 
 
 def platform(settings: StackSettings) -> PlatformChoice:

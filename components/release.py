@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
 from components.images import ImageReference
+from components.release_preview import PreviewTarget, preview_diff
 from components.settings import ReleaseSettings
 
 CHART_PATH = "./charts/todo-chatbot"
@@ -126,6 +128,8 @@ class ChatbotReleaseArgs:
     database_image: ImageReference | None = None
     # Whether the context is a minikube profile (`minikube service` then opens the NodePort).
     minikube: bool = False
+    # A preview whose cluster answered: log what the upgrade does to each object (release_preview.py).
+    diff_objects: bool = False
 
 
 class ChatbotRelease(pulumi.ComponentResource):
@@ -145,23 +149,38 @@ class ChatbotRelease(pulumi.ComponentResource):
     ) -> None:
         super().__init__("todo:index:ChatbotRelease", name, None, opts)
         settings = args.settings
+        values = chart_values(settings, args.images, args.secret_names, args.database_image)
+        description = f"chart {chart_digest(args.chart_path)}"
         self.release = k8s.helm.v3.Release(
             f"{name}-chart",
             k8s.helm.v3.ReleaseArgs(
                 name=settings.name,
                 chart=args.chart_path,
                 namespace=args.namespace,
-                values=chart_values(settings, args.images, args.secret_names, args.database_image),
+                values=values,
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=settings.timeout_seconds,
                 wait_for_jobs=True,
                 max_history=10,
-                description=f"chart {chart_digest(args.chart_path)}",
+                description=description,
             ),
             # Children do not inherit depends_on: the chart must wait for what the component waits for.
             opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None),
         )
+        if args.diff_objects and pulumi.runtime.is_dry_run():
+            # What the upgrade does to each object, against the cluster (release_preview.py).
+            target = PreviewTarget(
+                release_name=settings.name,
+                kube_context=args.kube_context,
+                chart_path=args.chart_path,
+                description=description,
+                stack=pulumi.get_stack(),
+            )
+            provider = self.get_provider("kubernetes::template")
+            diff = asyncio.ensure_future(preview_diff(self, target, args.namespace, values, provider))
+            # An Output is awaited before the program ends: the diff is logged within the preview.
+            pulumi.Output.from_input(cast(Any, diff))
         service = component_name(settings.name, "frontend")
         self.release_name = self.release.name.apply(lambda value: value or settings.name)
         self.status = self.release.status.apply(lambda status: status.status if status else "unknown")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pulumi.output import UNKNOWN
 
 # Secret names and keys: docs/contracts.md ("Kubernetes Secrets").
 APP_SECRET = "todo-app"
@@ -88,9 +90,11 @@ class AppSecrets(pulumi.ComponentResource):
         self.llm_secret_name = name_of(llm) if llm else pulumi.Output.from_input(LLM_SECRET)
         # resourceVersion changes exactly when a Secret's content does: the chart mixes it into the pods'
         # checksum/secret annotation, so a rotated secret rolls the pods without exposing any value.
+        # In a preview a Secret still to be created has no resourceVersion: the revision is then
+        # unknown (the preview's diff shows "(known after up)"), never "." or a half-joined one.
         self.revision = pulumi.Output.all(
             *[s.metadata.apply(lambda meta: meta.resource_version or "") for s in created]
-        ).apply(lambda versions: ".".join(versions))
+        ).apply(lambda versions: ".".join(versions) if all(versions) else cast(str, UNKNOWN))
         self.register_outputs(
             {
                 "app_secret_name": self.app_secret_name,

@@ -1,0 +1,164 @@
+"""The Release's change object by object, in `pulumi preview` (issue 21; the logic: release_diff.py).
+
+In a preview, the chart is rendered by the kubernetes provider's own Helm (the `kubernetes:helm:template`
+invoke, so no helm binary is needed) with the planned values, twice when some value is not known yet.
+The objects go through the API server's dry run and are compared with the live ones and with the
+deployed revision's manifest (Helm's release record). The result is one diagnostic on the release
+component, and, when TODO_PREVIEW_REPORT names a file, the same as Markdown for a pull-request comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import UNKNOWN, Unknown
+
+from components import kubecontext, release_diff
+from components.release_diff import ObjectKey
+
+REPORT_ENV = "TODO_PREVIEW_REPORT"
+DRY_RUN_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class PreviewTarget:
+    release_name: str
+    kube_context: str
+    chart_path: str
+    description: str
+    stack: str
+
+
+async def _resolved(value: Any) -> Any:
+    """`value` with every Output awaited; one the engine does not know yet becomes Unknown()."""
+    if isinstance(value, pulumi.Output):
+        if not await value.is_known():
+            return UNKNOWN
+        return await _resolved(await value.future(with_unknowns=True))
+    if isinstance(value, Mapping):
+        return {key: await _resolved(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [await _resolved(item) for item in value]
+    return value
+
+
+async def _render(
+    target: PreviewTarget, namespace: str, values: dict[str, Any], provider: pulumi.ProviderResource | None
+) -> list[dict[str, Any]]:
+    opts = {
+        "path": str(Path(target.chart_path).resolve()),
+        "chart": str(Path(target.chart_path).resolve()),
+        "release_name": target.release_name,
+        "namespace": namespace,
+        "values": values,
+    }
+    answer = await pulumi.runtime.invoke_async(
+        "kubernetes:helm:template", {"jsonOpts": json.dumps(opts)}, pulumi.InvokeOptions(provider=provider)
+    )
+    objects: list[dict[str, Any]] = [obj for obj in ((answer or {}).get("result") or []) if obj]
+    return objects
+
+
+def _cluster_plan(
+    target: PreviewTarget, namespace: str, values: dict[str, Any], renders: list[list[dict[str, Any]]]
+) -> release_diff.Plan:
+    """Everything that asks the API server (kubectl, so no extra credentials): blocking, off the loop."""
+    context = target.kube_context
+    rendered = renders[0]
+    hooks = [release_diff.object_key(o, namespace) for o in rendered if release_diff.is_hook(o)]
+    new = release_diff.by_key((o for o in rendered if not release_diff.is_hook(o)), namespace)
+    unknown: set[tuple[ObjectKey, str]] = set()
+    if len(renders) == 2:
+        other = release_diff.by_key((o for o in renders[1] if not release_diff.is_hook(o)), namespace)
+        for key, obj in new.items():
+            unknown |= {(key, path) for path in release_diff.unknown_paths(obj, other.get(key, {}))}
+    notes: list[str] = []
+    record = kubecontext.helm_release_record(context, namespace, target.release_name)
+    old: dict[ObjectKey, dict[str, Any]] = {}
+    upgrade = True
+    if record is not None:
+        import yaml  # the manifest is YAML; only read here
+
+        docs = [doc for doc in yaml.safe_load_all(record.get("manifest") or "") if isinstance(doc, dict)]
+        old = release_diff.by_key(docs, namespace)
+        same_values = json.dumps(record.get("config") or {}, sort_keys=True) == json.dumps(
+            values, sort_keys=True
+        )
+        same_chart = (record.get("info") or {}).get("description") == target.description
+        upgrade = not (same_values and same_chart) or len(renders) == 2
+    wanted = [*new.values(), *(obj for key, obj in old.items() if key not in new)]
+    live = release_diff.by_key(kubecontext.live_objects(context, namespace, wanted), namespace)
+    planned: dict[ObjectKey, dict[str, Any]] = {}
+    refused: dict[ObjectKey, str] = {}
+
+    def dry_run(key: ObjectKey) -> None:
+        exists = key in live
+        obj = release_diff.merge(old.get(key), new[key], live[key]) if exists else new[key]
+        try:
+            planned[key] = kubecontext.server_dry_run(context, namespace, obj, exists)
+        except kubecontext.KubectlError as error:
+            refused[key] = str(error)
+
+    with ThreadPoolExecutor(DRY_RUN_WORKERS) as pool:
+        list(pool.map(dry_run, sorted(new)))
+    plan = release_diff.plan_changes(
+        old=old,
+        new=new,
+        live=live,
+        planned=planned,
+        refused=refused,
+        upgrade=upgrade,
+        unknown=unknown,
+        hooks=hooks,
+    )
+    plan.notes += notes
+    return plan
+
+
+async def preview_diff(
+    resource: pulumi.Resource,
+    target: PreviewTarget,
+    namespace: pulumi.Input[str],
+    values: Mapping[str, Any],
+    provider: pulumi.ProviderResource | None,
+) -> str:
+    """Logs the plan on `resource` and returns its text ("" for a no-op). Never fails the preview:
+    a diff that cannot be made is one warning saying why (the Release's own diff still stands)."""
+    unavailable = (
+        "release objects: not compared with the cluster ({}); the Release's inputs are the whole preview"
+    )
+    try:
+        resolved = await _resolved({"namespace": namespace, "values": dict(values)})
+        ns = resolved["namespace"]
+        if isinstance(ns, Unknown):
+            pulumi.log.info("release objects: not shown, the namespace is known only after up", resource)
+            return ""
+        marked = [
+            release_diff.with_marks(resolved["values"], lambda v: isinstance(v, Unknown), mark)
+            for mark in release_diff.UNKNOWN_MARKS
+        ]
+        renders = [await _render(target, ns, marked[0], provider)]
+        if marked[0] != marked[1]:
+            renders.append(await _render(target, ns, marked[1], provider))
+        plan = await asyncio.to_thread(_cluster_plan, target, ns, marked[0], renders)
+    except kubecontext.KubectlError as error:
+        pulumi.log.warn(unavailable.format(error), resource)
+        return ""
+    except Exception as error:  # noqa: BLE001 - the Release's own preview still runs and says more
+        pulumi.log.warn(unavailable.format(f"{type(error).__name__}: {error}"), resource)
+        return ""
+    text = release_diff.report(plan)
+    if text:
+        pulumi.log.info(text, resource)
+    report_file = os.environ.get(REPORT_ENV)
+    if report_file:
+        Path(report_file).write_text(release_diff.markdown(plan, target.stack))
+    return text
