@@ -324,7 +324,7 @@ def report(plan: Plan) -> str:
         for field_change in change.changes:
             lines.append(_change_line(change.key, field_change, plan, field_change.path in change.drifted))
     if plan.hooks:
-        lines.append("  runs during the upgrade: " + ", ".join(str(h) for h in plan.hooks))
+        lines.append("  hooks run by the install or upgrade: " + ", ".join(str(h) for h in plan.hooks))
     if any(o.action == "drift" for o in plan.objects):
         lines.append(
             "  drift stays until the release is upgraded: pulumi up --refresh, or any change to the release"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.support.pulumi_cli import UNREACHABLE_CONTEXT, Workspace, changes, planned
+from components.services import SERVICE_NAMES
+from tests.support.pulumi_cli import UNREACHABLE_CONTEXT, Workspace, changes, planned, release_objects
 
 # Everything the dev stack declares: 4 images, Namespace, 3 passwords, 2 Secrets, the release, the
 # four components and the explicit kubernetes provider (default providers are not steps).
@@ -46,6 +47,18 @@ def test_dev_preview_runs_for_a_new_user_and_leaves_the_checkout_clean(workspace
     # dev's stack file is the user's own (salt only) and ignored by git.
     assert "encryptionsalt" in workspace.read("Pulumi.dev.yaml")
     assert "warning" not in preview.stderr.lower(), preview.stderr
+    # No release yet: the object diff lists every object the chart will create, and only that.
+    diff = release_objects(preview.json())
+    lines = diff.splitlines()
+    assert lines[0].startswith("release objects: ") and lines[0].endswith(" to create"), diff
+    objects = [line.strip() for line in lines[1:] if not line.startswith("  hooks ")]
+    assert objects and all(line.startswith("+ ") for line in objects), diff
+    assert int(lines[0].split()[2]) == len(objects), diff
+    for service in SERVICE_NAMES:
+        assert any(line.startswith("+ Deployment ") and line.endswith(f"-{service}") for line in objects), (
+            diff
+        )
+    assert "hooks run by the install or upgrade: Job " in diff, diff  # the migration hook
 
 
 def test_staging_preview_with_its_secrets_set(workspace: Workspace, standins: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.live.deployment import Client, Deployment, port_forward, start_deployment
-from tests.support.pulumi_cli import retagged
+from tests.support.pulumi_cli import release_objects, retagged
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,6 +33,15 @@ FULLNAME = "todo-todo-chatbot"
 DEPLOYMENTS = ("backend", "mcp", "frontend")
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
+# Every preview's whole output, searched at the end for the values of the stack's Secrets.
+PREVIEWS: list[str] = []
+
+
+def preview(deployment: Deployment) -> dict[str, Any]:
+    done = deployment.pulumi("preview", "--json")
+    PREVIEWS.append(done.stdout + done.stderr)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +198,9 @@ def test_network_policies_are_present(deployment: Deployment) -> None:
 
 def test_a_second_up_changes_nothing_and_rolls_nothing(deployment: Deployment) -> None:
     before = deployment.pods()
-    preview = deployment.pulumi("preview", "--json")
-    assert set(json.loads(preview.stdout).get("changeSummary", {})) == {"same"}, preview.stdout[-3000:]
+    planned = preview(deployment)
+    assert set(planned.get("changeSummary", {})) == {"same"}, planned.get("changeSummary")
+    assert release_objects(planned) == "", "a no-op preview listed release objects"
     _, seconds = deployment.up()
     METRICS["noop_up_s"] = round(seconds, 1)
     assert deployment.pods() == before
@@ -199,8 +209,92 @@ def test_a_second_up_changes_nothing_and_rolls_nothing(deployment: Deployment) -
 def test_a_refresh_then_preview_still_changes_nothing(deployment: Deployment) -> None:
     # pulumi-kubernetes#2660: a Helm Release once showed a diff after every refresh.
     deployment.pulumi("refresh", "--yes")
-    preview = deployment.pulumi("preview", "--json")
-    assert set(json.loads(preview.stdout).get("changeSummary", {})) == {"same"}, preview.stdout[-3000:]
+    planned = preview(deployment)
+    assert set(planned.get("changeSummary", {})) == {"same"}, planned.get("changeSummary")
+    assert release_objects(planned) == ""
+
+
+def _object_lines(diff: str) -> list[str]:
+    return [
+        line.strip() for line in diff.splitlines() if line.startswith("  ") and not line.startswith("    ")
+    ]
+
+
+def _field_lines(diff: str) -> list[str]:
+    return [line.strip() for line in diff.splitlines() if line.startswith("    ")]
+
+
+def test_a_template_only_change_previews_as_exactly_that_field(deployment: Deployment) -> None:
+    # The release's object diff (components/release_preview.py): one literal in one template.
+    template = deployment.root / "charts/todo-chatbot/templates/postgresql.yaml"
+    text = template.read_text()
+    probe = "            periodSeconds: 5\n            timeoutSeconds: 3\n            failureThreshold: 2\n"
+    assert text.count(probe) == 1
+    template.write_text(text.replace(probe, probe.replace("periodSeconds: 5", "periodSeconds: 7")))
+    try:
+        start = time.monotonic()
+        planned = preview(deployment)
+        METRICS["preview_with_object_diff_s"] = round(time.monotonic() - start, 1)
+    finally:
+        template.write_text(text)
+    diff = release_objects(planned)
+    assert diff.splitlines()[0] == "release objects: 1 to update", diff
+    assert _object_lines(diff)[0] == f"~ StatefulSet {NAMESPACE}/{FULLNAME}-postgresql", diff
+    assert _field_lines(diff) == [
+        "~ spec.template.spec.containers[postgresql].readinessProbe.periodSeconds: 5 => 7"
+    ], diff
+
+
+def test_a_values_change_previews_the_deployment_and_what_follows_from_it(deployment: Deployment) -> None:
+    live = deployment.json("-n", NAMESPACE, "get", "deployment", f"{FULLNAME}-backend")
+    replicas = live["spec"]["replicas"]
+    deployment.pulumi("config", "set", "backendReplicas", str(replicas + 1))
+    try:
+        diff = release_objects(preview(deployment))
+    finally:
+        deployment.pulumi("config", "rm", "backendReplicas")
+    objects = _object_lines(diff)
+    assert f"~ Deployment {NAMESPACE}/{FULLNAME}-backend" in objects, diff
+    assert f"~ spec.replicas: {replicas} => {replicas + 1}" in _field_lines(diff), diff
+    # More than one pod brings the PodDisruptionBudget (charts/todo-chatbot/templates/pdb.yaml).
+    if replicas == 1:
+        assert f"+ PodDisruptionBudget {NAMESPACE}/{FULLNAME}-backend" in objects, diff
+    others = [
+        o for o in objects if o.startswith(("~ Deployment", "+ Deployment")) and not o.endswith("-backend")
+    ]
+    assert others == [] and "hooks run by the install or upgrade: Job" in diff, diff
+
+
+def test_a_new_ingress_previews_as_one_object_to_create(deployment: Deployment) -> None:
+    deployment.pulumi("config", "set", "ingressEnabled", "true")
+    deployment.pulumi("config", "set", "ingressHost", "todo.example.test")
+    try:
+        diff = release_objects(preview(deployment))
+    finally:
+        deployment.pulumi("config", "rm", "ingressEnabled")
+        deployment.pulumi("config", "rm", "ingressHost")
+    creates = [o for o in _object_lines(diff) if o.startswith("+ ")]
+    assert creates == [f"+ Ingress {NAMESPACE}/{FULLNAME}-frontend"] or (
+        len(creates) == 1 and creates[0].startswith("+ Ingress ")
+    ), diff
+
+
+def test_a_hand_scaled_deployment_previews_as_drift(deployment: Deployment) -> None:
+    name = f"{FULLNAME}-mcp"
+    replicas = deployment.json("-n", NAMESPACE, "get", "deployment", name)["spec"]["replicas"]
+    deployment.kubectl("-n", NAMESPACE, "scale", "deployment", name, f"--replicas={replicas + 1}")
+    try:
+        planned = preview(deployment)
+    finally:
+        deployment.kubectl("-n", NAMESPACE, "scale", "deployment", name, f"--replicas={replicas}")
+        deployment.kubectl("-n", NAMESPACE, "rollout", "status", "deployment", name, "--timeout=120s")
+    # Pulumi sees no change (the Release's inputs are the same); the diff names the drift.
+    assert set(planned.get("changeSummary", {})) == {"same"}, planned.get("changeSummary")
+    diff = release_objects(planned)
+    assert _object_lines(diff)[0] == f"! Deployment {NAMESPACE}/{name}", diff
+    assert _field_lines(diff) == [
+        f"~ spec.replicas: {replicas + 1} => {replicas}  (drift: changed in the cluster, not by this change)"
+    ], diff
 
 
 def test_a_change_in_the_local_chart_reaches_the_release(deployment: Deployment) -> None:
@@ -213,9 +307,14 @@ def test_a_change_in_the_local_chart_reaches_the_release(deployment: Deployment)
     services.write_text(
         text.replace(labels, labels + "  annotations:\n    todo-chatbot/live-tier: marker\n", 1)
     )
-    steps = json.loads(deployment.pulumi("preview", "--json").stdout)["steps"]
+    planned = preview(deployment)
+    steps = planned["steps"]
     changed = {s["urn"].rsplit("::", 1)[1] for s in steps if s["op"] != "same"}
     assert changed == {"release-chart"} and not retagged(steps), changed
+    # The object diff: that annotation on each Service the shared template renders, and nothing else.
+    diff = release_objects(planned)
+    assert set(_field_lines(diff)) == {'+ metadata.annotations["todo-chatbot/live-tier"]: "marker"'}, diff
+    assert {o.split()[1] for o in _object_lines(diff) if not o.startswith("hooks")} == {"Service"}, diff
     deployment.up()
     service = deployment.json("-n", NAMESPACE, "get", "service", f"{FULLNAME}-backend")
     assert service["metadata"].get("annotations", {}).get("todo-chatbot/live-tier") == "marker"
@@ -228,8 +327,15 @@ def test_a_one_line_change_rolls_only_that_deployment(deployment: Deployment) ->
     # tag, the same digest, and rightly no roll).
     source = deployment.root / "frontend/nginx/security-headers.conf"
     source.write_text(source.read_text() + "# live tier: a one-line change\n")
-    steps = json.loads(deployment.pulumi("preview", "--json").stdout)["steps"]
+    planned = preview(deployment)
+    steps = planned["steps"]
     assert retagged(steps) == {"images-frontend"}, steps
+    # The digest is made by the push: the diff shows the image as known after up, on that Deployment only.
+    diff = release_objects(planned)
+    assert [o for o in _object_lines(diff) if "Deployment" in o] == [
+        f"~ Deployment {NAMESPACE}/{FULLNAME}-frontend"
+    ], diff
+    assert "~ spec.template.spec.containers[frontend].image: " in diff and "=> (known after up)" in diff, diff
     assert any(s["op"] == "update" and s["urn"].endswith("::release-chart") for s in steps), (
         "no release update"
     )
@@ -353,6 +459,18 @@ def test_a_broken_image_rolls_back_and_up_names_the_failing_pod(deployment: Depl
     assert status["info"]["status"] == "deployed", "the atomic release did not roll back"
     assert deployment.pods()["mcp"] == before["mcp"], "the old MCP pods did not survive the rollback"
     deployment.up()
+
+
+def test_no_preview_printed_a_secret_value(deployment: Deployment) -> None:
+    assert len(PREVIEWS) >= 5
+    values = []
+    for secret in deployment.json(
+        "-n", NAMESPACE, "get", "secrets", "-l", "app.kubernetes.io/part-of=todo-chatbot"
+    )["items"]:
+        values += [base64.b64decode(v).decode() for v in (secret.get("data") or {}).values()]
+    assert len(values) >= 3, "the stack's Secrets were not found"
+    for value in values:
+        assert all(value not in output for output in PREVIEWS), "a preview printed a Secret's value"
 
 
 def test_down_leaves_nothing_behind(deployment: Deployment) -> None:

@@ -166,3 +166,15 @@ def retagged(steps: list[dict[str, Any]]) -> set[str]:
         and step.get("oldState", {}).get("inputs", {}).get("imageName")
         != step.get("newState", {}).get("inputs", {}).get("imageName")
     }
+
+
+def release_objects(preview: dict[str, Any]) -> str:
+    """The release's object diff a `pulumi preview --json` logged (components/release_preview.py),
+    or "" when it logged none (a no-op)."""
+    messages = [
+        str(d.get("message", "")).strip()
+        for d in preview.get("diagnostics", [])
+        if str(d.get("message", "")).lstrip().startswith("release objects:")
+    ]
+    assert len(messages) <= 1, messages
+    return messages[0] if messages else ""
