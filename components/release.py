@@ -14,10 +14,12 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.images import ImageReference
-from components.release_preview import PreviewTarget, preview_diff
+from components.release_preview import PreviewTarget, preview_diff, render_release
 from components.settings import ReleaseSettings
 
 CHART_PATH = "./charts/todo-chatbot"
+# The ChatbotRelease component's input the policy pack reads (policy/todo_policy/rendered.py).
+RENDERED_OBJECTS = "renderedObjects"
 CHART_NAME = "todo-chatbot"
 
 
@@ -115,6 +117,15 @@ def chart_values(
     return values
 
 
+def _kubernetes(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The kubernetes provider the component is given (opts.providers, a list or a mapping)."""
+    providers = opts.providers if opts else None
+    if isinstance(providers, Mapping):
+        found = providers.get("kubernetes")
+        return found if isinstance(found, pulumi.ProviderResource) else None
+    return next((p for p in providers or [] if getattr(p, "package", "") == "kubernetes"), None)
+
+
 @dataclass(frozen=True)
 class ChatbotReleaseArgs:
     """Inputs of the release: settings, where it goes, what it deploys."""
@@ -147,10 +158,23 @@ class ChatbotRelease(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ChatbotReleaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("todo:index:ChatbotRelease", name, None, opts)
         settings = args.settings
         values = chart_values(settings, args.images, args.secret_names, args.database_image)
         description = f"chart {chart_digest(args.chart_path)}"
+        target = PreviewTarget(
+            release_name=settings.name,
+            kube_context=args.kube_context,
+            chart_path=args.chart_path,
+            description=description,
+            stack=pulumi.get_stack(),
+        )
+        # The chart rendered with these values (the provider's own Helm): the component's input, so
+        # the policy pack checks the objects that will run, not only the values (policy/).
+        rendered = asyncio.ensure_future(render_release(target, args.namespace, values, _kubernetes(opts)))
+        objects = pulumi.Output.from_input(cast(Any, rendered)).apply(
+            lambda render: render.objects if render else []
+        )
+        super().__init__("todo:index:ChatbotRelease", name, {RENDERED_OBJECTS: objects}, opts)
         self.release = k8s.helm.v3.Release(
             f"{name}-chart",
             k8s.helm.v3.ReleaseArgs(
@@ -170,15 +194,7 @@ class ChatbotRelease(pulumi.ComponentResource):
         )
         if args.diff_objects and pulumi.runtime.is_dry_run():
             # What the upgrade does to each object, against the cluster (release_preview.py).
-            target = PreviewTarget(
-                release_name=settings.name,
-                kube_context=args.kube_context,
-                chart_path=args.chart_path,
-                description=description,
-                stack=pulumi.get_stack(),
-            )
-            provider = self.get_provider("kubernetes::template")
-            diff = asyncio.ensure_future(preview_diff(self, target, args.namespace, values, provider))
+            diff = asyncio.ensure_future(preview_diff(self, target, rendered))
             # An Output is awaited before the program ends: the diff is logged within the preview.
             pulumi.Output.from_input(cast(Any, diff))
         service = component_name(settings.name, "frontend")

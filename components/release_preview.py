@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,34 +50,66 @@ async def _resolved(value: Any) -> Any:
     return value
 
 
-async def _render(
+@dataclass(frozen=True)
+class Rendered:
+    """The chart rendered with the planned values; a value not known yet is UNKNOWN_MARKS[0] in
+    `values` and `objects`, and `variant` is the render with UNKNOWN_MARKS[1] (None: all known)."""
+
+    namespace: str
+    values: dict[str, Any]
+    objects: list[dict[str, Any]]
+    variant: list[dict[str, Any]] | None
+
+
+async def _template(
     target: PreviewTarget, namespace: str, values: dict[str, Any], provider: pulumi.ProviderResource | None
 ) -> list[dict[str, Any]]:
-    opts = {
-        "path": str(Path(target.chart_path).resolve()),
-        "chart": str(Path(target.chart_path).resolve()),
-        "release_name": target.release_name,
-        "namespace": namespace,
-        "values": values,
-    }
+    """The chart's objects, hooks included (not its tests), by the provider's own Helm."""
+    chart = str(Path(target.chart_path).resolve())
+    opts = {"path": chart, "chart": chart, "release_name": target.release_name, "namespace": namespace}
     answer = await pulumi.runtime.invoke_async(
-        "kubernetes:helm:template", {"jsonOpts": json.dumps(opts)}, pulumi.InvokeOptions(provider=provider)
+        "kubernetes:helm:template",
+        {"jsonOpts": json.dumps({**opts, "values": values})},
+        pulumi.InvokeOptions(provider=provider),
     )
     objects: list[dict[str, Any]] = [obj for obj in ((answer or {}).get("result") or []) if obj]
     return objects
 
 
-def _cluster_plan(
-    target: PreviewTarget, namespace: str, values: dict[str, Any], renders: list[list[dict[str, Any]]]
-) -> release_diff.Plan:
+async def render_release(
+    target: PreviewTarget,
+    namespace: pulumi.Input[str],
+    values: Mapping[str, Any],
+    provider: pulumi.ProviderResource | None,
+) -> Rendered | None:
+    """The release's objects as the chart renders them with these values; None (and one warning)
+    when they cannot be rendered: the Release's own install then says why, in Helm's words."""
+    try:
+        resolved = await _resolved({"namespace": namespace, "values": dict(values)})
+        if isinstance(resolved["namespace"], Unknown):
+            return None
+        marked = [
+            release_diff.with_marks(resolved["values"], lambda v: isinstance(v, Unknown), mark)
+            for mark in release_diff.UNKNOWN_MARKS
+        ]
+        ns = str(resolved["namespace"])
+        objects = await _template(target, ns, marked[0], provider)
+        variant = await _template(target, ns, marked[1], provider) if marked[0] != marked[1] else None
+    except Exception as error:  # noqa: BLE001 - reported once; the Release's own step still runs
+        pulumi.log.warn(f"the chart could not be rendered for review ({type(error).__name__}: {error})")
+        return None
+    return Rendered(ns, marked[0], objects, variant)
+
+
+def _cluster_plan(target: PreviewTarget, render: Rendered) -> release_diff.Plan:
     """Everything that asks the API server (kubectl, so no extra credentials): blocking, off the loop."""
-    context = target.kube_context
-    rendered = renders[0]
+    context, namespace, values = target.kube_context, render.namespace, render.values
+    rendered = render.objects
     hooks = [release_diff.object_key(o, namespace) for o in rendered if release_diff.is_hook(o)]
     new = release_diff.by_key((o for o in rendered if not release_diff.is_hook(o)), namespace)
     unknown: set[tuple[ObjectKey, str]] = set()
-    if len(renders) == 2:
-        other = release_diff.by_key((o for o in renders[1] if not release_diff.is_hook(o)), namespace)
+    if render.variant is not None:
+        other = release_diff.by_key((o for o in render.variant if not release_diff.is_hook(o)), namespace)
         for key, obj in new.items():
             unknown |= {(key, path) for path in release_diff.unknown_paths(obj, other.get(key, {}))}
     notes: list[str] = []
@@ -93,7 +125,7 @@ def _cluster_plan(
             values, sort_keys=True
         )
         same_chart = (record.get("info") or {}).get("description") == target.description
-        upgrade = not (same_values and same_chart) or len(renders) == 2
+        upgrade = not (same_values and same_chart) or render.variant is not None
     wanted = [*new.values(), *(obj for key, obj in old.items() if key not in new)]
     live = release_diff.by_key(kubecontext.live_objects(context, namespace, wanted), namespace)
     planned: dict[ObjectKey, dict[str, Any]] = {}
@@ -124,31 +156,18 @@ def _cluster_plan(
 
 
 async def preview_diff(
-    resource: pulumi.Resource,
-    target: PreviewTarget,
-    namespace: pulumi.Input[str],
-    values: Mapping[str, Any],
-    provider: pulumi.ProviderResource | None,
+    resource: pulumi.Resource, target: PreviewTarget, rendered: Awaitable[Rendered | None]
 ) -> str:
     """Logs the plan on `resource` and returns its text ("" for a no-op). Never fails the preview:
     a diff that cannot be made is one warning saying why (the Release's own diff still stands)."""
     unavailable = (
         "release objects: not compared with the cluster ({}); the Release's inputs are the whole preview"
     )
+    render = await rendered
+    if render is None:
+        return ""
     try:
-        resolved = await _resolved({"namespace": namespace, "values": dict(values)})
-        ns = resolved["namespace"]
-        if isinstance(ns, Unknown):
-            pulumi.log.info("release objects: not shown, the namespace is known only after up", resource)
-            return ""
-        marked = [
-            release_diff.with_marks(resolved["values"], lambda v: isinstance(v, Unknown), mark)
-            for mark in release_diff.UNKNOWN_MARKS
-        ]
-        renders = [await _render(target, ns, marked[0], provider)]
-        if marked[0] != marked[1]:
-            renders.append(await _render(target, ns, marked[1], provider))
-        plan = await asyncio.to_thread(_cluster_plan, target, ns, marked[0], renders)
+        plan = await asyncio.to_thread(_cluster_plan, target, render)
     except kubecontext.KubectlError as error:
         pulumi.log.warn(unavailable.format(error), resource)
         return ""

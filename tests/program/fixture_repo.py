@@ -49,7 +49,7 @@ FILES = {
     "frontend/nginx/start.sh": "#!/bin/sh\nexec nginx\n",
     "frontend/dist/index.html": "built output, ignored\n",
     "dockerfiles/postgres.Dockerfile": "ARG POSTGRES_IMAGE\nFROM ${POSTGRES_IMAGE}\n",
-    "charts/todo-chatbot/Chart.yaml": "name: todo-chatbot\n",
+    "charts/todo-chatbot/Chart.yaml": "apiVersion: v2\nname: todo-chatbot\nversion: 0.0.0\n",
     "charts/todo-chatbot/values.yaml": (
         "postgresql:\n  image:\n    repository: docker.io/library/postgres\n    tag: 17.6-alpine\n"
         # Not the real chart's 8080: the open command must take the port from the chart.

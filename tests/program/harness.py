@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import runpy
+import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 PROVIDER = "pulumi:providers:kubernetes"
 PASSWORD = "random:index/randomPassword:RandomPassword"
+HELM_TEMPLATE = "kubernetes:helm:template"
 STACK = "pulumi:pulumi:Stack"
 
 
@@ -126,7 +129,36 @@ class FakeCloudMocks(Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        if args.token == HELM_TEMPLATE:
+            return {"result": helm_template(json.loads(args.args["jsonOpts"]))}, []
+        return {}, []
+
+
+def helm_template(opts: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the provider's `kubernetes:helm:template` answers, made by the real helm CLI: the chart's
+    objects with its hooks, without its tests (the same Helm library, a client-only install)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as values:
+        json.dump(opts.get("values") or {}, values)
+        values.flush()
+        done = subprocess.run(
+            [
+                "helm",
+                "template",
+                opts["release_name"],
+                opts["path"],
+                "--namespace",
+                opts["namespace"],
+                "--values",
+                values.name,
+                "--skip-tests",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"helm template failed: {done.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if isinstance(doc, dict)]
 
 
 @dataclass

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.release import RENDERED_OBJECTS
 from components.services import SERVICE_NAMES
 from tests.chart.helm import chart_catalogue
 from tests.program.conftest import STAGING_SECRETS
@@ -52,6 +53,31 @@ def _helm() -> str:
 def test_the_program_deploys_the_workloads_the_chart_lists() -> None:
     # The one place where two lists must agree: the chart cannot import components/services.py.
     assert chart_catalogue(_helm()) == list(SERVICE_NAMES)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_the_release_component_carries_the_objects_its_release_renders(stack: str, tmp_path: Path) -> None:
+    # The policy pack checks these (policy/todo_policy/rendered.py): they must be what Helm installs.
+    secrets = STAGING_SECRETS if stack == "staging" else None
+    run = run_program(stack, secret_config=secrets)
+    carried = unwrap(run.one("todo:index:ChatbotRelease").inputs[RENDERED_OBJECTS])
+    helm = [
+        doc
+        for doc in _render(run, tmp_path)
+        if "test" not in doc["metadata"].get("annotations", {}).get("helm.sh/hook", "")
+    ]
+
+    def keys(docs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return sorted((doc["kind"], doc["metadata"]["name"]) for doc in docs)
+
+    assert keys(carried) == keys(helm)
+    # The same objects field for field, hooks (the migration Job) included.
+    dump = lambda doc: json.dumps(doc, sort_keys=True)  # noqa: E731
+    assert sorted(map(dump, as_ints(carried))) == sorted(map(dump, as_ints(helm)))
+    deployments = [doc for doc in carried if doc["kind"] == "Deployment"]
+    assert len(deployments) == len(SERVICE_NAMES)
+    for doc in deployments:
+        assert all("@sha256:" in c["image"] for c in _containers(doc)), doc["metadata"]["name"]
 
 
 def _render(run: ProgramRun, tmp_path: Path) -> list[dict[str, Any]]:
