@@ -16,6 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from todo_policy.rendered import RENDERED_RULES
 from todo_policy.rules import RESOURCE_RULES, STACK_RULES, Resource, Rule, StackRule
 from todo_policy.values import Finding, plain
 
@@ -98,6 +99,6 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
 
 
 POLICIES: list[Policy] = [
-    *(resource_policy(rule) for rule in RESOURCE_RULES),
+    *(resource_policy(rule) for rule in (*RESOURCE_RULES, *RENDERED_RULES)),
     *(stack_policy(rule) for rule in STACK_RULES),
 ]

@@ -579,78 +579,6 @@ REGISTRY_CREDENTIALS = Rule(
 )
 
 
-# --- the chart's pod security promises --------------------------------------------------------
-
-# What charts/todo-chatbot/values.yaml promises (tests/policy checks the chart still says so).
-PROMISED_SECURITY: Final = {
-    "podSecurityContext.runAsNonRoot": True,
-    "containerSecurityContext.runAsNonRoot": True,
-    "containerSecurityContext.readOnlyRootFilesystem": True,
-    "containerSecurityContext.allowPrivilegeEscalation": False,
-    "containerSecurityContext.privileged": False,
-}
-
-
-def pod_security_kept(resource: Resource) -> list[Finding]:
-    if not is_chart_release(resource):
-        return []
-    values = _values(resource)
-    if values is UNKNOWN:
-        return []
-    findings = []
-    fix = "remove the override; the chart's value meets Pod Security 'restricted'."
-    for section in ("podSecurityContext", "containerSecurityContext"):
-        if get(values, section) is None:
-            findings.append(
-                Finding(f"values.{section}", "is null, which deletes every setting the chart promises.", fix)
-            )
-    for path, promised in PROMISED_SECURITY.items():
-        value = get(values, path)
-        if value is MISSING or value is UNKNOWN or value == promised:
-            continue
-        findings.append(
-            Finding(f"values.{path}", f"is {shown(value)}; the chart promises {shown(promised)}.", fix)
-        )
-    for section in ("podSecurityContext", "containerSecurityContext"):
-        user = get(values, f"{section}.runAsUser")
-        if user == 0 and not isinstance(user, bool):
-            findings.append(Finding(f"values.{section}.runAsUser", "is 0 (root).", fix))
-        seccomp = get(values, f"{section}.seccompProfile.type")
-        if seccomp == "Unconfined":
-            findings.append(Finding(f"values.{section}.seccompProfile.type", "is 'Unconfined'.", fix))
-    added = get(values, "containerSecurityContext.capabilities.add")
-    if isinstance(added, list) and added:
-        findings.append(
-            Finding("values.containerSecurityContext.capabilities.add", f"adds {shown(added)}.", fix)
-        )
-    dropped = get(values, "containerSecurityContext.capabilities.drop")
-    if (
-        dropped is not MISSING
-        and dropped is not UNKNOWN
-        and not (isinstance(dropped, list) and "ALL" in dropped)
-    ):
-        findings.append(
-            Finding(
-                "values.containerSecurityContext.capabilities.drop",
-                f"is {shown(dropped)}; the chart drops ALL.",
-                fix,
-            )
-        )
-    return findings
-
-
-POD_SECURITY = Rule(
-    "pod-security-kept",
-    EnforcementLevel.MANDATORY,
-    "Values keep the pod security the chart promises: non-root, read-only root filesystem, no "
-    "privilege escalation, no added capabilities.",
-    "The namespace enforces Pod Security 'restricted' (components/target.py): a weakened value fails "
-    "admission in the middle of the rollout, and on a cluster that does not enforce it the app runs "
-    "as root with a writable root filesystem.",
-    pod_security_kept,
-)
-
-
 # --- durable data outside dev -----------------------------------------------------------------
 
 
@@ -695,7 +623,6 @@ RESOURCE_RULES: Final = (
     EXPLICIT_KUBE_CONTEXT,
     REPLICAS_AND_RESOURCES,
     REGISTRY_CREDENTIALS,
-    POD_SECURITY,
     DURABLE_DATABASE,
 )
 STACK_RULES: Final = (NO_SECRET_VALUES_OUTSIDE_SECRETS,)

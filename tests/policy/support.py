@@ -110,14 +110,17 @@ def _provider_of(run: ProgramRun, registration: Registration, stack: str) -> Pol
 def program_inputs(
     run: ProgramRun, stack: str
 ) -> list[tuple[str, str, dict[str, Any], PolicyProviderResource | None]]:
-    """(type, name, inputs, provider) of every custom resource the program declared."""
+    """(type, name, inputs, provider) of every resource the program declared with inputs: its custom
+    resources and the components that pass any (the analyzer sees both)."""
     return [
-        (r.type, r.name, unwrap(r.inputs), _provider_of(run, r, stack)) for r in run.registrations if r.custom
+        (r.type, r.name, unwrap(r.inputs), _provider_of(run, r, stack))
+        for r in run.registrations
+        if r.custom or r.inputs
     ]
 
 
 def program_resources(run: ProgramRun, stack: str) -> list[tuple[str, ResourceValidationArgs]]:
-    """(resource name, validation args) of every custom resource the program declared."""
+    """(resource name, validation args) of every resource program_inputs lists."""
     return [
         (name, resource_args(type_, name, props, stack=stack, provider=bound_to))
         for type_, name, props, bound_to in program_inputs(run, stack)

@@ -31,7 +31,7 @@ from tests.policy.support import (
 from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import REPO, ProgramRun, run_program
 from todo_policy import POLICIES, resource_policy
-from todo_policy.rules import PROMISED_SECURITY, REPLICAS_MAX, Resource, Rule, quantity
+from todo_policy.rules import REPLICAS_MAX, Resource, Rule, quantity
 from todo_policy.values import Finding
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -43,8 +43,10 @@ RESOURCE_POLICIES = [
     "explicit-kube-context",
     "replicas-and-resources-within-bounds",
     "registry-credentials-only-in-secrets",
-    "pod-security-kept",
     "durable-database-outside-dev",
+    "pod-security-restricted",
+    "rendered-images-by-digest",
+    "rendered-resources-set",
 ]
 
 
@@ -467,50 +469,6 @@ def test_a_credential_as_a_docker_build_arg() -> None:
         "images-frontend: build.args.NPM_TOKEN is a credential passed as a build arg (value not shown): "
         "build args are kept in the image's history, readable by anyone who can pull it. Fix: pass it as a "
         "BuildKit secret (RUN --mount=type=secret) or leave it out."
-    ]
-
-
-# --- the chart's pod security promises -----------------------------------------------------------
-
-
-def test_the_promises_are_what_the_chart_says() -> None:
-    chart_values = yaml.safe_load((REPO / "charts/todo-chatbot/values.yaml").read_text())
-    for path, promised in PROMISED_SECURITY.items():
-        section, key = path.split(".")
-        assert chart_values[section][key] == promised, path
-    assert chart_values["containerSecurityContext"]["capabilities"]["drop"] == ["ALL"]
-
-
-def test_values_that_weaken_pod_security() -> None:
-    values = {
-        "podSecurityContext": {"runAsNonRoot": False, "runAsUser": 0},
-        "containerSecurityContext": {
-            "readOnlyRootFilesystem": False,
-            "allowPrivilegeEscalation": None,
-            "privileged": True,
-            "capabilities": {"add": ["NET_ADMIN"], "drop": []},
-            "seccompProfile": {"type": "Unconfined"},
-        },
-    }
-    fix = " Fix: remove the override; the chart's value meets Pod Security 'restricted'."
-    assert violations("pod-security-kept", _release(values)) == [
-        "release-chart: values.podSecurityContext.runAsNonRoot is false; the chart promises true." + fix,
-        "release-chart: values.containerSecurityContext.readOnlyRootFilesystem is false; the chart "
-        "promises true." + fix,
-        "release-chart: values.containerSecurityContext.allowPrivilegeEscalation is null; the chart "
-        "promises false." + fix,
-        "release-chart: values.containerSecurityContext.privileged is true; the chart promises false." + fix,
-        "release-chart: values.podSecurityContext.runAsUser is 0 (root)." + fix,
-        "release-chart: values.containerSecurityContext.seccompProfile.type is 'Unconfined'." + fix,
-        "release-chart: values.containerSecurityContext.capabilities.add adds ['NET_ADMIN']." + fix,
-        "release-chart: values.containerSecurityContext.capabilities.drop is []; the chart drops ALL." + fix,
-    ]
-
-
-def test_a_null_security_context_deletes_the_promises() -> None:
-    assert violations("pod-security-kept", _release({"containerSecurityContext": None})) == [
-        "release-chart: values.containerSecurityContext is null, which deletes every setting the chart "
-        "promises. Fix: remove the override; the chart's value meets Pod Security 'restricted'."
     ]
 
 
