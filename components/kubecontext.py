@@ -91,7 +91,8 @@ def _kubectl(context: str, *args: str, stdin: str | None = None) -> str:
     if kubectl is None:
         raise KubectlError("kubectl is not on PATH")
     command = [kubectl, "--context", context, "--request-timeout", f"{KUBECTL_SECONDS}s", *args]
-    what = "kubectl " + " ".join(arg for arg in args[:3] if not arg.startswith("-"))
+    words = list(args[2:] if args[:1] == ("-n",) else args)  # the verb first, not the namespace
+    what = "kubectl " + " ".join(arg for arg in words[:3] if not arg.startswith("-"))
     try:
         done = subprocess.run(
             command, input=stdin, capture_output=True, text=True, timeout=KUBECTL_SECONDS + 10, check=False
