@@ -3,7 +3,8 @@
   up_timings.py < pulumi-up-output.txt    one line: the phases that did work and how long each took
 
 The CLI's progress output ends each step with its duration, e.g.
-` +  docker:index/image:Image images-backend created (95s)`. (The pinned CLI has no event log:
+` +  docker:index:Image images-backend created (95s)` (the type as its display name, see
+display_name; under a second: `(0.57s)`). (The pinned CLI has no event log:
 `--event-log` is gone from v3.274, and its OpenTelemetry spans carry no resource steps.)
 Images build side by side, so that phase lasts as long as the slowest; the release's time includes
 Helm's wait for the rollout and the migration hook (the chart is installed atomically).
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 IMAGE_TYPES = frozenset({"docker:index/image:Image", "docker-build:index:Image"})
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+STACK_TYPE = "pulumi:pulumi:Stack"
 # A finished step: [type] name, what was done, (N.Ns). Terminal colour codes are dropped first.
 _STEP = re.compile(
     r"(?:(?P<type>[\w.-]+:[\w./-]*:[\w./-]+)\s+)?(?P<name>[\w.$:/-]+)\s+"
@@ -25,6 +27,17 @@ _STEP = re.compile(
     r"\((?:(?P<hours>[0-9]+)h)?(?:(?P<minutes>[0-9]+)m)?(?P<seconds>[0-9]+(?:\.[0-9]+)?)s\)"
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def display_name(token: str) -> str:
+    """A type as the CLI prints it (tokens.Type.DisplayName): `pkg:mod/file:Name` loses `/file` when
+    file is Name in camelCase, so `docker:index/image:Image` reads `docker:index:Image`."""
+    parts = token.split(":")
+    if len(parts) != 3 or not parts[2] or "/" not in parts[1]:
+        return token
+    package, module, name = parts
+    head, _, file = module.rpartition("/")
+    return f"{package}:{head}:{name}" if file == name[:1].lower() + name[1:] else token
 
 
 @dataclass(frozen=True)
@@ -49,16 +62,18 @@ def steps(lines: Iterable[str]) -> list[Step]:
 
 
 def _is_image(step: Step) -> bool:
-    return step.type in IMAGE_TYPES or (not step.type and step.name.startswith("images-"))
+    images = {display_name(t) for t in IMAGE_TYPES}
+    return display_name(step.type) in images or (not step.type and step.name.startswith("images-"))
 
 
 def _is_release(step: Step) -> bool:
-    return step.type == RELEASE_TYPE or (not step.type and step.name.endswith("-chart"))
+    release = display_name(RELEASE_TYPE)
+    return display_name(step.type) == release or (not step.type and step.name.endswith("-chart"))
 
 
 def _is_whole(step: Step) -> bool:
     """The stack and the program's components: their time spans their children's, counted already."""
-    return step.type == "pulumi:pulumi:Stack" or step.type.startswith("todo:")
+    return step.type == STACK_TYPE or step.type.startswith("todo:")
 
 
 def phases(work: list[Step]) -> dict[str, float]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.pulumi_cli import Result, Workspace, changes, planned, retagged
+from tests.support.up_timings import UP_TIMINGS
 
 RELEASE_URN = (
     "urn:pulumi:dev::todo-chatbot::todo:index:ChatbotRelease$kubernetes:helm.sh/v3:Release::release-chart"
@@ -31,6 +32,7 @@ class Deployed:
     ws: Workspace
     namespace: str
     outputs: dict[str, object]
+    up: Result
 
 
 def kubectl(ws: Workspace, *args: str) -> str:
@@ -49,9 +51,9 @@ def deployed(module_workspace: Workspace, standins: dict[str, str]) -> Iterator[
         ws.set("dev", key, image)
     try:
         # Everything but the release, which needs a node to roll out (the live tier deploys it).
-        ws.pulumi("up", "--yes", "--stack", "dev", "--exclude", RELEASE_URN, timeout=1800)
+        up = ws.pulumi("up", "--yes", "--stack", "dev", "--exclude", RELEASE_URN, timeout=1800)
         outputs = ws.pulumi("stack", "output", "--json", "--stack", "dev").json()
-        yield Deployed(ws, namespace, outputs)
+        yield Deployed(ws, namespace, outputs, up)
     finally:
         ws.pulumi("destroy", "--yes", "--stack", "dev", timeout=600)
     assert namespace not in kubectl(ws, "get", "namespaces", "-o", "name")
@@ -81,6 +83,16 @@ def test_images_are_pushed_and_referenced_by_digest(deployed: Deployed) -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200 and response.headers["Docker-Content-Digest"] == digest
+
+
+def test_the_up_timings_read_the_real_clis_lines(deployed: Deployed) -> None:
+    # scripts/lib/up_timings.py, which the live and minikube tiers record phases with, on this CLI's
+    # own output: every image step is found and counted as the images phase.
+    timings = UP_TIMINGS
+    found = timings.steps(deployed.up.output.splitlines())
+    images = [step.name for step in found if step.name.startswith("images-")]
+    assert sorted(images) == ["images-backend", "images-frontend", "images-mcp", "images-postgres"], found
+    assert timings.phases(found)["images_build_and_push"] > 0, found
 
 
 def test_namespace_and_secrets_are_in_the_api_server(deployed: Deployed) -> None:

@@ -8,19 +8,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.cookiejar
-import importlib.util
 import json
 import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,6 +25,7 @@ import pytest
 from components.release import component_name
 from tests.support import ports
 from tests.support.pulumi_cli import copy_project
+from tests.support.up_timings import UP_TIMINGS
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,19 +49,6 @@ def failure_excerpt(done: subprocess.CompletedProcess[str], tail: int = 4000) ->
     errors = [line for line in output.splitlines() if re.search(r"\berror\b|\bfailed\b|✗", line, re.I)]
     head = "\n".join(errors[:60])
     return f"--- lines naming an error ---\n{head}\n--- last {tail} characters ---\n{output[-tail:]}"
-
-
-def _up_timings() -> ModuleType:
-    """scripts/lib/up_timings.py (a stdlib script, not a package): the phases of a `pulumi up`."""
-    spec = importlib.util.spec_from_file_location("up_timings", REPO / "scripts/lib/up_timings.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-UP_TIMINGS = _up_timings()
 
 
 @dataclass

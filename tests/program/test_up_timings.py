@@ -6,27 +6,15 @@ it fail."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import sys
-from types import ModuleType
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.program.harness import REPO
+from tests.support.up_timings import UP_TIMINGS
 
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("up_timings", REPO / "scripts/lib/up_timings.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-TIMINGS = _module()
+TIMINGS = UP_TIMINGS
 TYPES = {
     "images-backend": "docker:index/image:Image",
     "images-mcp": "docker:index/image:Image",
@@ -61,8 +49,10 @@ def _output(run: list[tuple[str, str, int, bool]]) -> list[str]:
     lines = ["Updating (dev):", "     Type                 Name       Status"]
     for name, op, seconds, colour in run:
         progress = op.replace("ed", "ing")  # the line of the step in progress
-        lines.append(f" {SYMBOL[op]}  {TYPES[name]} {name} {progress} (0s) ")
-        line = f" {SYMBOL[op]}  {TYPES[name]} {name} {op} ({_go_duration(seconds)}) "
+        # The CLI prints the type's display name (docker:index:Image), never the full token.
+        shown = TIMINGS.display_name(TYPES[name])
+        lines.append(f" {SYMBOL[op]}  {shown} {name} {progress} (0s) ")
+        line = f" {SYMBOL[op]}  {shown} {name} {op} ({_go_duration(seconds)}) "
         lines.append(f"\x1b[32m{line}\x1b[0m" if colour else line)
     # The stack's own line spans the whole run; it is no phase of its own.
     lines.append(
@@ -86,6 +76,27 @@ def test_each_phase_is_its_steps_time(run: list[tuple[str, str, int, bool]]) -> 
             assert f"{name} {TIMINGS.duration(seconds)}" in line
     if not run:
         assert line == "no resource changed"
+
+
+def test_the_type_reads_as_the_cli_prints_it() -> None:
+    # tokens.Type.DisplayName in pulumi/pulumi: the module's file part goes when it is the type's name.
+    assert TIMINGS.display_name("docker:index/image:Image") == "docker:index:Image"
+    assert TIMINGS.display_name("kubernetes:helm.sh/v3:Release") == "kubernetes:helm.sh/v3:Release"
+    assert TIMINGS.display_name("random:index/randomPassword:RandomPassword") == "random:index:RandomPassword"
+    assert TIMINGS.display_name("pulumi:pulumi:Stack") == "pulumi:pulumi:Stack"
+    # Lines as the CLI v3.274.1 display prints them (pkg/backend/display: rows.go, progress.go);
+    # fully cached builds take under a second. The engine tier reads a real `pulumi up` too.
+    lines = [
+        " +  docker:index:Image images-backend created (0.81s) ",
+        " +  docker:index:Image images-mcp created (0.64s) ",
+        " +  kubernetes:core/v1:Secret secrets-app created (0.05s) ",
+        " +  kubernetes:helm.sh/v3:Release release-chart created (21s) ",
+    ]
+    assert TIMINGS.phases(TIMINGS.steps(lines)) == {
+        "images_build_and_push": 0.81,
+        "release_install_and_rollout": 21.0,
+        "other": 0.05,
+    }
 
 
 def test_a_cold_deploy_reads_as_phases() -> None:
