@@ -76,6 +76,7 @@ release = ChatbotRelease(
         database_image=images.database,
         minikube=is_minikube(settings.cluster.kube_context),
         diff_objects=preview_cluster_answers,
+        secret_data=app_secrets.planned_data,
         secret_names=SecretNames(
             app=app_secrets.app_secret_name,
             database=app_secrets.database_secret_name,

@@ -170,3 +170,22 @@ def server_dry_run(context: str, namespace: str, obj: dict[str, Any], exists: bo
     )
     answer: dict[str, Any] = json.loads(out)
     return answer
+
+
+def live_secret_data(context: str, namespace: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """The data of those Secrets that exist, decoded, by Secret name (kept in memory only: the
+    preview compares it with the planned values and prints key names)."""
+    if not names:
+        return {}
+    out = _kubectl(context, "-n", namespace, "get", "secrets", *names, "--ignore-not-found", "-o", "json")
+    if not out.strip():
+        return {}
+    found = json.loads(out)
+    items = found.get("items", []) if found.get("kind") == "List" else [found]
+    return {
+        item["metadata"]["name"]: {
+            key: base64.b64decode(value).decode(errors="replace")
+            for key, value in (item.get("data") or {}).items()
+        }
+        for item in items
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -141,6 +141,8 @@ class ChatbotReleaseArgs:
     minikube: bool = False
     # A preview whose cluster answered: log what the upgrade does to each object (release_preview.py).
     diff_objects: bool = False
+    # The program's Secrets the release reads, name -> key -> value: the diff shows changed key names.
+    secret_data: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
 
 
 class ChatbotRelease(pulumi.ComponentResource):
@@ -194,7 +196,7 @@ class ChatbotRelease(pulumi.ComponentResource):
         )
         if args.diff_objects and pulumi.runtime.is_dry_run():
             # What the upgrade does to each object, against the cluster (release_preview.py).
-            diff = asyncio.ensure_future(preview_diff(self, target, rendered))
+            diff = asyncio.ensure_future(preview_diff(self, target, rendered, args.secret_data))
             # An Output is awaited before the program ends: the diff is logged within the preview.
             pulumi.Output.from_input(cast(Any, diff))
         service = component_name(settings.name, "frontend")

@@ -273,13 +273,37 @@ def plan_changes(
     return Plan(result, sorted(hooks) if upgrade else [], unknown_set)
 
 
+def secret_change(
+    key: ObjectKey, live_data: Mapping[str, str] | None, planned: Mapping[str, Any], is_unknown: Any
+) -> ObjectChange | None:
+    """A Secret the program writes, by key name only: `live_data` decoded from the cluster (None: no
+    such Secret), `planned` the values to write (`is_unknown(value)`: known only after up). No value
+    leaves this function; equal values are compared here and forgotten."""
+    if live_data is None:
+        return ObjectChange(
+            key, "create", [Change(f"data{_segment(k)}", MISSING, HIDDEN) for k in sorted(planned)]
+        )
+    changes = []
+    for name in sorted(set(planned) | set(live_data)):
+        path = f"data{_segment(name)}"
+        if name not in planned:
+            changes.append(Change(path, HIDDEN, MISSING))
+        elif name not in live_data:
+            changes.append(Change(path, MISSING, KNOWN_AFTER_UP if is_unknown(planned[name]) else HIDDEN))
+        elif is_unknown(planned[name]):
+            changes.append(Change(path, HIDDEN, KNOWN_AFTER_UP))
+        elif planned[name] != live_data[name]:
+            changes.append(Change(path, HIDDEN, HIDDEN))
+    return ObjectChange(key, "update", changes) if changes else None
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 
 def _value(key: ObjectKey, path: str, value: Any, unknown: set[tuple[ObjectKey, str]]) -> str:
     if (key, path) in unknown:
         return KNOWN_AFTER_UP
-    if value is HIDDEN:
+    if value is HIDDEN or value is KNOWN_AFTER_UP:
         return str(value)
     text = (
         json.dumps(value, sort_keys=True, separators=(",", ":"))

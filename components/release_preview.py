@@ -101,7 +101,9 @@ async def render_release(
     return Rendered(ns, marked[0], objects, variant)
 
 
-def _cluster_plan(target: PreviewTarget, render: Rendered) -> release_diff.Plan:
+def _cluster_plan(
+    target: PreviewTarget, render: Rendered, secrets: Mapping[str, Mapping[str, Any]]
+) -> release_diff.Plan:
     """Everything that asks the API server (kubectl, so no extra credentials): blocking, off the loop."""
     context, namespace, values = target.kube_context, render.namespace, render.values
     rendered = render.objects
@@ -152,11 +154,23 @@ def _cluster_plan(target: PreviewTarget, render: Rendered) -> release_diff.Plan:
         hooks=hooks,
     )
     plan.notes += notes
+    # The program's own Secrets (components/secrets.py), which the release reads by name: key names only.
+    live_secrets = kubecontext.live_secret_data(context, namespace, sorted(secrets))
+    for name, data in sorted(secrets.items()):
+        key = ObjectKey("", "Secret", namespace, name)
+        change = release_diff.secret_change(
+            key, live_secrets.get(name), data, lambda v: isinstance(v, Unknown)
+        )
+        if change is not None:
+            plan.objects.append(change)
     return plan
 
 
 async def preview_diff(
-    resource: pulumi.Resource, target: PreviewTarget, rendered: Awaitable[Rendered | None]
+    resource: pulumi.Resource,
+    target: PreviewTarget,
+    rendered: Awaitable[Rendered | None],
+    secrets: Mapping[str, Mapping[str, pulumi.Input[str]]],
 ) -> str:
     """Logs the plan on `resource` and returns its text ("" for a no-op). Never fails the preview:
     a diff that cannot be made is one warning saying why (the Release's own diff still stands)."""
@@ -167,7 +181,8 @@ async def preview_diff(
     if render is None:
         return ""
     try:
-        plan = await asyncio.to_thread(_cluster_plan, target, render)
+        planned_secrets = await _resolved({name: dict(data) for name, data in secrets.items()})
+        plan = await asyncio.to_thread(_cluster_plan, target, render, planned_secrets)
     except kubecontext.KubectlError as error:
         pulumi.log.warn(unavailable.format(error), resource)
         return ""

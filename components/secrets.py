@@ -48,6 +48,9 @@ class AppSecrets(pulumi.ComponentResource):
         jwt = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
         mcp = random.RandomPassword(f"{name}-mcp-token", length=48, special=False, opts=child)
         created: list[k8s.core.v1.Secret] = []
+        # What each Secret will hold, for the preview's key-level diff (components/release_preview.py);
+        # a plain attribute, never an output.
+        self.planned_data: dict[str, dict[str, pulumi.Input[str]]] = {}
 
         def secret(suffix: str, secret_name: str, data: dict[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
             resource = k8s.core.v1.Secret(
@@ -65,6 +68,7 @@ class AppSecrets(pulumi.ComponentResource):
                 opts=child,
             )
             created.append(resource)
+            self.planned_data[secret_name] = dict(data)
             return resource
 
         app = secret("app", APP_SECRET, {"jwt-secret": jwt.result, "mcp-token": mcp.result})

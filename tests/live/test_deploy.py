@@ -279,6 +279,18 @@ def test_a_new_ingress_previews_as_one_object_to_create(deployment: Deployment) 
     ), diff
 
 
+def test_a_rotated_secret_previews_by_key_name_only(deployment: Deployment) -> None:
+    state = json.loads(deployment.pulumi("stack", "export").stdout)
+    [jwt] = [r["urn"] for r in state["deployment"]["resources"] if r["urn"].endswith("::secrets-jwt-secret")]
+    done = deployment.pulumi("preview", "--json", "--replace", jwt)
+    PREVIEWS.append(done.stdout + done.stderr)
+    diff = release_objects(json.loads(done.stdout))
+    # The generated value is made by up: the Secret's key, never a value; the pods roll for it.
+    assert f"~ Secret {NAMESPACE}/todo-app" in _object_lines(diff), diff
+    assert "~ data.jwt-secret: (hidden) => (known after up)" in _field_lines(diff), diff
+    assert "mcp-token" not in diff, diff
+
+
 def test_a_hand_scaled_deployment_previews_as_drift(deployment: Deployment) -> None:
     name = f"{FULLNAME}-mcp"
     replicas = deployment.json("-n", NAMESPACE, "get", "deployment", name)["spec"]["replicas"]

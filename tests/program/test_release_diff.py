@@ -6,6 +6,7 @@ a value known only after up reads as such. The engine and live tiers run it agai
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from hypothesis import given
@@ -205,3 +206,45 @@ def test_the_comment_puts_the_summary_first_and_folds_the_details() -> None:
     assert rd.markdown(plan(deployment(), deployment(), live_of(deployment())), "dev") == (
         "**dev**: release objects: no change\n"
     )
+
+
+keys = st.text("abcdef-", min_size=1, max_size=6)
+
+
+def _data_key(path: str) -> str:
+    """The Secret key a `data.<key>` or `data["<key>"]` path names."""
+    rest = path.removeprefix("data")
+    return str(json.loads(rest[1:-1])) if rest.startswith("[") else rest.removeprefix(".")
+
+
+@given(
+    st.dictionaries(keys, secret_values, max_size=4),
+    st.dictionaries(keys, secret_values | st.none(), max_size=4),
+)
+def test_the_programs_secrets_show_changed_key_names_only(
+    live: dict[str, str], planned: dict[str, Any]
+) -> None:
+    key = rd.ObjectKey("", "Secret", NS, "todo-app")
+    change = rd.secret_change(key, live, planned, lambda v: v is None)  # None: known after up
+    changed = {
+        k
+        for k in set(live) | set(planned)
+        if k not in live or k not in planned or planned[k] is None or planned[k] != live[k]
+    }
+    if not changed:
+        assert change is None
+        return
+    assert change is not None
+    assert {_data_key(c.path) for c in change.changes} == changed
+    text = rd.report(rd.Plan([change], [], set()))
+    for value in [*live.values(), *(v for v in planned.values() if v)]:
+        assert value not in text
+    for name in changed:
+        assert name in text
+
+
+def test_a_secret_still_to_be_created_lists_its_keys() -> None:
+    key = rd.ObjectKey("", "Secret", NS, "todo-llm")
+    change = rd.secret_change(key, None, {"api-key": "sk-not-shown-123456"}, lambda v: False)
+    assert change is not None and change.action == "create"
+    assert "+ data.api-key: (hidden)" in rd.report(rd.Plan([change], [], set()))
