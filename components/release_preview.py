@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Awaitable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class Rendered:
     values: dict[str, Any]
     objects: list[dict[str, Any]]
     variant: list[dict[str, Any]] | None
+    seconds: float = 0.0  # the renders' time
 
 
 async def _template(
@@ -93,12 +95,13 @@ async def render_release(
             for mark in release_diff.UNKNOWN_MARKS
         ]
         ns = str(resolved["namespace"])
+        start = time.monotonic()
         objects = await _template(target, ns, marked[0], provider)
         variant = await _template(target, ns, marked[1], provider) if marked[0] != marked[1] else None
     except Exception as error:  # noqa: BLE001 - reported once; the Release's own step still runs
         pulumi.log.warn(f"the chart could not be rendered for review ({type(error).__name__}: {error})")
         return None
-    return Rendered(ns, marked[0], objects, variant)
+    return Rendered(ns, marked[0], objects, variant, time.monotonic() - start)
 
 
 def _cluster_plan(
@@ -182,7 +185,13 @@ async def preview_diff(
         return ""
     try:
         planned_secrets = await _resolved({name: dict(data) for name, data in secrets.items()})
+        start = time.monotonic()
         plan = await asyncio.to_thread(_cluster_plan, target, render, planned_secrets)
+        renders = "two renders" if render.variant is not None else "one render"
+        plan.notes.append(
+            f"compared with the cluster in {time.monotonic() - start:.1f} s, after {renders} in"
+            f" {render.seconds:.1f} s ({len(render.objects)} objects)"
+        )
     except kubecontext.KubectlError as error:
         pulumi.log.warn(unavailable.format(error), resource)
         return ""

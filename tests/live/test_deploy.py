@@ -326,7 +326,7 @@ def test_a_change_in_the_local_chart_reaches_the_release(deployment: Deployment)
     # The object diff: that annotation on each Service the shared template renders, and nothing else.
     diff = release_objects(planned)
     assert set(_field_lines(diff)) == {'+ metadata.annotations["todo-chatbot/live-tier"]: "marker"'}, diff
-    assert {o.split()[1] for o in _object_lines(diff) if not o.startswith("hooks")} == {"Service"}, diff
+    assert {o.split()[1] for o in _object_lines(diff)} == {"Service"}, diff
     deployment.up()
     service = deployment.json("-n", NAMESPACE, "get", "service", f"{FULLNAME}-backend")
     assert service["metadata"].get("annotations", {}).get("todo-chatbot/live-tier") == "marker"
