@@ -104,6 +104,20 @@ async def render_release(
     return Rendered(ns, marked[0], objects, variant, time.monotonic() - start)
 
 
+def _comparable(values: Any) -> str:
+    """Values as Helm keeps them in a release record: nulls dropped (the provider drops them), keys
+    sorted, numbers as JSON numbers."""
+
+    def drop(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: drop(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [drop(v) for v in value]
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    return json.dumps(drop(values), sort_keys=True)
+
+
 def _cluster_plan(
     target: PreviewTarget, render: Rendered, secrets: Mapping[str, Mapping[str, Any]]
 ) -> release_diff.Plan:
@@ -126,9 +140,7 @@ def _cluster_plan(
 
         docs = [doc for doc in yaml.safe_load_all(record.get("manifest") or "") if isinstance(doc, dict)]
         old = release_diff.by_key(docs, namespace)
-        same_values = json.dumps(record.get("config") or {}, sort_keys=True) == json.dumps(
-            values, sort_keys=True
-        )
+        same_values = _comparable(record.get("config") or {}) == _comparable(values)
         same_chart = (record.get("info") or {}).get("description") == target.description
         upgrade = not (same_values and same_chart) or render.variant is not None
     wanted = [*new.values(), *(obj for key, obj in old.items() if key not in new)]
