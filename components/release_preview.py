@@ -67,8 +67,9 @@ async def _template(
     target: PreviewTarget, namespace: str, values: dict[str, Any], provider: pulumi.ProviderResource | None
 ) -> list[dict[str, Any]]:
     """The chart's objects, hooks included (not its tests), by the provider's own Helm."""
+    # A local chart is `path` alone: the provider loads path/<chart>, so `chart` must stay empty.
     chart = str(Path(target.chart_path).resolve())
-    opts = {"path": chart, "chart": chart, "release_name": target.release_name, "namespace": namespace}
+    opts = {"path": chart, "release_name": target.release_name, "namespace": namespace}
     answer = await pulumi.runtime.invoke_async(
         "kubernetes:helm:template",
         {"jsonOpts": json.dumps({**opts, "values": values})},

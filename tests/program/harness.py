@@ -145,7 +145,8 @@ def helm_template(opts: dict[str, Any]) -> list[dict[str, Any]]:
                 "helm",
                 "template",
                 opts["release_name"],
-                opts["path"],
+                # As the provider loads a local chart: <path>/<chart>, `chart` empty for the path itself.
+                str(Path(opts["path"]) / opts.get("chart", "")),
                 "--namespace",
                 opts["namespace"],
                 "--values",
