@@ -144,7 +144,11 @@ def _cluster_plan(
         same_values = _comparable(record.get("config") or {}) == _comparable(values)
         same_chart = (record.get("info") or {}).get("description") == target.description
         upgrade = not (same_values and same_chart) or render.variant is not None
-    wanted = [*new.values(), *(obj for key, obj in old.items() if key not in new)]
+    # This up may create the namespace: nothing in it can be dry-run yet, so its objects are listed.
+    namespace_exists = record is not None or kubecontext.live_namespace(context, namespace) is not None
+    if not namespace_exists:
+        notes.append(f"namespace {namespace} is created by this up: its objects are listed, not dry-run")
+    wanted = [*new.values(), *(obj for key, obj in old.items() if key not in new)] if namespace_exists else []
     live = release_diff.by_key(kubecontext.live_objects(context, namespace, wanted), namespace)
     planned: dict[ObjectKey, dict[str, Any]] = {}
     refused: dict[ObjectKey, str] = {}
@@ -157,8 +161,9 @@ def _cluster_plan(
         except kubecontext.KubectlError as error:
             refused[key] = str(error)
 
-    with ThreadPoolExecutor(DRY_RUN_WORKERS) as pool:
-        list(pool.map(dry_run, sorted(new)))
+    if namespace_exists:
+        with ThreadPoolExecutor(DRY_RUN_WORKERS) as pool:
+            list(pool.map(dry_run, sorted(new)))
     plan = release_diff.plan_changes(
         old=old,
         new=new,
@@ -171,7 +176,9 @@ def _cluster_plan(
     )
     plan.notes += notes
     # The program's own Secrets (components/secrets.py), which the release reads by name: key names only.
-    live_secrets = kubecontext.live_secret_data(context, namespace, sorted(secrets))
+    live_secrets = (
+        kubecontext.live_secret_data(context, namespace, sorted(secrets)) if namespace_exists else {}
+    )
     for name, data in sorted(secrets.items()):
         key = ObjectKey("", "Secret", namespace, name)
         change = release_diff.secret_change(
