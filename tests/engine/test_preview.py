@@ -51,7 +51,7 @@ def test_dev_preview_runs_for_a_new_user_and_leaves_the_checkout_clean(workspace
     diff = release_objects(preview.json())
     lines = diff.splitlines()
     assert lines[0].startswith("release objects: ") and lines[0].endswith(" to create"), diff
-    objects = [line.strip() for line in lines[1:] if not line.startswith(("  hooks ", "  note: "))]
+    objects = [line.strip() for line in lines[1:] if line[:3] in ("  +", "  ~", "  -", "  !")]
     assert objects and all(line.startswith("+ ") for line in objects), diff
     assert int(lines[0].split()[2]) == len(objects), diff
     for service in SERVICE_NAMES:
