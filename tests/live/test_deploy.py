@@ -262,7 +262,7 @@ def test_a_values_change_previews_the_deployment_and_what_follows_from_it(deploy
     others = [
         o for o in objects if o.startswith(("~ Deployment", "+ Deployment")) and not o.endswith("-backend")
     ]
-    assert others == [] and "hooks run by the install or upgrade: Job" in diff, diff
+    assert others == [] and f"Job {NAMESPACE}/{FULLNAME}-migrate" in diff, diff
 
 
 def test_a_new_ingress_previews_as_one_object_to_create(deployment: Deployment) -> None:
