@@ -12,6 +12,7 @@ import base64
 import gzip
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -238,6 +239,12 @@ def test_a_template_only_change_previews_as_exactly_that_field(deployment: Deplo
     finally:
         template.write_text(text)
     diff = release_objects(planned)
+    # What the diff itself cost, as its note says: the dry runs against the running release.
+    cost = re.search(
+        r"compared with the cluster in ([0-9.]+) s, after (?:one|two) renders? in ([0-9.]+) s", diff
+    )
+    assert cost, diff
+    METRICS["object_diff_dry_runs_s"], METRICS["object_diff_render_s"] = float(cost[1]), float(cost[2])
     assert diff.splitlines()[0] == "release objects: 1 to update", diff
     assert _object_lines(diff)[0] == f"~ StatefulSet {NAMESPACE}/{FULLNAME}-postgresql", diff
     assert _field_lines(diff) == [
