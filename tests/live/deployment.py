@@ -131,11 +131,11 @@ class Deployment:
                 seen=lambda: self.kubectl("-n", self.namespace, "get", "endpointslices,pods", "-o", "wide"),
             )
 
-    def pulumi(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def pulumi(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["pulumi", *args, "--stack", "dev", "--non-interactive"],
             cwd=self.root,
-            env=self.env,
+            env={**self.env, **env},
             capture_output=True,
             text=True,
             timeout=900,

@@ -38,9 +38,14 @@ METRICS: dict[str, Any] = {}
 PREVIEWS: list[str] = []
 
 
-def preview(deployment: Deployment) -> dict[str, Any]:
-    done = deployment.pulumi("preview", "--json")
+def preview(deployment: Deployment, *args: str) -> dict[str, Any]:
+    """`pulumi preview --json`; its output and the PR comment it writes (TODO_PREVIEW_REPORT) are kept."""
+    report = deployment.root.parent / "preview-report.md"
+    report.unlink(missing_ok=True)
+    done = deployment.pulumi("preview", "--json", *args, TODO_PREVIEW_REPORT=str(report))
     PREVIEWS.append(done.stdout + done.stderr)
+    if report.exists():
+        PREVIEWS.append(report.read_text())
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer
 
@@ -289,9 +294,7 @@ def test_a_new_ingress_previews_as_one_object_to_create(deployment: Deployment) 
 def test_a_rotated_secret_previews_by_key_name_only(deployment: Deployment) -> None:
     state = json.loads(deployment.pulumi("stack", "export").stdout)
     [jwt] = [r["urn"] for r in state["deployment"]["resources"] if r["urn"].endswith("::secrets-jwt-secret")]
-    done = deployment.pulumi("preview", "--json", "--replace", jwt)
-    PREVIEWS.append(done.stdout + done.stderr)
-    diff = release_objects(json.loads(done.stdout))
+    diff = release_objects(preview(deployment, "--replace", jwt))
     # The generated value is made by up: the Secret's key, never a value; the pods roll for it.
     assert f"~ Secret {NAMESPACE}/todo-app" in _object_lines(diff), diff
     assert "~ data.jwt-secret: (hidden) => (known after up)" in _field_lines(diff), diff
@@ -481,7 +484,7 @@ def test_a_broken_image_rolls_back_and_up_names_the_failing_pod(deployment: Depl
 
 
 def test_no_preview_printed_a_secret_value(deployment: Deployment) -> None:
-    assert len(PREVIEWS) >= 5
+    assert len(PREVIEWS) >= 10  # previews and the PR comments they wrote
     values = []
     for secret in deployment.json(
         "-n", NAMESPACE, "get", "secrets", "-l", "app.kubernetes.io/part-of=todo-chatbot"
