@@ -21,13 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from components.services import SERVICE_NAMES  # noqa: E402
 from tests.images import dockerkit as dk  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 NAIVE = "bench/images/naive-backend.Dockerfile"
 BUDGET_MB = {"backend": 60, "backend-openai": 60, "mcp": 45, "frontend": 5}
 # The three images `pulumi up` builds by default (backend with AGENT_ENGINE=rules) and the budgets' subject.
-THREE = ("backend", "mcp", "frontend")
+THREE = SERVICE_NAMES
 START_RUNS = 5
 # The one-line code change per image (a file its last layers copy).
 CODE_CHANGE = {

@@ -39,7 +39,6 @@ STACK = "pulumi:pulumi:Stack"
 
 # The chart whose values schema the chart-specific rules know (charts/todo-chatbot).
 CHART_NAME = "todo-chatbot"
-SERVICES = ("backend", "mcp", "frontend")
 # Stacks that may keep PostgreSQL on whatever volume the cluster hands out (a laptop's Minikube).
 DEV_STACKS = re.compile(r"^dev(-.*)?$")
 
@@ -98,6 +97,14 @@ def _values(resource: Resource) -> Any:
     return resource.props.get("values", {})
 
 
+def _sections(values: Any, wanted: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """The keys of `values` whose section (a mapping) `wanted` accepts, in order: the components
+    and services a rule checks come from the release itself, not from a list copied here."""
+    if not isinstance(values, dict):
+        return []
+    return [key for key, section in values.items() if isinstance(section, dict) and wanted(section)]
+
+
 # --- images by digest -------------------------------------------------------------------------
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -136,7 +143,9 @@ def images_by_digest(resource: Resource) -> list[Finding]:
     if values is UNKNOWN:
         return []
     findings = []
-    for service in SERVICES:
+    # The services the release names images for (the program's one list, components/services.py,
+    # reaches the pack only through the values; a missing image is rendered-images-by-digest's).
+    for service in _sections(get(values, "images"), lambda section: True):
         findings += _image_finding(
             values, f"images.{service}", f"localhost:5000/todo-{service}", resource.dry_run
         )
@@ -352,7 +361,6 @@ REPLICAS_MAX = 20
 # Per-container ceilings: above them a reviewer should see a deliberate change of this rule.
 CPU_LIMIT_MAX = Decimal("2")
 MEMORY_LIMIT_MAX = Decimal(2 * 1024**3)
-RESOURCE_COMPONENTS = ("backend", "mcp", "frontend", "postgresql", "migrations", "tests")
 
 _SUFFIXES: Final = {
     "m": Decimal("0.001"),
@@ -388,7 +396,7 @@ def quantity(value: Any) -> Decimal | None:
 def _replica_findings(values: Any) -> list[Finding]:
     findings = []
     allowed = f"an integer from 1 to {REPLICAS_MAX}"
-    for service in SERVICES:
+    for service in _sections(values, lambda section: "replicas" in section or "autoscaling" in section):
         for path in (
             f"{service}.replicas",
             f"{service}.autoscaling.minReplicas",
@@ -417,7 +425,7 @@ def _resource_findings(values: Any) -> list[Finding]:
     findings = []
     ceilings = {"cpu": CPU_LIMIT_MAX, "memory": MEMORY_LIMIT_MAX}
     shown_ceiling = {"cpu": "2", "memory": "2Gi"}
-    for component in RESOURCE_COMPONENTS:
+    for component in _sections(values, lambda section: "resources" in section):
         resources = get(values, f"{component}.resources")
         if resources is MISSING or resources is UNKNOWN:
             continue

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from components.services import SERVICE_NAMES
 from tests.support.pulumi_cli import Result, Workspace, changes, planned, retagged
 from tests.support.up_timings import UP_TIMINGS
 
@@ -72,7 +73,7 @@ def _generated_secrets(ws: Workspace) -> list[str]:
 
 def test_images_are_pushed_and_referenced_by_digest(deployed: Deployed) -> None:
     images = deployed.outputs["images"]
-    assert isinstance(images, dict) and set(images) == {"backend", "mcp", "frontend", "postgres"}
+    assert isinstance(images, dict) and set(images) == {*SERVICE_NAMES, "postgres"}
     for ref in images.values():
         name, digest = ref.split("@")
         host, repository = name.split("/", 1)

@@ -17,6 +17,8 @@ from typing import IO
 
 import pytest
 
+from components.services import SERVICE_NAMES
+
 from . import dockerkit as dk
 from .conftest import DECOY_KEY, BuiltImage, RunSecrets
 
@@ -111,7 +113,7 @@ def findings(images: dict[str, BuiltImage], run_secrets: RunSecrets) -> dict[str
     return {name: scan_image(image.tag, literals, seen) for name, image in images.items()}
 
 
-@pytest.mark.parametrize("name", ["backend", "mcp", "frontend"])
+@pytest.mark.parametrize("name", SERVICE_NAMES)
 def test_no_secret_in_any_layer_or_config(findings: dict[str, list[Finding]], name: str) -> None:
     found = findings[name]
     assert not found, f"{len(found)} secret-looking things in todo-{name}:\n" + "\n".join(

@@ -23,13 +23,14 @@ from typing import Any
 import pytest
 
 from components.release import component_name
+from components.services import SERVICE_NAMES
 from tests.support import ports
 from tests.support.pulumi_cli import copy_project
 from tests.support.up_timings import UP_TIMINGS
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-DEPLOYMENTS = ("backend", "mcp", "frontend")
+DEPLOYMENTS = SERVICE_NAMES
 APP_SECRETS = ("todo-app", "todo-database")
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}

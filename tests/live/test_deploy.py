@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from components.services import SERVICE_NAMES
 from tests.live.deployment import Client, Deployment, port_forward, start_deployment
 from tests.support.pulumi_cli import release_objects, retagged
 from tests.support.wait import wait_for
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "todo"
 RELEASE = "todo"
 FULLNAME = "todo-todo-chatbot"
-DEPLOYMENTS = ("backend", "mcp", "frontend")
+DEPLOYMENTS = SERVICE_NAMES
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
 # Every preview's whole output, searched at the end for the values of the stack's Secrets.

@@ -17,6 +17,7 @@ import yaml
 from pulumi_policy import EnforcementLevel
 
 from components import settings
+from components.services import SERVICE_NAMES
 from tests.policy.support import (
     UNKNOWN,
     program_inputs,
@@ -96,7 +97,7 @@ def test_the_programs_own_stacks_pass_every_rule(stack: str, dev: ProgramRun, st
 
 def test_values_unknown_during_preview_pass(dev: ProgramRun) -> None:
     values = _values(dev)
-    for service in ("backend", "mcp", "frontend"):
+    for service in SERVICE_NAMES:
         values["images"][service]["digest"] = UNKNOWN
     values["postgresql"]["image"]["digest"] = UNKNOWN
     values["secrets"]["revision"] = UNKNOWN
@@ -153,14 +154,17 @@ def test_an_image_without_digest_is_pulled_by_tag(dev: ProgramRun) -> None:
         " Fix: pass the pushed image's digest (the docker.Image's repo_digest, as components/release.py "
         "does); an image that was not pushed has none."
     )
-    assert violations("images-by-digest", _release(values)) == [
-        f"release-chart: values.images.backend.digest is '', so the chart pulls "
-        f"localhost:5000/todo-backend:{tag} by its tag." + fix,
-        "release-chart: values.images.mcp.digest is 'sha256:abc', not a digest of the form "
-        "sha256:<64 hex digits>." + fix,
-        f"release-chart: values.images.frontend.digest is not set, so the chart pulls "
-        f"localhost:5000/todo-frontend:{frontend_tag} by its tag." + fix,
-    ]
+    # In the order the values list the images (the rule takes the services from them).
+    assert sorted(violations("images-by-digest", _release(values))) == sorted(
+        [
+            f"release-chart: values.images.backend.digest is '', so the chart pulls "
+            f"localhost:5000/todo-backend:{tag} by its tag." + fix,
+            "release-chart: values.images.mcp.digest is 'sha256:abc', not a digest of the form "
+            "sha256:<64 hex digits>." + fix,
+            f"release-chart: values.images.frontend.digest is not set, so the chart pulls "
+            f"localhost:5000/todo-frontend:{frontend_tag} by its tag." + fix,
+        ]
+    )
 
 
 def test_in_preview_a_digest_not_pushed_yet_is_absent_and_passes(
@@ -168,7 +172,7 @@ def test_in_preview_a_digest_not_pushed_yet_is_absent_and_passes(
 ) -> None:
     # The real CLI showed it: the kubernetes provider drops unknown values from a release's values.
     values = _values(dev)
-    for service in ("backend", "mcp", "frontend"):
+    for service in SERVICE_NAMES:
         del values["images"][service]["digest"]
     del values["postgresql"]["image"]["digest"]
     assert len(violations("images-by-digest", _release(values))) == 4
@@ -344,7 +348,7 @@ def test_a_kubernetes_resource_on_the_default_provider_is_reported() -> None:
 
 
 def test_the_replica_bound_is_the_programs() -> None:
-    for service in ("backend", "mcp", "frontend"):
+    for service in SERVICE_NAMES:
         assert settings.INTEGER_RANGES[f"{service}Replicas"] == (1, REPLICAS_MAX)
 
 
