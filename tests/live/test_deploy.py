@@ -333,7 +333,8 @@ def test_a_change_in_the_local_chart_reaches_the_release(deployment: Deployment)
     planned = preview(deployment)
     steps = planned["steps"]
     changed = {s["urn"].rsplit("::", 1)[1] for s in steps if s["op"] != "same"}
-    assert changed == {"release-chart"} and not retagged(steps), changed
+    # The Release, and its component whose input is the rendered objects (for the policy pack).
+    assert changed == {"release", "release-chart"} and not retagged(steps), changed
     # The object diff: that annotation on each Service the shared template renders, and nothing else.
     diff = release_objects(planned)
     assert set(_field_lines(diff)) == {'+ metadata.annotations["todo-chatbot/live-tier"]: "marker"'}, diff
