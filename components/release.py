@@ -172,7 +172,8 @@ class ChatbotRelease(pulumi.ComponentResource):
         )
         # The chart rendered with these values (the provider's own Helm): the component's input, so
         # the policy pack checks the objects that will run, not only the values (policy/).
-        rendered = asyncio.ensure_future(render_release(target, args.namespace, values, _kubernetes(opts)))
+        provider = _kubernetes(opts)
+        rendered = asyncio.ensure_future(render_release(target, args.namespace, values, provider))
         objects = pulumi.Output.from_input(cast(Any, rendered)).apply(
             lambda render: render.objects if render else []
         )
@@ -196,7 +197,7 @@ class ChatbotRelease(pulumi.ComponentResource):
         )
         if args.diff_objects and pulumi.runtime.is_dry_run():
             # What the upgrade does to each object, against the cluster (release_preview.py).
-            diff = asyncio.ensure_future(preview_diff(self, target, rendered, args.secret_data))
+            diff = asyncio.ensure_future(preview_diff(self, target, rendered, args.secret_data, provider))
             # An Output is awaited before the program ends: the diff is logged within the preview.
             pulumi.Output.from_input(cast(Any, diff))
         service = component_name(settings.name, "frontend")

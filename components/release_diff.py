@@ -79,6 +79,27 @@ def with_marks(value: Any, is_unknown: Any, mark: str) -> Any:
     return value
 
 
+def keep_deployed_digests(values: Any, deployed: Any, mark: str, path: str = "") -> tuple[Any, list[str]]:
+    """`values` where an image's digest is `mark` (made only by up) but its repository and content
+    tag are the deployed ones: the deployed digest instead. The program tags an image by its build
+    inputs, so the same tag is the same build, whose push gives back the same digest (pulumi-docker
+    plans a rebuild whenever the build context changes at all). Also the paths it filled."""
+    if not isinstance(values, Mapping):
+        return values, []
+    before = deployed if isinstance(deployed, Mapping) else {}
+    if values.get("digest") == mark and {"repository", "tag"} <= set(values):
+        same = all(before.get(k) == values[k] for k in ("repository", "tag"))
+        if same and isinstance(before.get("digest"), str) and before["digest"]:
+            return {**values, "digest": before["digest"]}, [path.lstrip(".")]
+        return values, []
+    result: dict[str, Any] = {}
+    filled: list[str] = []
+    for key, item in values.items():
+        result[key], inner = keep_deployed_digests(item, before.get(key), mark, f"{path}.{key}")
+        filled += inner
+    return result, filled
+
+
 def unknown_paths(first: Mapping[str, Any], second: Mapping[str, Any]) -> set[str]:
     """The fields two renders (one per UNKNOWN_MARKS) disagree on: they depend on an unknown value."""
     return {change.path for change in field_changes(first, second)}
@@ -161,7 +182,13 @@ def _segment(key: str) -> str:
 
 
 def field_changes(before: Any, after: Any, path: str = "") -> list[Change]:
-    """Leaf-level changes from `before` to `after`; list items with a name are matched by it."""
+    """Leaf-level changes from `before` to `after`; list items with a name are matched by it. A
+    mapping on one side only is reported key by key, so paths compare across objects (an annotation
+    added where the object had none reads as that annotation, as where it had others)."""
+    if before is MISSING and isinstance(after, Mapping) and after:
+        before = {}
+    if after is MISSING and isinstance(before, Mapping) and before:
+        after = {}
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         changes: list[Change] = []
         for key in sorted(set(before) | set(after), key=str):
@@ -229,6 +256,16 @@ def _redact(key: ObjectKey, change: Change) -> Change:
     return change
 
 
+def _within(path: str, paths: set[str]) -> bool:
+    """Whether `path` is one of `paths`, inside one, or holds one (a field the change under review
+    touches at any depth)."""
+
+    def nested(inner: str, outer: str) -> bool:
+        return inner == outer or inner.startswith((outer + ".", outer + "["))
+
+    return any(nested(path, other) or nested(other, path) for other in paths)
+
+
 def plan_changes(
     *,
     old: Mapping[ObjectKey, Mapping[str, Any]],
@@ -264,7 +301,7 @@ def plan_changes(
         reviewed = (
             {c.path for c in field_changes(clean(old.get(key, {})), clean(new[key]))} if key in old else None
         )
-        drifted = {c.path for c in changes if reviewed is not None and c.path not in reviewed}
+        drifted = {c.path for c in changes if reviewed is not None and not _within(c.path, reviewed)}
         if not upgrade:
             changes = [c for c in changes if c.path in drifted]
             if not changes:

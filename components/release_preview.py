@@ -120,7 +120,10 @@ def _comparable(values: Any) -> str:
 
 
 def _cluster_plan(
-    target: PreviewTarget, render: Rendered, secrets: Mapping[str, Mapping[str, Any]]
+    target: PreviewTarget,
+    render: Rendered,
+    secrets: Mapping[str, Mapping[str, Any]],
+    record: dict[str, Any] | None,
 ) -> release_diff.Plan:
     """Everything that asks the API server (kubectl, so no extra credentials): blocking, off the loop."""
     context, namespace, values = target.kube_context, render.namespace, render.values
@@ -133,7 +136,6 @@ def _cluster_plan(
         for key, obj in new.items():
             unknown |= {(key, path) for path in release_diff.unknown_paths(obj, other.get(key, {}))}
     notes: list[str] = []
-    record = kubecontext.helm_release_record(context, namespace, target.release_name)
     old: dict[ObjectKey, dict[str, Any]] = {}
     upgrade = True
     if record is not None:
@@ -189,11 +191,35 @@ def _cluster_plan(
     return plan
 
 
+async def _with_deployed_digests(
+    render: Rendered,
+    record: dict[str, Any] | None,
+    target: PreviewTarget,
+    provider: pulumi.ProviderResource | None,
+) -> tuple[Rendered, list[str]]:
+    """The render again where an unknown digest belongs to an image whose content tag is deployed
+    (release_diff.keep_deployed_digests), so only the images that really change read "known after up"."""
+    if record is None or render.variant is None:
+        return render, []
+    first, second = release_diff.UNKNOWN_MARKS
+    values, filled = release_diff.keep_deployed_digests(render.values, record.get("config") or {}, first)
+    if not filled:
+        return render, []
+    start = time.monotonic()
+    objects = await _template(target, render.namespace, values, provider)
+    varies = first in json.dumps(values)
+    variant_values = json.loads(json.dumps(values).replace(first, second)) if varies else None
+    variant = await _template(target, render.namespace, variant_values, provider) if variant_values else None
+    seconds = render.seconds + time.monotonic() - start
+    return Rendered(render.namespace, values, objects, variant, seconds), filled
+
+
 async def preview_diff(
     resource: pulumi.Resource,
     target: PreviewTarget,
     rendered: Awaitable[Rendered | None],
     secrets: Mapping[str, Mapping[str, pulumi.Input[str]]],
+    provider: pulumi.ProviderResource | None = None,
 ) -> str:
     """Logs the plan on `resource` and returns its text ("" for a no-op). Never fails the preview:
     a diff that cannot be made is one warning saying why (the Release's own diff still stands)."""
@@ -206,7 +232,16 @@ async def preview_diff(
     try:
         planned_secrets = await _resolved({name: dict(data) for name, data in secrets.items()})
         start = time.monotonic()
-        plan = await asyncio.to_thread(_cluster_plan, target, render, planned_secrets)
+        record = await asyncio.to_thread(
+            kubecontext.helm_release_record, target.kube_context, render.namespace, target.release_name
+        )
+        render, filled = await _with_deployed_digests(render, record, target, provider)
+        plan = await asyncio.to_thread(_cluster_plan, target, render, planned_secrets, record)
+        if filled:
+            plan.notes.append(
+                "rebuilt with an unchanged content tag, so shown with the deployed digest: "
+                + ", ".join(filled)
+            )
         renders = "two renders" if render.variant is not None else "one render"
         plan.notes.append(
             f"compared with the cluster in {time.monotonic() - start:.1f} s, after {renders} in"

@@ -248,3 +248,37 @@ def test_a_secret_still_to_be_created_lists_its_keys() -> None:
     change = rd.secret_change(key, None, {"api-key": "sk-not-shown-123456"}, lambda v: False)
     assert change is not None and change.action == "create"
     assert "+ data.api-key: (hidden)" in rd.report(rd.Plan([change], [], set()))
+
+
+def test_an_annotation_the_change_adds_is_no_drift_where_the_manifest_had_none() -> None:
+    # live_of adds Helm's own annotations: the path is the annotation's on both sides.
+    old = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "todo-todo-chatbot-mcp"}, "spec": {}}
+    new = copy.deepcopy(old)
+    new["metadata"]["annotations"] = {"todo-chatbot/live-tier": "marker"}
+    [obj] = plan(old, new, live_of(old)).objects
+    assert [(c.path, c.after) for c in obj.changes] == [
+        ('metadata.annotations["todo-chatbot/live-tier"]', "marker")
+    ]
+    assert obj.drifted == set()
+
+
+def test_an_image_rebuilt_under_its_deployed_tag_keeps_its_deployed_digest() -> None:
+    mark = rd.UNKNOWN_MARKS[0]
+    deployed = {
+        "images": {
+            "backend": {"repository": "r/b", "tag": "t1", "digest": "sha256:" + "b" * 64},
+            "frontend": {"repository": "r/f", "tag": "t1", "digest": "sha256:" + "f" * 64},
+        }
+    }
+    planned = {
+        "images": {
+            "pullPolicy": "IfNotPresent",
+            "backend": {"repository": "r/b", "tag": "t1", "digest": mark},  # same build: same digest
+            "frontend": {"repository": "r/f", "tag": "t2", "digest": mark},  # a new build: made by up
+        }
+    }
+    values, filled = rd.keep_deployed_digests(planned, deployed, mark)
+    assert filled == ["images.backend"]
+    assert values["images"]["backend"]["digest"] == "sha256:" + "b" * 64
+    assert values["images"]["frontend"]["digest"] == mark and values["images"]["pullPolicy"] == "IfNotPresent"
+    assert rd.keep_deployed_digests(planned, {}, mark) == (planned, [])
