@@ -222,9 +222,8 @@ def test_a_refresh_then_preview_still_changes_nothing(deployment: Deployment) ->
 
 
 def _object_lines(diff: str) -> list[str]:
-    return [
-        line.strip() for line in diff.splitlines() if line.startswith("  ") and not line.startswith("    ")
-    ]
+    """The lines naming an object (+ ~ - !), without the field lines, hooks and notes."""
+    return [line.strip() for line in diff.splitlines() if line[:3] in ("  +", "  ~", "  -", "  !")]
 
 
 def _field_lines(diff: str) -> list[str]:
