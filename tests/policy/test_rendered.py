@@ -13,7 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.policy.support import UNKNOWN, resource_args, violations
+from tests.policy.support import (
+    UNKNOWN,
+    program_stack,
+    resource_args,
+    stack_resource,
+    stack_violations,
+    violations,
+)
 from tests.program.conftest import STAGING_SECRETS
 from tests.program.harness import ProgramRun, run_program, unwrap
 from todo_policy.rendered import POD_SPEC_PATHS, RELEASE_COMPONENT, RENDERED_OBJECTS
@@ -167,3 +174,19 @@ def test_a_violation_reads_object_field_problem_and_fix(renders: dict[str, list[
         f"release: {RENDERED_OBJECTS}[Deployment todo/{name}].spec.template.spec.containers[backend]"
         ".securityContext.runAsNonRoot is false. Fix: change the chart (charts/todo-chatbot"
     ), message
+
+
+def test_a_secret_value_a_template_copies_into_an_object_is_found() -> None:
+    # The stack rule walks every resource's inputs, the rendered objects included.
+    run = run_program("dev")
+    resources = program_stack(run, "dev")
+    app = run.named("secrets-app")
+    leaked = str(unwrap(app.inputs["stringData"])["jwt-secret"])
+    objects = copy.deepcopy(unwrap(run.one(RELEASE_COMPONENT).inputs[RENDERED_OBJECTS]))
+    config_map = next(o for o in objects if o["kind"] == "ConfigMap")
+    config_map["data"]["LEAKED"] = leaked
+    index = next(i for i, r in enumerate(resources) if r.resource_type == RELEASE_COMPONENT)
+    resources[index] = stack_resource(RELEASE_COMPONENT, "release", {RENDERED_OBJECTS: objects})
+    found = stack_violations("no-secret-values-outside-secrets", resources)
+    assert len(leaked) >= 8 and [name for name, _ in found] == ["release"], found
+    assert "LEAKED" in found[0][1] and RENDERED_OBJECTS in found[0][1] and leaked not in found[0][1], found
