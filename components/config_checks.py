@@ -23,7 +23,7 @@ TEXT_MAX_LENGTH = 256
 CREDENTIAL_WORDS = ("key", "token", "secret", "passw", "pwd", "auth", "sig", "credential", "session", "jwt")
 
 # The kagent release line the AiOps component is written for (its v1alpha2 Agent, its chart values).
-_KAGENT_VERSION = re.compile(r"0\.10\.[0-9]+")
+_KAGENT_VERSION = re.compile(r"0\.(?:9|10)\.[0-9]+")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_NAME = re.compile(
     r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
@@ -222,12 +222,14 @@ def _host_ok(host: str) -> bool:
 
 
 def kagent_version_problem(value: str) -> str | None:
-    """A kagent 0.10.x chart version: 1.x serves no v1alpha2 Agent and needs Kubernetes 1.37 or later."""
+    """A kagent 0.9.x or 0.10.x chart version: their CRDs serve the v1alpha2 kinds the component
+    declares (read from kagent-dev/kagent's tags v0.9.0-v0.9.12 and v0.10.0-rc3)."""
     if _KAGENT_VERSION.fullmatch(value):
         return None
     return (
-        "must be a kagent 0.10.x chart version such as 0.10.4 (the component declares kagent.dev/v1alpha2 "
-        "resources, which kagent 1.x no longer serves; 1.x also needs Kubernetes 1.37 or later)"
+        "must be a kagent 0.9.x or 0.10.x chart version such as 0.9.12, kagent's newest release (the "
+        "component declares kagent.dev/v1alpha2 Agent, ModelConfig and RemoteMCPServer, which those "
+        "releases' CRDs serve)"
     )
 
 

@@ -64,12 +64,12 @@ def test_enabled_installs_both_pinned_charts_from_the_oci_registry_in_their_own_
     crds, kagent = _release(run, "aiops-crds"), _release(run, "aiops-kagent")
     assert (crds["chart"], crds["version"], crds["name"]) == (
         "oci://ghcr.io/kagent-dev/kagent/helm/kagent-crds",
-        "0.10.4",
+        "0.9.12",
         "kagent-crds",
     )
     assert (kagent["chart"], kagent["version"], kagent["name"]) == (
         "oci://ghcr.io/kagent-dev/kagent/helm/kagent",
-        "0.10.4",
+        "0.9.12",
         "kagent",
     )
     assert crds["namespace"] == kagent["namespace"] == "kagent"

@@ -131,7 +131,7 @@ CASES = [
         "dev",
         {"aiOpsEnabled": True, "aiOpsKagentVersion": "1.0.1"},
         {"openaiApiKey": "sk-fake-aiops"},
-        ["aiOpsKagentVersion = '1.0.1'", "kagent 0.10.x chart version", "Kubernetes 1.37"],
+        ["aiOpsKagentVersion = '1.0.1'", "kagent 0.9.x or 0.10.x chart version", "v1alpha2"],
     ),
     (
         "dev",

@@ -191,20 +191,20 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     # Image references.
     ("nodeBaseImage", "Node:22", "image reference"),
     ("nginxBaseImage", "nginx:", "image reference"),
-    # AI-assisted operations (kagent): its own namespace, a 0.10.x chart, a model name.
+    # AI-assisted operations (kagent): its own namespace, a 0.9.x or 0.10.x chart, a model name.
     ("aiOpsEnabled", "yes", "must be true or false"),
     ("aiOpsEnabled", "True", "must be true or false"),
     ("aiOpsNamespace", "todo", "must differ from namespace ('todo')"),
     ("aiOpsNamespace", "Kagent", "DNS label"),
     ("aiOpsNamespace", "", "DNS label"),
     ("aiOpsNamespace", "kagent\n", "control character"),
-    ("aiOpsKagentVersion", "1.0.1", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "v0.10.4", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "0.10", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "0.9.12", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "0.10.x", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "latest", "kagent 0.10.x chart version"),
-    ("aiOpsKagentVersion", "", "kagent 0.10.x chart version"),
+    ("aiOpsKagentVersion", "1.0.1", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "v0.10.4", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.10", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.8.1", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "0.10.x", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "latest", "kagent 0.9.x or 0.10.x chart version"),
+    ("aiOpsKagentVersion", "", "kagent 0.9.x or 0.10.x chart version"),
     ("aiOpsKagentVersion", " 0.10.4", "starts or ends with whitespace"),
     ("aiOpsModel", "gpt 4", "without spaces"),
     ("aiOpsModel", "", "must name a model"),
@@ -714,7 +714,7 @@ def test_ai_ops_is_off_by_default_with_its_declared_defaults() -> None:
     loaded = _load()
     assert isinstance(loaded, StackSettings), loaded
     assert loaded.ai_ops == config_settings.AiOpsSettings(
-        enabled=False, namespace="kagent", kagent_version="0.10.4", model="gpt-4.1-mini"
+        enabled=False, namespace="kagent", kagent_version="0.9.12", model="gpt-4.1-mini"
     )
 
 
