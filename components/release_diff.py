@@ -288,7 +288,13 @@ def plan_changes(
                 result.append(ObjectChange(key, "delete" if upgrade else "drift"))
             continue
         if key in refused:
-            result.append(ObjectChange(key, "update" if key in live else "create", error=refused[key]))
+            # The server's message may quote a field's value: for a Secret, it is withheld.
+            error = (
+                "(the message is withheld: it may quote the Secret's data)"
+                if is_secret(key)
+                else refused[key]
+            )
+            result.append(ObjectChange(key, "update" if key in live else "create", error=error))
             continue
         if key not in live:
             result.append(ObjectChange(key, "create" if upgrade else "drift"))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.output import UNKNOWN, Unknown
 
 from components import kubecontext, release_diff
@@ -139,8 +140,6 @@ def _cluster_plan(
     old: dict[ObjectKey, dict[str, Any]] = {}
     upgrade = True
     if record is not None:
-        import yaml  # the manifest is YAML; only read here
-
         docs = [doc for doc in yaml.safe_load_all(record.get("manifest") or "") if isinstance(doc, dict)]
         old = release_diff.by_key(docs, namespace)
         same_values = _comparable(record.get("config") or {}) == _comparable(values)

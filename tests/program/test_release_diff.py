@@ -282,3 +282,17 @@ def test_an_image_rebuilt_under_its_deployed_tag_keeps_its_deployed_digest() -> 
     assert values["images"]["backend"]["digest"] == "sha256:" + "b" * 64
     assert values["images"]["frontend"]["digest"] == mark and values["images"]["pullPolicy"] == "IfNotPresent"
     assert rd.keep_deployed_digests(planned, {}, mark) == (planned, [])
+
+
+def test_a_refused_secret_keeps_the_servers_message_to_itself() -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "data": {"k": "c2VjcmV0LXZhbHVl"},
+    }
+    news = rd.by_key([secret], NS)
+    refused = {key: 'Secret "s" is invalid: data[k]: Invalid value: "secret-value"' for key in news}
+    result = rd.plan_changes(old={}, new=news, live={}, planned={}, refused=refused, upgrade=True)
+    text = rd.report(result)
+    assert "REFUSED" in text and "secret-value" not in text, text
