@@ -292,7 +292,7 @@ def test_a_refused_secret_keeps_the_servers_message_to_itself() -> None:
         "data": {"k": "c2VjcmV0LXZhbHVl"},
     }
     news = rd.by_key([secret], NS)
-    refused = {key: 'Secret "s" is invalid: data[k]: Invalid value: "secret-value"' for key in news}
+    refused = dict.fromkeys(news, 'Secret "s" is invalid: data[k]: Invalid value: "secret-value"')
     result = rd.plan_changes(old={}, new=news, live={}, planned={}, refused=refused, upgrade=True)
     text = rd.report(result)
     assert "REFUSED" in text and "secret-value" not in text, text
