@@ -252,7 +252,12 @@ def test_a_secret_still_to_be_created_lists_its_keys() -> None:
 
 def test_an_annotation_the_change_adds_is_no_drift_where_the_manifest_had_none() -> None:
     # live_of adds Helm's own annotations: the path is the annotation's on both sides.
-    old = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "todo-todo-chatbot-mcp"}, "spec": {}}
+    old: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "todo-todo-chatbot-mcp"},
+        "spec": {},
+    }
     new = copy.deepcopy(old)
     new["metadata"]["annotations"] = {"todo-chatbot/live-tier": "marker"}
     [obj] = plan(old, new, live_of(old)).objects
