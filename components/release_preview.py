@@ -157,6 +157,10 @@ def _cluster_plan(
     def dry_run(key: ObjectKey) -> None:
         exists = key in live
         obj = release_diff.merge(old.get(key), new[key], live[key]) if exists else new[key]
+        if exists:
+            # An unconditional replace: a controller that writes the object between the read and the
+            # dry run (a Deployment's status after a scale) would otherwise make it a Conflict.
+            obj = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}}
         try:
             planned[key] = kubecontext.server_dry_run(context, namespace, obj, exists)
         except kubecontext.KubectlError as error:
