@@ -146,6 +146,15 @@ def helm_release_record(context: str, namespace: str, release: str) -> dict[str,
     return record
 
 
+def _listed(out: str) -> list[dict[str, Any]]:
+    """The objects of `kubectl get -o json`: a List's items, the one object, or none."""
+    if not out.strip():
+        return []
+    found = json.loads(out)
+    items: list[dict[str, Any]] = found.get("items", []) if found.get("kind") == "List" else [found]
+    return items
+
+
 def live_objects(context: str, namespace: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Those of `objects` the API server has, as it has them (kubectl get -f, missing ones left out)."""
     if not objects:
@@ -154,11 +163,7 @@ def live_objects(context: str, namespace: str, objects: list[dict[str, Any]]) ->
     out = _kubectl(
         context, "-n", namespace, "get", "--ignore-not-found", "-o", "json", "-f", "-", stdin=manifest
     )
-    if not out.strip():
-        return []
-    found = json.loads(out)
-    items: list[dict[str, Any]] = found.get("items", []) if found.get("kind") == "List" else [found]
-    return items
+    return _listed(out)
 
 
 def server_dry_run(context: str, namespace: str, obj: dict[str, Any], exists: bool) -> dict[str, Any]:
@@ -178,14 +183,10 @@ def live_secret_data(context: str, namespace: str, names: list[str]) -> dict[str
     if not names:
         return {}
     out = _kubectl(context, "-n", namespace, "get", "secrets", *names, "--ignore-not-found", "-o", "json")
-    if not out.strip():
-        return {}
-    found = json.loads(out)
-    items = found.get("items", []) if found.get("kind") == "List" else [found]
     return {
         item["metadata"]["name"]: {
             key: base64.b64decode(value).decode(errors="replace")
             for key, value in (item.get("data") or {}).items()
         }
-        for item in items
+        for item in _listed(out)
     }
