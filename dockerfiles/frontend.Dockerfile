@@ -5,7 +5,9 @@
 ARG NODE_IMAGE=node:22-slim
 ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.30-alpine
 
-FROM ${NODE_IMAGE} AS build
+# The bundle is the same on every architecture: built on the build machine's own platform, so an
+# arm64 image built on amd64 (or the reverse) runs no Node under emulation.
+FROM --platform=${BUILDPLATFORM} ${NODE_IMAGE} AS build
 WORKDIR /build
 # Lockfile first: the node_modules layer is reused until package-lock.json changes.
 COPY frontend/package.json frontend/package-lock.json ./

@@ -1,4 +1,4 @@
-"""Slims the image venv's site-packages in the builder stage of dockerfiles/{backend,mcp}.Dockerfile.
+"""Slims the image venv's site-packages in the slim stage of dockerfiles/{backend,mcp}.Dockerfile.
 
 Run with the venv's own interpreter after the locked install (which compiled every module):
     /opt/venv/bin/python slim_site_packages.py
@@ -15,7 +15,8 @@ Run with the venv's own interpreter after the locked install (which compiled eve
   an absolute symlink to the library the interpreter itself loaded, only when both libraries' soname
   versions match (libpq finds them by their vendored names via RPATH $ORIGIN); a fresh interpreter
   with LD_BIND_NOW=1 then proves psycopg's libpq loads and binds every symbol against them, or the
-  script fails. The builder and runtime stages are FROM the same base image, so the links resolve.
+  script fails. It runs in a stage FROM the runtime's own base image (for the target platform,
+  emulated when cross-building), so the links resolve and the check loads the target's libraries.
 Licences, metadata, data files and other native libraries stay (the Dockerfile strips the latter).
 """
 

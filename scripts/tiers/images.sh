@@ -10,6 +10,7 @@ tier_images() {
   apt_install postgresql
   ensure_dockerd
   ensure_standin_bases
+  ensure_arm64_standins
   ensure_registry
   # The tier runs in its own subshell, so this trap stops only the registry this tier started.
   trap stop_registry EXIT

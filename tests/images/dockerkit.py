@@ -124,9 +124,13 @@ def build(
     build_args: Mapping[str, str] | None = None,
     log: Path | None = None,
     no_cache: bool = False,
+    platform: str | None = None,
 ) -> Build:
-    """``docker build`` with BuildKit; the full plain-progress log goes to ``log`` when given."""
+    """``docker build`` with BuildKit; the full plain-progress log goes to ``log`` when given.
+    ``platform`` (e.g. linux/arm64) builds for another architecture (docs/deploy.md "Apple Silicon")."""
     args = ["build", "--progress=plain", "-f", str(context / dockerfile), "-t", tag]
+    if platform is not None:
+        args += ["--platform", platform]
     for key, value in (build_args or {}).items():
         args += ["--build-arg", f"{key}={value}"]
     if no_cache:
@@ -223,9 +227,13 @@ def running(
     args: Sequence[str] = (),
     command: Sequence[str] = (),
     hardened: bool = True,
+    platform: str | None = None,
 ) -> Iterator[Container]:
-    """``docker run -d`` on the host network (PostgreSQL and the probes are on loopback); removed on exit."""
+    """``docker run -d`` on the host network (PostgreSQL and the probes are on loopback); removed on exit.
+    ``platform`` runs another architecture's image (under qemu-user, registered in binfmt_misc)."""
     run_args = ["run", "-d", "--network", "host", *(HARDENED if hardened else ()), *args]
+    if platform is not None:
+        run_args += ["--platform", platform]
     for key, value in (env or {}).items():
         run_args += ["-e", f"{key}={value}"]
     container = Container(id=docker(*run_args, image, *command), image=image, env=dict(env or {}))
@@ -241,9 +249,12 @@ def run_once(
     env: Mapping[str, str],
     timeout: float = 120,
     entrypoint: str | None = None,
+    platform: str | None = None,
 ) -> tuple[int, str]:
     """Run a one-off command in a hardened container; answer (exit code, combined output)."""
     run_args = ["run", "--rm", "--network", "host", *HARDENED]
+    if platform is not None:
+        run_args += ["--platform", platform]
     if entrypoint is not None:
         run_args += ["--entrypoint", entrypoint]
     for key, value in env.items():

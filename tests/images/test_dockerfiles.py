@@ -89,14 +89,52 @@ def test_bases_are_build_args_with_pinned_official_defaults(dockerfile: Path) ->
     args = dict(re.findall(r"^ARG (\w+_IMAGE)=(\S+)$", text, re.M))
     assert args, "base images must be build ARGs (ARG PYTHON_IMAGE=... before the first FROM)"
     for name, default in args.items():
+        if name.startswith("BUILD_"):
+            # The builder's base for one-architecture-per-tag mirrors: the same image by default.
+            assert default == f"${{{name.removeprefix('BUILD_')}}}", f"{name}={default}"
+            continue
         assert name in OFFICIAL_DEFAULTS, f"unexpected base ARG {name}"
         assert OFFICIAL_DEFAULTS[name].match(default), f"{name}={default} is not the pinned official default"
     stages: set[str] = set()
-    for base, stage in re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, re.M):
+    froms = _stages(text)
+    assert len(froms) == len(re.findall(r"^FROM ", text, re.M)), "every FROM parses"
+    for base, _, stage in froms:
         assert base in stages or base.strip("${}") in args, f"FROM {base}: use a base ARG or an earlier stage"
         if stage:
             stages.add(stage)
     assert len(stages) >= 2, "multi-stage: a build stage and a runtime stage at least"
+
+
+def _stages(text: str) -> list[tuple[str, str, str]]:
+    """(base, platform flag or "", stage name) of every FROM."""
+    found = re.findall(r"^FROM (?:--platform=(\S+) )?(\S+)(?: AS (\S+))?$", text, re.M)
+    return [(base, platform, stage) for platform, base, stage in found]
+
+
+# What may run in a stage on the target's platform, which is emulated when cross-building: the slim
+# step only. Installers and compilers run on the build machine's platform (--platform=$BUILDPLATFORM).
+TARGET_PLATFORM_RUNS = ("/opt/venv/bin/python /requirements/slim_site_packages.py",)
+
+
+@pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
+def test_no_installer_runs_on_the_target_platform(dockerfile: Path) -> None:
+    """An arm64 image built on amd64 (or the reverse) emulates no pip, apt or npm: every stage FROM a
+    base image runs them on ${BUILDPLATFORM}; stages on the target platform copy, or run the slim step."""
+    text = dockerfile.read_text()
+    blocks = re.split(r"^(?=FROM )", text, flags=re.M)[1:]
+    on_builder: set[str] = set()
+    for block, (base, platform, stage) in zip(blocks, _stages(text), strict=True):
+        builder = platform == "${BUILDPLATFORM}" or base in on_builder
+        if builder and stage:
+            on_builder.add(stage)
+        if builder:
+            continue
+        runs = [line for line in logical_lines(block) if re.match(r"RUN\s", line)]
+        emulated = [run for run in runs if not any(allowed in run for allowed in TARGET_PLATFORM_RUNS)]
+        assert not emulated, (
+            f"{_id(dockerfile)} stage {stage or base} runs on the target platform: {emulated}"
+        )
+    assert on_builder, "the builder stages run on --platform=${BUILDPLATFORM}"
 
 
 @pytest.mark.parametrize("dockerfile", PROJECT_DOCKERFILES, ids=_id)
