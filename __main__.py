@@ -7,7 +7,8 @@ from components import preflight
 from components.aiops import AiOps, AiOpsArgs
 from components.images import Images, ImagesArgs
 from components.kubecontext import is_minikube
-from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames, component_name
+from components.names import LLM_SECRET, component_name
+from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.services import SERVICE_NAMES
 from components.settings import current_stack_config, load_settings
@@ -58,6 +59,7 @@ app_secrets = AppSecrets(
     "secrets",
     AppSecretsArgs(
         namespace=target.namespace,
+        release_name=settings.release.name,
         in_cluster_database=in_cluster,
         database_url=settings.secret_config.database_url,
         openai_api_key=settings.secret_config.openai_api_key,
@@ -96,6 +98,7 @@ if settings.ai_ops.enabled and settings.secret_config.openai_api_key is not None
             app_namespace=target.namespace,
             app_deployments=[component_name(settings.release.name, service) for service in SERVICE_NAMES],
             openai_api_key=settings.secret_config.openai_api_key,
+            llm_secret=component_name(settings.release.name, LLM_SECRET),
             openai_base_url=settings.release.agent.openai_base_url,
         ),
         # The agent's Role names the release's Deployments, which exist once the release is up.

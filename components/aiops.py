@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.secrets import LLM_SECRET, LLM_SECRET_KEY
+from components.secrets import LLM_SECRET_KEY
 from components.settings import AiOpsSettings
 from components.target import PART_OF_LABELS, namespace
 
@@ -82,12 +82,12 @@ def role_rules(app_deployments: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def kagent_values(settings: AiOpsSettings, openai_base_url: str) -> dict[str, Any]:
+def kagent_values(settings: AiOpsSettings, openai_base_url: str, llm_secret: str) -> dict[str, Any]:
     """The kagent chart's values: namespaced RBAC, no sample agents, the API key by Secret name only."""
     openai: dict[str, Any] = {
         "provider": "OpenAI",
         "model": settings.model,
-        "apiKeySecretRef": LLM_SECRET,
+        "apiKeySecretRef": llm_secret,
         "apiKeySecretKey": LLM_SECRET_KEY,
     }
     if openai_base_url:
@@ -132,6 +132,8 @@ class AiOpsArgs:
     app_namespace: pulumi.Input[str]
     app_deployments: Sequence[str]
     openai_api_key: pulumi.Output[str]
+    # The app's LLM Secret name; kagent's namespace gets a copy of the same name (names.py).
+    llm_secret: str
     openai_base_url: str = ""
 
 
@@ -160,11 +162,11 @@ class AiOps(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
         ns = created.metadata.apply(lambda meta: meta.name or "")
-        # kagent's ModelConfig reads its key from a Secret in its own namespace: a copy of todo-llm's.
+        # kagent's ModelConfig reads its key from a Secret in its own namespace: a copy of the app's.
         api_key: pulumi.Input[str] = args.openai_api_key
         llm = k8s.core.v1.Secret(
             f"{name}-llm",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=LLM_SECRET, namespace=ns, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.llm_secret, namespace=ns, labels=labels),
             type="Opaque",
             string_data={LLM_SECRET_KEY: pulumi.Output.secret(api_key)},
             opts=pulumi.ResourceOptions(parent=self),
@@ -189,7 +191,7 @@ class AiOps(pulumi.ComponentResource):
                 chart=f"{KAGENT_CHARTS}/kagent",
                 version=settings.kagent_version,
                 namespace=ns,
-                values=kagent_values(settings, args.openai_base_url),
+                values=kagent_values(settings, args.openai_base_url, args.llm_secret),
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=600,
@@ -200,7 +202,7 @@ class AiOps(pulumi.ComponentResource):
         model_spec: dict[str, Any] = {
             "provider": "OpenAI",
             "model": settings.model,
-            "apiKeySecret": LLM_SECRET,
+            "apiKeySecret": args.llm_secret,
             "apiKeySecretKey": LLM_SECRET_KEY,
         }
         if args.openai_base_url:

@@ -11,16 +11,15 @@ from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from components.images import ImageReference
+from components.names import component_name
 from components.release_preview import PreviewTarget, preview_diff, render_release
 from components.settings import ReleaseSettings
 
 CHART_PATH = "./charts/todo-chatbot"
 # The ChatbotRelease component's input the policy pack reads (policy/todo_policy/rendered.py).
 RENDERED_OBJECTS = "renderedObjects"
-CHART_NAME = "todo-chatbot"
 
 
 def chart_digest(chart_path: str) -> str:
@@ -35,22 +34,9 @@ def chart_digest(chart_path: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def chart_frontend_port(chart_path: str) -> int:
-    """The frontend Service's port as the chart's values.yaml declares it (the program leaves it to
-    the chart), for the port-forward the open command prints."""
-    values = yaml.safe_load((Path(chart_path) / "values.yaml").read_text())
-    return int(values["frontend"]["port"])
-
-
-def chart_fullname(release_name: str, chart_name: str = CHART_NAME) -> str:
-    """The chart's `todo-chatbot.fullname` helper: the release name alone if it contains the chart name."""
-    full = release_name if chart_name in release_name else f"{release_name}-{chart_name}"
-    return full[:63].rstrip("-")
-
-
-def component_name(release_name: str, component: str) -> str:
-    """The chart's `todo-chatbot.componentName` helper: `<fullname, at most 50 chars>-<component>`."""
-    return f"{chart_fullname(release_name)[:50].rstrip('-')}-{component}"
+# The port the open command forwards on loopback; the Service's end is its port named `http`, so the
+# program needs no copy of the chart's port.
+LOCAL_FRONTEND_PORT = 8080
 
 
 @dataclass(frozen=True)
@@ -88,6 +74,8 @@ def chart_values(
     if release.frontend_service.type == "NodePort":
         frontend_service["nodePort"] = release.frontend_service.node_port
     values: dict[str, Any] = {
+        # Every object is `<releaseName>-<component>` (component_name), not Helm's `<release>-<chart>-...`.
+        "fullnameOverride": release.name,
         "images": {
             "pullPolicy": "IfNotPresent",
             **{service: _image_values(ref) for service, ref in images.items()},
@@ -193,7 +181,11 @@ class ChatbotRelease(pulumi.ComponentResource):
                 description=description,
             ),
             # Children do not inherit depends_on: the chart must wait for what the component waits for.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None),
+            # A new releaseName is a new release: the old one goes first, so the new one's objects
+            # (a fixed nodePort, or the old names kept on purpose) do not collide (docs/deploy.md).
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=opts.depends_on if opts else None, delete_before_replace=True
+            ),
         )
         if args.diff_objects and pulumi.runtime.is_dry_run():
             # What the upgrade does to each object, against the cluster (release_preview.py).
@@ -215,7 +207,6 @@ class ChatbotRelease(pulumi.ComponentResource):
             )
         else:
             # Works on any cluster (kind, k3d, Docker Desktop, remote): a port-forward on loopback.
-            port = chart_frontend_port(args.chart_path)
             self.url = pulumi.Output.from_input("")
             self.open_command = pulumi.Output.concat(
                 "kubectl --context ",
@@ -224,7 +215,7 @@ class ChatbotRelease(pulumi.ComponentResource):
                 args.namespace,
                 " port-forward service/",
                 service,
-                f" {port}:{port}",
+                f" {LOCAL_FRONTEND_PORT}:http",
             )
         self.register_outputs(
             {

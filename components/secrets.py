@@ -10,10 +10,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pulumi.output import UNKNOWN
 
-# Secret names and keys: docs/contracts.md ("Kubernetes Secrets").
-APP_SECRET = "todo-app"
-DATABASE_SECRET = "todo-database"
-LLM_SECRET = "todo-llm"
+from components.names import APP_SECRET, DATABASE_SECRET, LLM_SECRET, component_name
+
+# The LLM key's key in its Secret: docs/contracts.md ("Kubernetes Secrets").
 LLM_SECRET_KEY = "api-key"
 
 
@@ -22,6 +21,8 @@ class AppSecretsArgs:
     """Where the Secrets go and which optional values the stack config supplies."""
 
     namespace: pulumi.Input[str]
+    # The Secrets are `<release_name>-app|database|llm`, like the release's own objects (names.py).
+    release_name: str
     # In-cluster: a generated password only (the chart composes the URL from its own names);
     # external: the URL from config.
     in_cluster_database: bool
@@ -71,27 +72,30 @@ class AppSecrets(pulumi.ComponentResource):
             self.planned_data[secret_name] = dict(data)
             return resource
 
-        app = secret("app", APP_SECRET, {"jwt-secret": jwt.result, "mcp-token": mcp.result})
+        def named(component: str) -> str:
+            return component_name(args.release_name, component)
+
+        app = secret("app", named(APP_SECRET), {"jwt-secret": jwt.result, "mcp-token": mcp.result})
 
         if args.in_cluster_database:
             # Alphanumeric: the chart writes it into the database URL unescaped.
             password = random.RandomPassword(f"{name}-db-password", length=32, special=False, opts=child)
-            database = secret("database", DATABASE_SECRET, {"password": password.result})
+            database = secret("database", named(DATABASE_SECRET), {"password": password.result})
         else:
             if args.database_url is None:
                 raise ValueError("an external database needs database_url (settings validation ensures it)")
-            database = secret("database", DATABASE_SECRET, {"database-url": args.database_url})
+            database = secret("database", named(DATABASE_SECRET), {"database-url": args.database_url})
 
         llm = None
         if args.openai_api_key is not None:
-            llm = secret("llm", LLM_SECRET, {LLM_SECRET_KEY: args.openai_api_key})
+            llm = secret("llm", named(LLM_SECRET), {LLM_SECRET_KEY: args.openai_api_key})
 
         def name_of(resource: k8s.core.v1.Secret) -> pulumi.Output[str]:
             return resource.metadata.apply(lambda meta: meta.name or "")
 
         self.app_secret_name = name_of(app)
         self.database_secret_name = name_of(database)
-        self.llm_secret_name = name_of(llm) if llm else pulumi.Output.from_input(LLM_SECRET)
+        self.llm_secret_name = name_of(llm) if llm else pulumi.Output.from_input(named(LLM_SECRET))
         # resourceVersion changes exactly when a Secret's content does: the chart mixes it into the pods'
         # checksum/secret annotation, so a rotated secret rolls the pods without exposing any value.
         # In a preview a Secret still to be created has no resourceVersion: the revision is then

@@ -429,7 +429,8 @@ def _ingress(read: _Reader) -> IngressSettings:
 
 def _release(read: _Reader) -> ReleaseSettings:
     return ReleaseSettings(
-        name=read.checked("releaseName", lambda v: dns_label_problem(v, 53)),
+        # 50: `<releaseName>-postgresql` and the chart's other object names must stay DNS labels.
+        name=read.checked("releaseName", lambda v: dns_label_problem(v, 50)),
         timeout_seconds=read.integer("helmTimeoutSeconds"),
         replicas=MappingProxyType({spec.service: read.integer(spec.replicas_key) for spec in SERVICES}),
         frontend_service=FrontendService(

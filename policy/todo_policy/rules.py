@@ -201,7 +201,7 @@ def _credential_values(values: Any, prefix: str) -> list[Finding]:
                 Finding(
                     path,
                     "is a URL with a password in it (value not shown).",
-                    "keep the URL in a Kubernetes Secret (as the database-url of the todo-database "
+                    "keep the URL in a Kubernetes Secret (as the database-url of the release's database "
                     "Secret) and pass the chart the Secret's name.",
                 )
             )

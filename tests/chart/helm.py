@@ -17,6 +17,8 @@ CHART_DIR = REPO_ROOT / "charts" / "todo-chatbot"
 CI_FILES = sorted((CHART_DIR / "ci").glob("*.yaml"))
 RELEASE = "todo"
 NAMESPACE = "todo"
+# Helm's own `<release>-<chart>` prefix of every object, for a release installed without the program.
+DEFAULT_FULLNAME = f"{RELEASE}-todo-chatbot"
 # scripts/lib/common.sh keeps tool caches here (TODO_CACHE_DIR overrides it).
 CACHE_DIR = Path(os.environ.get("TODO_CACHE_DIR", REPO_ROOT / ".cache"))
 
@@ -156,3 +158,11 @@ def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
+
+
+def fullname(scenario: str) -> str:
+    """The objects' name prefix in a ci scenario: its fullnameOverride (the program sets the release
+    name there, as ci/dev-values.yaml shows), else Helm's own `<release>-<chart>`."""
+    path = CHART_DIR / "ci" / f"{scenario}.yaml"  # "defaults": the chart's own values only
+    values = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+    return str(values.get("fullnameOverride") or DEFAULT_FULLNAME)

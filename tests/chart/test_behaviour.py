@@ -15,21 +15,45 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.chart.helm import CHART_DIR, Manifest, named, of_kind, pod_spec, render, run_helm, template_args
+from tests.chart.helm import (
+    CHART_DIR,
+    DEFAULT_FULLNAME,
+    Manifest,
+    fullname,
+    named,
+    of_kind,
+    pod_spec,
+    render,
+    run_helm,
+    template_args,
+)
 from tests.chart.values_doc import schema_node
 from todo.core.settings import ApiSettings, CoreSettings, McpSettings
 
-FULL = "todo-todo-chatbot"
+FULL = DEFAULT_FULLNAME
+# The program's values for the dev stack set fullnameOverride to the release name.
+DEV = fullname("dev-values")
+
+
+def _deployment(manifests: list[Manifest], component: str) -> Manifest:
+    """The component's Deployment, by its component label (the name prefix differs per scenario)."""
+    found = [
+        m
+        for m in of_kind(manifests, "Deployment")
+        if m.body["metadata"]["labels"].get("app.kubernetes.io/component") == component
+    ]
+    assert len(found) == 1, [m.name for m in found]
+    return found[0]
 
 
 def _image(manifests: list[Manifest], component: str) -> str:
-    spec = pod_spec(named(manifests, "Deployment", f"{FULL}-{component}"))
+    spec = pod_spec(_deployment(manifests, component))
     assert spec is not None
     return str(spec["containers"][0]["image"])
 
 
 def _pod_annotations(manifests: list[Manifest], component: str) -> dict[str, str]:
-    body = named(manifests, "Deployment", f"{FULL}-{component}").body
+    body = _deployment(manifests, component).body
     return dict(body["spec"]["template"]["metadata"]["annotations"])
 
 
@@ -87,7 +111,7 @@ def test_pdb_only_when_more_than_one_pod(
 
 
 def test_frontend_service_exposure(helm: str, renders: dict[str, list[Manifest]]) -> None:
-    dev = named(renders["dev-values"], "Service", f"{FULL}-frontend").body["spec"]
+    dev = named(renders["dev-values"], "Service", f"{DEV}-frontend").body["spec"]
     assert dev["type"] == "NodePort" and dev["ports"][0]["nodePort"] == 30080
     behind_ingress = named(renders["ingress-tls-values"], "Service", f"{FULL}-frontend").body["spec"]
     assert behind_ingress["type"] == "ClusterIP" and "nodePort" not in behind_ingress["ports"][0]
@@ -95,7 +119,7 @@ def test_frontend_service_exposure(helm: str, renders: dict[str, list[Manifest]]
     assert named(balancer, "Service", f"{FULL}-frontend").body["spec"]["type"] == "LoadBalancer"
     for component in ("backend", "mcp"):
         assert (
-            named(renders["dev-values"], "Service", f"{FULL}-{component}").body["spec"]["type"] == "ClusterIP"
+            named(renders["dev-values"], "Service", f"{DEV}-{component}").body["spec"]["type"] == "ClusterIP"
         )
 
 
@@ -111,7 +135,7 @@ def test_ingress_with_tls_makes_cookies_secure(renders: dict[str, list[Manifest]
         == "true"
     )
     assert (
-        named(renders["dev-values"], "ConfigMap", f"{FULL}-backend").body["data"]["TODO_COOKIE_SECURE"]
+        named(renders["dev-values"], "ConfigMap", f"{DEV}-backend").body["data"]["TODO_COOKIE_SECURE"]
         == "false"
     )
 
@@ -123,7 +147,7 @@ def _hook(manifest: Manifest) -> tuple[set[str], int]:
 
 def test_migration_hook_order(renders: dict[str, list[Manifest]]) -> None:
     # In-cluster the database is created with the release, so the first migration runs after install.
-    job = named(renders["dev-values"], "Job", f"{FULL}-migrate")
+    job = named(renders["dev-values"], "Job", f"{DEV}-migrate")
     assert _hook(job) == ({"post-install", "pre-upgrade"}, 0)
     assert job.body["spec"]["template"]["spec"]["containers"][0]["command"] == ["todo-migrate"]
     assert job.body["spec"]["backoffLimit"] >= 1 and job.body["spec"]["ttlSecondsAfterFinished"] > 0
@@ -131,7 +155,7 @@ def test_migration_hook_order(renders: dict[str, list[Manifest]]) -> None:
     external = named(renders["external-db-values"], "Job", f"{FULL}-migrate")
     assert _hook(external)[0] == {"pre-install", "pre-upgrade"}
     # What the Job needs on a first install exists before it: its ServiceAccount and created Secrets.
-    account = named(renders["dev-values"], "ServiceAccount", f"{FULL}-migrate")
+    account = named(renders["dev-values"], "ServiceAccount", f"{DEV}-migrate")
     assert _hook(account)[0] == _hook(job)[0] and _hook(account)[1] < _hook(job)[1]
     for secret in of_kind(renders["create-secrets-values"], "Secret"):
         events, weight = _hook(secret)
@@ -191,7 +215,7 @@ def test_minimal_turns_optional_parts_off(renders: dict[str, list[Manifest]]) ->
 
 def test_helm_test_pod_is_a_test_hook(renders: dict[str, list[Manifest]]) -> None:
     # What its script checks is tested in test_helm_test_pod.py.
-    pod = named(renders["dev-values"], "Pod", f"{FULL}-test")
+    pod = named(renders["dev-values"], "Pod", f"{DEV}-test")
     assert pod.annotations["helm.sh/hook"] == "test"
     assert "hook-succeeded" in pod.annotations["helm.sh/hook-delete-policy"]
     assert pod.body["spec"]["restartPolicy"] == "Never"
@@ -199,7 +223,7 @@ def test_helm_test_pod_is_a_test_hook(renders: dict[str, list[Manifest]]) -> Non
 
 def _wait_for_database(renders: dict[str, list[Manifest]], url: str) -> subprocess.CompletedProcess[str]:
     """The Job's wait-for-database init container script, run here with a 1-second limit."""
-    spec = pod_spec(named(renders["dev-values"], "Job", f"{FULL}-migrate"))
+    spec = pod_spec(named(renders["dev-values"], "Job", f"{DEV}-migrate"))
     assert spec is not None
     init = spec["initContainers"][0]
     assert [e["name"] for e in init["env"]] == ["TODO_DATABASE_PASSWORD", "TODO_DATABASE_URL"]

@@ -12,9 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.chart.helm import Manifest, named
+from tests.chart.helm import Manifest, fullname, named
 
-FULL = "todo-todo-chatbot"
+# The program's values for the dev stack set fullnameOverride to the release name.
+DEV = fullname("dev-values")
 APP_PAGE = b'<!doctype html><html><head><script type="module" src="/assets/app.js"></script></head></html>'
 
 
@@ -59,10 +60,10 @@ def fake_app() -> Iterator[FakeApp]:
 
 
 def _run_test_pod(renders: dict[str, list[Manifest]], app: FakeApp) -> subprocess.CompletedProcess[str]:
-    pod = named(renders["dev-values"], "Pod", f"{FULL}-test")
+    pod = named(renders["dev-values"], "Pod", f"{DEV}-test")
     command = pod.body["spec"]["containers"][0]["command"]
     assert command[0] == "python3"
-    assert command[-3:-1] == [f"http://{FULL}-frontend:8080", f"http://{FULL}-backend:8000"]
+    assert command[-3:-1] == [f"http://{DEV}-frontend:8080", f"http://{DEV}-backend:8000"]
     # The same script with the loopback URLs and one attempt per check.
     return subprocess.run(
         [sys.executable, "-c", command[2], *app.urls, "1"],

@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings
 
 from tests.chart.helm import (
     CHART_DIR,
+    DEFAULT_FULLNAME,
     Manifest,
     containers,
+    fullname,
     matches,
     named,
     of_kind,
@@ -199,7 +201,7 @@ def test_database_url_and_secrets_come_from_secret_refs(
 
 def test_openai_key_only_with_openai_engine(renders: dict[str, list[Manifest]], scenario: str) -> None:
     values = _values(scenario)
-    backend = named(renders[scenario], "Deployment", "todo-todo-chatbot-backend")
+    backend = named(renders[scenario], "Deployment", f"{fullname(scenario)}-backend")
     spec = pod_spec(backend)
     assert spec is not None
     env = _container_env(renders[scenario], spec["containers"][0])
@@ -353,7 +355,7 @@ def _allowed_ingress(manifests: list[Manifest], target: str) -> set[str]:
 
 def test_network_policies_allow_exactly_the_app_flows(renders: dict[str, list[Manifest]]) -> None:
     manifests = renders["dev-values"]
-    deny = named(manifests, "NetworkPolicy", "todo-todo-chatbot-default-deny").body["spec"]
+    deny = named(manifests, "NetworkPolicy", f"{fullname('dev-values')}-default-deny").body["spec"]
     assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
     assert "ingress" not in deny and "egress" not in deny
     assert _allowed_ingress(manifests, "frontend") == {"*"}
@@ -362,12 +364,12 @@ def test_network_policies_allow_exactly_the_app_flows(renders: dict[str, list[Ma
     assert _allowed_ingress(manifests, "postgresql") == {"backend", "mcp", "migrate"}
     assert _allowed_ingress(manifests, "migrate") == set()
     # rules engine: no egress to any address block (no LLM, in-cluster database).
-    backend = named(manifests, "NetworkPolicy", "todo-todo-chatbot-backend-policy").body["spec"]
+    backend = named(manifests, "NetworkPolicy", f"{fullname('dev-values')}-backend-policy").body["spec"]
     assert not [peer for rule in backend["egress"] for peer in rule["to"] if "ipBlock" in peer]
 
 
 def test_openai_engine_opens_only_the_llm_egress(renders: dict[str, list[Manifest]]) -> None:
-    backend = named(renders["openai-values"], "NetworkPolicy", "todo-todo-chatbot-backend-policy").body[
+    backend = named(renders["openai-values"], "NetworkPolicy", f"{DEFAULT_FULLNAME}-backend-policy").body[
         "spec"
     ]
     blocks = [
@@ -383,7 +385,7 @@ def test_external_database_egress_and_no_statefulset(renders: dict[str, list[Man
     manifests = renders["external-db-values"]
     assert not of_kind(manifests, "StatefulSet")
     for component in ("backend", "mcp", "migrate"):
-        policy = named(manifests, "NetworkPolicy", f"todo-todo-chatbot-{component}-policy").body["spec"]
+        policy = named(manifests, "NetworkPolicy", f"{DEFAULT_FULLNAME}-{component}-policy").body["spec"]
         blocks = [
             (peer["ipBlock"]["cidr"], rule["ports"][0]["port"])
             for rule in policy["egress"]

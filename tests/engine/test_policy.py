@@ -75,7 +75,7 @@ def test_a_template_that_weakens_a_pod_fails_naming_the_object_and_field(workspa
     assert "[mandatory]  pod-security-restricted  (todo:index:ChatbotRelease: release)" in out, out[-6000:]
     for service in SERVICE_NAMES:
         where = (
-            f"release: renderedObjects[Deployment {NAMESPACE}/todo-todo-chatbot-{service}]"
+            f"release: renderedObjects[Deployment {NAMESPACE}/todo-chatbot-{service}]"
             f".spec.template.spec.containers[{service}].securityContext.runAsNonRoot is false."
         )
         assert where in out, out[-6000:]

@@ -59,7 +59,7 @@ def test_dev_preview_runs_for_a_new_user_and_leaves_the_checkout_clean(workspace
             diff
         )
     [hooks] = [line for line in lines if line.startswith("  hooks run by the install or upgrade: ")]
-    assert "Job todo/todo-todo-chatbot-migrate" in hooks, diff  # the migration hook
+    assert "Job todo/todo-chatbot-migrate" in hooks, diff  # the migration hook
 
 
 def test_staging_preview_with_its_secrets_set(workspace: Workspace, standins: dict[str, str]) -> None:

@@ -101,8 +101,8 @@ def test_namespace_and_secrets_are_in_the_api_server(deployed: Deployed) -> None
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     listed = json.loads(kubectl(deployed.ws, "-n", deployed.namespace, "get", "secrets", "-o", "json"))
     data = {s["metadata"]["name"]: s["data"] for s in listed["items"]}
-    assert set(data["todo-app"]) == {"jwt-secret", "mcp-token"}
-    assert set(data["todo-database"]) == {"password"}
+    assert set(data["todo-chatbot-app"]) == {"jwt-secret", "mcp-token"}
+    assert set(data["todo-chatbot-database"]) == {"password"}
     stored = {base64.b64decode(v).decode() for d in data.values() for v in d.values()}
     for value in _generated_secrets(deployed.ws):
         assert value in stored or any(value in s for s in stored)

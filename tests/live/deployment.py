@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from components.release import component_name
+from components.names import component_name
 from components.services import SERVICE_NAMES
 from tests.support import ports
 from tests.support.pulumi_cli import copy_project
@@ -31,7 +31,7 @@ from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = SERVICE_NAMES
-APP_SECRETS = ("todo-app", "todo-database")
+APP_SECRETS = ("todo-chatbot-app", "todo-chatbot-database")
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
 
@@ -60,7 +60,7 @@ class Deployment:
     env: dict[str, str]
     context: str
     namespace: str = "todo"
-    release: str = "todo"
+    release: str = "todo-chatbot"
     runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     down: bool = False
     # True: the README's plain `scripts/up` on Minikube (no --context, no --registry).
@@ -68,8 +68,8 @@ class Deployment:
 
     @property
     def fullname(self) -> str:
-        """The chart's fullname helper: the release name, suffixed with the chart's unless it has it."""
-        return self.release if "todo-chatbot" in self.release else f"{self.release}-todo-chatbot"
+        """Every object's name prefix: the program hands the release name down as fullnameOverride."""
+        return self.release
 
     def script(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         flags = () if self.minikube else ("--context", self.context)
@@ -309,7 +309,7 @@ def start_deployment(
     secret_settings: dict[str, str] | None = None,
     *,
     namespace: str = "todo",
-    release: str = "todo",
+    release: str = "todo-chatbot",
     minikube: bool = False,
 ) -> Deployment:
     """A scratch copy of the project with its own file backend and a `dev` stack configured with the

@@ -28,10 +28,10 @@ from tests.support.pulumi_cli import release_objects, retagged
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-# The dev stack's defaults (Pulumi.yaml): namespace, release name, and the chart's fullname of it.
+# The dev stack's defaults (Pulumi.yaml): namespace, release name, and the objects' name prefix.
 NAMESPACE = "todo"
-RELEASE = "todo"
-FULLNAME = "todo-todo-chatbot"
+RELEASE = "todo-chatbot"
+FULLNAME = "todo-chatbot"
 DEPLOYMENTS = SERVICE_NAMES
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
@@ -151,7 +151,10 @@ def test_secrets_reach_the_pods_by_name_only(deployment: Deployment) -> None:
         assert value not in values, "a generated secret is in the Helm values"
         for record in decoded:
             assert value not in record, "a generated secret is in the Helm release record"
-    assert '"existingSecret": "todo-app"' in values.replace('":"', '": "') or "todo-app" in values
+    assert (
+        '"existingSecret": "todo-chatbot-app"' in values.replace('":"', '": "')
+        or "todo-chatbot-app" in values
+    )
     for pod in deployment.json("-n", NAMESPACE, "get", "pods")["items"]:
         for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
             name = f"{pod['metadata']['name']}/{container['name']}"
@@ -296,7 +299,7 @@ def test_a_rotated_secret_previews_by_key_name_only(deployment: Deployment) -> N
     [jwt] = [r["urn"] for r in state["deployment"]["resources"] if r["urn"].endswith("::secrets-jwt-secret")]
     diff = release_objects(preview(deployment, "--replace", jwt))
     # The generated value is made by up: the Secret's key, never a value; the pods roll for it.
-    assert f"~ Secret {NAMESPACE}/todo-app" in _object_lines(diff), diff
+    assert f"~ Secret {NAMESPACE}/todo-chatbot-app" in _object_lines(diff), diff
     assert "~ data.jwt-secret: (hidden) => (known after up)" in _field_lines(diff), diff
     assert "mcp-token" not in diff, diff
 
@@ -503,7 +506,7 @@ def test_down_leaves_nothing_behind(deployment: Deployment) -> None:
     METRICS["down_s"] = round(time.monotonic() - start, 1)
     assert NAMESPACE not in deployment.kubectl("get", "namespaces", "-o", "name").split("namespace/")
     leftovers = deployment.kubectl("get", "pvc,secrets", "-A", "-o", "name", check=False)
-    assert f"{FULLNAME}" not in leftovers and "todo-app" not in leftovers, leftovers
+    assert f"{FULLNAME}" not in leftovers and "todo-chatbot-app" not in leftovers, leftovers
     releases = subprocess.run(
         ["helm", "list", "-A", "--kube-context", deployment.context, "-q"],
         env=deployment.env,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from components.names import DATABASE_SECRET, component_name
 from tests.live.deployment import Client, Deployment, env_var, helm, port_forward, start_deployment
 from tests.support.postgres import PostgresServer
 
@@ -100,7 +101,7 @@ def test_the_database_url_reaches_the_pods_by_secret_name_only(
         *((d, "a release record") for d in decoded),
     ]:
         assert password not in text, f"the database password is in {where}"
-    stored = external.json("-n", NAMESPACE, "get", "secret", "todo-database")["data"]
+    stored = external.json("-n", NAMESPACE, "get", "secret", component_name(RELEASE, DATABASE_SECRET))["data"]
     assert password in base64.b64decode(next(iter(stored.values()))).decode()
 
 

@@ -22,8 +22,7 @@ from typing import Any
 
 import pytest
 
-from components.release import chart_fullname, component_name
-from components.secrets import APP_SECRET, DATABASE_SECRET, LLM_SECRET
+from components.names import APP_SECRET, DATABASE_SECRET, LLM_SECRET, component_name
 from tests.live.deployment import DEPLOYMENTS, Client, Deployment, helm, port_forward, start_deployment
 from tests.support.wait import wait_for
 
@@ -75,12 +74,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 def _deployment_status(deployment: Deployment, component: str) -> tuple[int, int]:
     """(spec.replicas, readyReplicas) of the component's Deployment."""
-    found = deployment.json("-n", "todo", "get", "deployment", component_name("todo", component))
+    found = deployment.json("-n", "todo", "get", "deployment", component_name(deployment.release, component))
     return found["spec"]["replicas"], found["status"].get("readyReplicas", 0)
 
 
 def _revision(deployment: Deployment) -> int:
-    status = json.loads(helm(deployment, "status", "todo", "-o", "json"))
+    status = json.loads(helm(deployment, "status", deployment.release, "-o", "json"))
     assert status["info"]["status"] == "deployed", status["info"]
     return int(status["version"])
 
@@ -127,14 +126,14 @@ def _titles(user: Client) -> list[str]:
 
 def test_the_runbooks_names_are_the_deployments(deployment: Deployment) -> None:
     text = RUNBOOK.read_text()
-    assert chart_fullname("todo") == deployment.fullname == "todo-todo-chatbot"
+    assert deployment.fullname == "todo-chatbot"
     for component in (*DEPLOYMENTS, "postgresql"):
-        assert f"`{component_name('todo', component)}`" in text, component
+        assert f"`{component_name(deployment.release, component)}`" in text, component
         assert deployment.json("-n", "todo", "get", "pods", "-l", f"app.kubernetes.io/component={component}")[
             "items"
         ], f"no pod labelled app.kubernetes.io/component={component}"
     for secret in (APP_SECRET, DATABASE_SECRET, LLM_SECRET):
-        assert f"`{secret}`" in text, secret
+        assert f"`{component_name(deployment.release, secret)}`" in text, secret
     urns = set(deployment.pulumi("stack", "--show-urns").stdout.split())
     for urn in set(re.findall(r"urn:pulumi:[^'`\s]+", text)):
         if "..." not in urn:
@@ -177,12 +176,12 @@ def test_scale_now_then_durably(deployment: Deployment) -> None:
 def test_logs_of_every_service(deployment: Deployment) -> None:
     out = run_block(deployment, "logs")
     for component in ("backend", "mcp", "postgresql"):
-        prefix = f"[pod/{component_name('todo', component)}-"
+        prefix = f"[pod/{component_name(deployment.release, component)}-"
         assert any(line.startswith(prefix) for line in out.splitlines()), f"no {component} log line:\n{out}"
 
 
 def test_why_a_pod_is_not_ready(deployment: Deployment) -> None:
-    database = f"statefulset/{component_name('todo', 'postgresql')}"
+    database = f"statefulset/{component_name(deployment.release, 'postgresql')}"
     deployment.kubectl("-n", "todo", "scale", database, "--replicas=0")
     try:
         unready = wait_for(
@@ -223,15 +222,18 @@ def test_rotating_the_app_secret_rolls_pods_and_ends_sessions(deployment: Deploy
         user = Client(url)
         user.register()
         user.chat("add buy milk")
-        app, database = _secret_digests(deployment, "todo-app"), _secret_digests(deployment, "todo-database")
+        app, database = (
+            _secret_digests(deployment, "todo-chatbot-app"),
+            _secret_digests(deployment, "todo-chatbot-database"),
+        )
         before = deployment.pods()
         checksum = _checksum(deployment, next(iter(before["backend"])))
         out = run_block(deployment, "rotate-app")
         deployment.wait_serving()
-        after_app = _secret_digests(deployment, "todo-app")
+        after_app = _secret_digests(deployment, "todo-chatbot-app")
         assert set(after_app) == {"jwt-secret", "mcp-token"}
-        assert all(after_app[key] != app[key] for key in app), "a key of todo-app kept its value"
-        assert _secret_digests(deployment, "todo-database") == database
+        assert all(after_app[key] != app[key] for key in app), "a key of todo-chatbot-app kept its value"
+        assert _secret_digests(deployment, "todo-chatbot-database") == database
         after = deployment.pods()
         for component in ("backend", "mcp", "postgresql"):
             assert set(after[component].values()).isdisjoint(before[component].values()), f"{component} kept"
@@ -258,7 +260,7 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
         user = Client(url)
         user.register()
         user.chat("add call the plumber")
-    database = _secret_digests(deployment, "todo-database")
+    database = _secret_digests(deployment, "todo-chatbot-database")
     before = deployment.pods()
     # The trap the runbook warns about: the upgrade fails and rolls back, the Secret keeps the new value.
     deployment.pulumi("config", "set", "helmTimeoutSeconds", "60")
@@ -269,7 +271,7 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
     assert failed.returncode != 0, (failed.stdout + failed.stderr)[-3000:]
     _revision(deployment)  # deployed again: the atomic release rolled back
     assert deployment.pods()["backend"] == before["backend"], "the rollback did not keep the old pods"
-    trapped = _secret_digests(deployment, "todo-database")
+    trapped = _secret_digests(deployment, "todo-chatbot-database")
     assert all(trapped[key] != database[key] for key in database)
     (old,) = before["backend"]
     deployment.kubectl("-n", "todo", "delete", "pod", old, "--wait=false")
@@ -277,8 +279,8 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
 
     run_block(deployment, "rotate-database")
     deployment.wait_serving()
-    after_database = _secret_digests(deployment, "todo-database")
-    assert all(after_database[key] != trapped[key] for key in trapped), "todo-database kept a value"
+    after_database = _secret_digests(deployment, "todo-chatbot-database")
+    assert all(after_database[key] != trapped[key] for key in trapped), "todo-chatbot-database kept a value"
     after = deployment.pods()
     for component in ("backend", "mcp"):
         assert set(after[component].values()).isdisjoint(before[component].values()), f"{component} kept"

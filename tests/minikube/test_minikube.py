@@ -28,7 +28,7 @@ from tests.support.pulumi_cli import retagged
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "todo"
-FULLNAME = "todo-todo-chatbot"
+FULLNAME = "todo-chatbot"
 FRONTEND_PORT = 8080
 METRICS: dict[str, Any] = {}
 

@@ -224,7 +224,7 @@ def test_secret_values_in_helm_values_are_reported_without_the_value(dev: Progra
         "Helm keeps those values in every release record. Fix: leave secrets.create false and hand the "
         "chart the names of the Secrets the program creates (secrets.*.existingSecret).",
         "release-chart: values.agent.openai.baseUrl is a URL with a password in it (value not shown). "
-        "Fix: keep the URL in a Kubernetes Secret (as the database-url of the todo-database Secret) and "
+        "Fix: keep the URL in a Kubernetes Secret (as the database-url of the release's database Secret) and "
         "pass the chart the Secret's name.",
         "release-chart: values.secrets.app.values.jwtSecret holds a credential (value not shown): Helm "
         "values are stored in plaintext in the Pulumi state and in every Helm release record." + into_secret,

@@ -52,8 +52,6 @@ FILES = {
     "charts/todo-chatbot/Chart.yaml": "apiVersion: v2\nname: todo-chatbot\nversion: 0.0.0\n",
     "charts/todo-chatbot/values.yaml": (
         "postgresql:\n  image:\n    repository: docker.io/library/postgres\n    tag: 17.6-alpine\n"
-        # Not the real chart's 8080: the open command must take the port from the chart.
-        "frontend:\n  port: 8181\n"
     ),
 }
 

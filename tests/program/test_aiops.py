@@ -29,7 +29,8 @@ CLUSTER_RBAC = (
 )
 FAKE_KEY = "sk-fake-aiops-key-123"
 ENABLED = {"aiOpsEnabled": True}
-APP_DEPLOYMENTS = ["todo-todo-chatbot-backend", "todo-todo-chatbot-mcp", "todo-todo-chatbot-frontend"]
+# The default releaseName (todo-chatbot) names each object `<releaseName>-<component>`.
+APP_DEPLOYMENTS = ["todo-chatbot-backend", "todo-chatbot-mcp", "todo-chatbot-frontend"]
 
 
 def _enabled(context: Path, overrides: dict[str, object] | None = None) -> ProgramRun:
@@ -121,7 +122,7 @@ def test_the_api_key_reaches_kagent_by_secret_name_and_never_as_a_value(context:
         (unwrap(s.inputs)["metadata"]["namespace"], unwrap(s.inputs)["metadata"]["name"]): s
         for s in run.of_type(SECRET)
     }
-    copy = secrets[("kagent", "todo-llm")]
+    copy = secrets[("kagent", "todo-chatbot-llm")]
     assert unwrap(copy.inputs)["stringData"] == {"api-key": FAKE_KEY}
     assert secret_at(copy.inputs, "stringData", "api-key"), "kagent's copy of the key is not a Pulumi secret"
     values = unwrap(run.named("aiops-kagent").inputs["values"])
@@ -131,7 +132,7 @@ def test_the_api_key_reaches_kagent_by_secret_name_and_never_as_a_value(context:
         "openAI": {
             "provider": "OpenAI",
             "model": "gpt-4.1-mini",
-            "apiKeySecretRef": "todo-llm",
+            "apiKeySecretRef": "todo-chatbot-llm",
             "apiKeySecretKey": "api-key",
             "config": {"baseUrl": "http://llm.example.com/v1"},
         },
@@ -145,7 +146,7 @@ def test_the_api_key_reaches_kagent_by_secret_name_and_never_as_a_value(context:
     assert model["spec"] == {
         "provider": "OpenAI",
         "model": "gpt-4.1-mini",
-        "apiKeySecret": "todo-llm",
+        "apiKeySecret": "todo-chatbot-llm",
         "apiKeySecretKey": "api-key",
         "openAI": {"baseUrl": "http://llm.example.com/v1"},
     }

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.names import component_name
 from components.release import RENDERED_OBJECTS
 from components.services import SERVICE_NAMES
 from tests.chart.helm import chart_catalogue
@@ -172,12 +173,12 @@ def test_program_values_render_the_release_the_outputs_describe(
 
     replicas = {d["metadata"]["name"]: d["spec"].get("replicas") for d in docs if d["kind"] == "Deployment"}
     for service in SERVICE_NAMES:
-        assert replicas[f"{outputs['releaseName']}-todo-chatbot-{service}"] == values[service]["replicas"]
+        assert replicas[component_name(outputs["releaseName"], service)] == values[service]["replicas"]
 
     if values["postgresql"]["mode"] == "inCluster":
         # The URL in the database Secret points at the chart's PostgreSQL Service, user and database.
         database = next(
-            s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-database"
+            s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-chatbot-database"
         )
         # The program creates only the password; the chart composes the URL every service reads
         # from its own Service, user and database, with the password from that Secret.
@@ -194,7 +195,7 @@ def test_program_values_render_the_release_the_outputs_describe(
                 if "TODO_DATABASE_URL" not in by_name:
                     continue
                 reference = by_name["TODO_DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
-                assert (reference["name"], reference["key"]) == ("todo-database", "password")
+                assert (reference["name"], reference["key"]) == ("todo-chatbot-database", "password")
                 url = urlsplit(by_name["TODO_DATABASE_URL"]["value"])
                 assert url.password == "$(TODO_DATABASE_PASSWORD)", container["name"]
                 assert ("Service", url.hostname) in by_kind_name

@@ -137,7 +137,7 @@ ODD_VALUES: list[tuple[str, object, str]] = [
     # Names and sizes.
     ("namespace", "-todo", "DNS label"),
     ("namespace", "a" * 64, "at most 63"),
-    ("releaseName", "a" * 54, "at most 53"),
+    ("releaseName", "a" * 51, "at most 50"),
     ("postgresStorageSize", "0", "more than 0"),
     ("postgresStorageSize", "0Gi", "more than 0"),
     ("postgresStorageSize", "0.0Mi", "more than 0"),

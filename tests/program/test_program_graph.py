@@ -75,7 +75,7 @@ def test_dev_graph_has_every_resource_once_parented_and_on_the_pinned_provider(c
         NAMESPACE: 1,
         IMAGE: 4,  # backend, mcp, frontend, and the database image copied into the registry
         PASSWORD: 3,  # JWT key, MCP token, in-cluster DB password
-        SECRET: 2,  # todo-app, todo-database (no LLM key with the rules engine)
+        SECRET: 2,  # todo-chatbot-app, todo-chatbot-database (no LLM key with the rules engine)
         RELEASE: 1,
     }
     provider = run.one(PROVIDER)
@@ -102,7 +102,7 @@ def test_dev_values_handed_to_the_chart(context: Path) -> None:
     assert values["postgresql"]["image"] == _expected_postgres_image(context, "localhost:5000")
     release = unwrap(run.one(RELEASE).inputs)
     assert release["chart"] == "./charts/todo-chatbot"
-    assert (release["name"], release["namespace"]) == ("todo", "todo")
+    assert (release["name"], release["namespace"]) == ("todo-chatbot", "todo")
     assert (release["atomic"], release["cleanupOnFail"], release["timeout"]) == (True, True, 600)
 
 
@@ -140,21 +140,22 @@ def test_every_secret_value_is_a_secret_and_stays_out_of_values_and_outputs(cont
         context=context,
     )
     names = {unwrap(s.inputs["metadata"])["name"]: s for s in run.of_type(SECRET)}
-    assert set(names) == {"todo-app", "todo-database", "todo-llm"}
+    assert set(names) == {"todo-chatbot-app", "todo-chatbot-database", "todo-chatbot-llm"}
     keys = {name: set(unwrap(secret.inputs["stringData"])) for name, secret in names.items()}
     assert keys == {
-        "todo-app": {"jwt-secret", "mcp-token"},
-        "todo-database": {"database-url"},
-        "todo-llm": {"api-key"},
+        "todo-chatbot-app": {"jwt-secret", "mcp-token"},
+        "todo-chatbot-database": {"database-url"},
+        "todo-chatbot-llm": {"api-key"},
     }
     for name, secret in names.items():
         for key in keys[name]:
             assert secret_at(secret.inputs, "stringData", key), (
                 f"{key} of Secret {name} is not a Pulumi secret"
             )
-    assert unwrap(names["todo-llm"].inputs)["stringData"]["api-key"] == "sk-fake-llm-key"
+    assert unwrap(names["todo-chatbot-llm"].inputs)["stringData"]["api-key"] == "sk-fake-llm-key"
     assert (
-        unwrap(names["todo-database"].inputs)["stringData"]["database-url"] == STAGING_SECRETS["databaseUrl"]
+        unwrap(names["todo-chatbot-database"].inputs)["stringData"]["database-url"]
+        == STAGING_SECRETS["databaseUrl"]
     )
     for image in run.of_type(IMAGE):
         assert secret_at(image.inputs, "registry", "password"), (
@@ -174,7 +175,9 @@ def test_every_secret_value_is_a_secret_and_stays_out_of_values_and_outputs(cont
 
 def test_in_cluster_database_secret_holds_only_a_generated_password(context: Path) -> None:
     run = run_program("dev", context=context)
-    database = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-database")
+    database = next(
+        s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-chatbot-database"
+    )
     data = unwrap(database.inputs["stringData"])
     assert all(secret_at(database.inputs, "stringData", key) for key in data)
     # The chart composes the URL from its own names (tests/chart); the program knows none of them.
@@ -215,11 +218,11 @@ def test_dev_outputs_say_how_to_open_the_app(
 ) -> None:
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "kubeconfig", "minikube", minikube=True)))
     outputs = run_program("dev", context=context).stack_outputs
-    assert outputs["openCommand"] == "minikube -p minikube service todo-todo-chatbot-frontend -n todo --url"
+    assert outputs["openCommand"] == "minikube -p minikube service todo-chatbot-frontend -n todo --url"
     assert int(outputs["nodePort"]) == 30080
     assert (outputs["namespace"], outputs["releaseName"], outputs["releaseStatus"]) == (
         "todo",
-        "todo",
+        "todo-chatbot",
         "deployed",
     )
     assert set(outputs["images"]) == {*SERVICES, "postgres"}
@@ -234,7 +237,7 @@ def test_a_cluster_that_is_not_minikube_gets_a_port_forward_to_open_the_app(
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "kubeconfig", kube_context, minikube=False)))
     outputs = run_program("dev", {"kubeContext": kube_context}, context=context).stack_outputs
     assert outputs["openCommand"] == (
-        f"kubectl --context {kube_context} -n todo port-forward service/todo-todo-chatbot-frontend 8181:8181"
+        f"kubectl --context {kube_context} -n todo port-forward service/todo-chatbot-frontend 8080:http"
     )
 
 
@@ -267,9 +270,9 @@ def test_openai_engine_adds_the_llm_secret_and_rules_does_not(context: Path) -> 
         "dev", {"agentEngine": "openai"}, secret_config={"openaiApiKey": "sk-fake"}, context=context
     )
     names = {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)}
-    assert "todo-llm" in names
+    assert "todo-chatbot-llm" in names
     assert run.release_values()["agent"]["engine"] == "openai"
-    llm = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-llm")
+    llm = next(s for s in run.of_type(SECRET) if unwrap(s.inputs["metadata"])["name"] == "todo-chatbot-llm")
     assert llm.urn in run.one(RELEASE).dependencies
 
 
@@ -306,8 +309,8 @@ def test_each_stack_file_produces_a_complete_graph(context: Path, stack_file: Pa
     run = run_program(stack, secret_config=secrets, context=context, preview=preview)
     assert len(run.of_type(IMAGE)) == 3
     assert {unwrap(s.inputs["metadata"])["name"] for s in run.of_type(SECRET)} >= {
-        "todo-app",
-        "todo-database",
+        "todo-chatbot-app",
+        "todo-chatbot-database",
     }
     assert len(run.of_type(NAMESPACE)) == len(run.of_type(PROVIDER)) == len(run.of_type(RELEASE)) == 1
     assert unwrap(run.one(PROVIDER).inputs)["context"] == config["todo-chatbot:kubeContext"]
