@@ -80,6 +80,14 @@ from todo.agent.recall import (
 from todo.agent.task_tools import McpUnavailable, ReadTools, TaskTools, ToolFailed, connect_task_tools
 from todo.core.models import TaskPublic
 from todo.core.settings import ApiSettings
+from todo.mcp.tools import (
+    add_task,
+    complete_task,
+    delete_task,
+    list_tasks,
+    reopen_task,
+    update_task,
+)
 
 log = logging.getLogger("todo.agent")
 
@@ -351,7 +359,7 @@ async def _resolve_title(intent: Targeted, ref: ByTitle, tools: ReadTools, today
     if not ref.text:
         raise Unresolved('Which task do you mean? Tell me its name, e.g. "mark buy milk as done".')
     try:
-        page = await tools.list_tasks("all", limit=LOOKUP_LIMIT)
+        page = await tools.call(list_tasks, status="all", limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
         raise Unresolved(trouble_reply(failed, "look up your tasks")) from None
     tasks = [TaskView.of(task) for task in page.items]
@@ -413,15 +421,15 @@ async def _act(intent: TaskAction, tools: TaskTools, history: Sequence[HistoryMe
 async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
     """Make the change ``intent`` asks of ``task``; a tool error raises ``ToolFailed``."""
     if isinstance(intent, CompleteTask):
-        done = TaskView.of(await tools.complete_task(task.id))
+        done = TaskView.of(await tools.call(complete_task, task_id=task.id))
         if task.completed:
             return f'"{done.title}" was already done.'
         return f'Nice work! I marked "{done.title}" as done.'
     if isinstance(intent, ReopenTask):
-        reopened = TaskView.of(await tools.reopen_task(task.id))
+        reopened = TaskView.of(await tools.call(reopen_task, task_id=task.id))
         return f'I reopened "{reopened.title}"; it\'s back on your list.'
     if isinstance(intent, DeleteTask):
-        await tools.delete_task(task.id)
+        await tools.call(delete_task, task_id=task.id)
         return f'Deleted "{task.title}".'
     if isinstance(intent, RenameTask):
         if not intent.new_title:
@@ -429,21 +437,21 @@ async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: d
         new_title = intent.new_title
         if intent.partial and isinstance(intent.ref, ByTitle):
             new_title = _edited_title(task.title, intent.ref.text, new_title)
-        renamed = await tools.update_task(task.id, title=new_title)
+        renamed = await tools.call(update_task, task_id=task.id, title=new_title)
         return f'Renamed "{task.title}" to "{renamed.title}".'
     if isinstance(intent, RescheduleTask):
         if intent.due_date is None:
-            await tools.update_task(task.id, clear_due_date=True)
+            await tools.call(update_task, task_id=task.id, clear_due_date=True)
             return f'"{task.title}" no longer has a due date.'
-        await tools.update_task(task.id, due_date=intent.due_date)
+        await tools.call(update_task, task_id=task.id, due_date=intent.due_date)
         return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.{date_only_note(intent.at)}'
     if isinstance(intent, SetNote):
         if not intent.note:
             return f'What should the note on "{task.title}" say? e.g. "add a note to {task.title}: ..."'
         description = f"{task.description}\n{intent.note}" if task.description else intent.note
-        await tools.update_task(task.id, description=description)
+        await tools.call(update_task, task_id=task.id, description=description)
         return f'Added the note to "{task.title}": "{_shorten(intent.note)}".'
-    await tools.update_task(task.id, priority=intent.priority)
+    await tools.call(update_task, task_id=task.id, priority=intent.priority)
     return f'"{task.title}" is now {intent.priority} priority.'
 
 
@@ -480,7 +488,7 @@ def _one_or_several_note(title: str) -> str:
 async def _add(intent: AddTask, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
     try:
         added = TaskView.of(
-            await tools.add_task(intent.title, due_date=intent.due_date, priority=intent.priority)
+            await tools.call(add_task, title=intent.title, due_date=intent.due_date, priority=intent.priority)
         )
     except ToolFailed as failed:
         return trouble_reply(failed, "add that")
@@ -497,7 +505,7 @@ async def _add_several(
     for item in intent.tasks:
         try:
             added = TaskView.of(
-                await tools.add_task(item.title, due_date=item.due_date, priority=item.priority)
+                await tools.call(add_task, title=item.title, due_date=item.due_date, priority=item.priority)
             )
         except ToolFailed as failed:
             done = f"I added {_count(len(lines), 'task')} ({', '.join(lines)}), then: " if lines else ""
@@ -550,11 +558,15 @@ async def _restore(
     for task in targets:
         try:
             due = date.fromisoformat(task.due_date) if task.due_date else None
-            added = await tools.add_task(
-                task.title, due_date=due, priority=task.priority, description=task.description or None
+            added = await tools.call(
+                add_task,
+                title=task.title,
+                due_date=due,
+                priority=task.priority,
+                description=task.description or None,
             )
             if task.completed:
-                await tools.complete_task(added.id)
+                await tools.call(complete_task, task_id=added.id)
         except ToolFailed as failed:
             return trouble_reply(failed, f'put "{_shorten(task.title)}" back')
         restored.append(f'"{task.title}"')
@@ -566,7 +578,7 @@ async def _reopen_if_done(task: TaskView, tools: TaskTools) -> str:
     if not task.completed:
         return f'"{task.title}" is already on your list; there is nothing to put back.'
     try:
-        await tools.reopen_task(task.id)
+        await tools.call(reopen_task, task_id=task.id)
     except ToolFailed as failed:
         return _failed(failed, task)
     return f'I reopened "{task.title}"; it\'s back on your list.'
@@ -584,8 +596,9 @@ async def _again(intent: Again, tools: TaskTools, history: Sequence[HistoryMessa
 
 async def _list(intent: ListTasks, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
     try:
-        page = await tools.list_tasks(
-            intent.status,
+        page = await tools.call(
+            list_tasks,
+            status=intent.status,
             search=intent.search or None,
             order=intent.order if intent.order != "default" else None,
             due_from=intent.due.start if intent.due is not None else None,
@@ -669,19 +682,17 @@ async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMess
 
 @dataclass(frozen=True)
 class _BulkWords:
-    """How a bulk change calls its tool and says what it does."""
+    """Which tool a bulk change calls on each task and how it says what it does."""
 
-    act: Callable[[TaskTools, int], Awaitable[TaskPublic]]
+    tool: Callable[..., TaskPublic]
     verb: str  # "delete {}": {} is what it acts on
     done: str  # "Deleted {}."
 
 
 _BULK_WORDS = {
-    CompleteTask: _BulkWords(
-        lambda tools, task_id: tools.complete_task(task_id), "mark {} as done", "Marked {} as done."
-    ),
-    ReopenTask: _BulkWords(lambda tools, task_id: tools.reopen_task(task_id), "reopen {}", "Reopened {}."),
-    DeleteTask: _BulkWords(lambda tools, task_id: tools.delete_task(task_id), "delete {}", "Deleted {}."),
+    CompleteTask: _BulkWords(complete_task, "mark {} as done", "Marked {} as done."),
+    ReopenTask: _BulkWords(reopen_task, "reopen {}", "Reopened {}."),
+    DeleteTask: _BulkWords(delete_task, "delete {}", "Deleted {}."),
 }
 _KIND = {"done": "completed task", "open": "open task", "all": "task"}
 
@@ -702,7 +713,7 @@ def _count(number: int, kind: str) -> str:
 async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
     status, words = _bulk_status(intent), _BULK_WORDS[type(intent)]
     try:
-        page = await tools.list_tasks(status, limit=LOOKUP_LIMIT)
+        page = await tools.call(list_tasks, status=status, limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
         return trouble_reply(failed, "read your list")
     tasks = [TaskView.of(task) for task in page.items]
@@ -730,7 +741,7 @@ async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
     changed = gone = 0
     for task in pending.tasks:
         try:
-            await words.act(tools, task.id)
+            await tools.call(words.tool, task_id=task.id)
         except ToolFailed as failed:
             if not _gone(failed):
                 return f"I stopped after {_count(changed, 'task')}. " + trouble_reply(failed, "do the rest")
