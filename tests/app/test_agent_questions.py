@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 
 from tests.app.mcp_server import RunningMcp, with_mcp_url
 from todo.agent import HistoryMessage, ToolCall, rules_engine, run_turn
-from todo.agent.language import RULES, Change, ConfirmRequest, Intent, Rule, parse, question_form
 from todo.agent.language import intents as intents_module
-from todo.agent.language.rules import parse_with_rule
+from todo.agent.language.intents import Change, ConfirmRequest, Intent
+from todo.agent.language.rules import RULES, Rule, parse, parse_with_rule, question_form
 from todo.agent.task_tools import ReadTools, TaskTools
 from todo.core import tasks
 from todo.core.db import session_scope

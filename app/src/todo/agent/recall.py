@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from todo.agent import HistoryMessage, ToolCall
-from todo.agent.language import (
+from todo.agent.language.intents import (
     AllTasks,
     ByTitle,
     CompleteTask,
@@ -25,9 +25,8 @@ from todo.agent.language import (
     ListTasks,
     ReopenTask,
     Targeted,
-    confirms,
-    parse,
 )
+from todo.agent.language.rules import confirms, parse
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
 from todo.mcp.tools import SINGLE_TASK_TOOLS, delete_task, list_tasks
 

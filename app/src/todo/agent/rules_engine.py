@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 
 from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall, replies
-from todo.agent.language import (
+from todo.agent.language.intents import (
     AddTask,
     AddTasks,
     Again,
@@ -56,10 +56,8 @@ from todo.agent.language import (
     Thanks,
     Unknown,
     Yes,
-    confirms,
-    parse,
-    question_form,
 )
+from todo.agent.language.rules import confirms, parse, question_form
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
 from todo.agent.recall import (
     BulkIntent,
