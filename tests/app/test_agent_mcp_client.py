@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, ToolCall, run_turn
 from todo.agent.task_tools import (
     RESULT_CONTRACTS,
     McpUnavailable,
+    TaskTools,
     ToolFailed,
     close_shared_http_client,
     connect_task_tools,
@@ -216,3 +217,12 @@ async def test_the_typed_client_answers_models_and_records_each_call_as_sent(
     ]
     assert calls[0].result["due_date"] == "2030-01-02" and calls[1].result["total"] == 1
     assert calls[3].result is None and calls[3].error is not None and "not found" in calls[3].error
+
+
+async def test_a_misnamed_tool_argument_fails_before_anything_is_sent(api_settings: ApiSettings) -> None:
+    calls: list[ToolCall] = []
+    async with AsyncExitStack() as stack:
+        tools = TaskTools(api_settings, calls, stack)
+        with pytest.raises(TypeError, match="MCP tool update_task takes no argument"):
+            await tools.call(update_task, task_id=1, name="renamed")
+    assert calls == []

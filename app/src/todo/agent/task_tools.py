@@ -83,15 +83,15 @@ class ToolFailed(Exception):
 
 
 def _arguments(name: str, given: dict[str, Any]) -> dict[str, Any]:
-    """A tool call's JSON arguments: the ones given (None, False and empty text mean "not given"),
-    dates as text; a name the tool function does not take is a programming error (``TypeError``)."""
+    """A tool call's JSON arguments: the ones given (None and False mean "not given"), dates as text;
+    a name the tool function does not take is a programming error (``TypeError``)."""
     unknown = sorted(set(given) - _PARAMETERS.get(name, frozenset(given)))
     if unknown:
         raise TypeError(f"MCP tool {name} takes no argument(s) {', '.join(unknown)}")
     return {
         key: value.isoformat() if isinstance(value, date) else value
         for key, value in given.items()
-        if value is not None and value is not False and value != ""
+        if value is not None and value is not False
     }
 
 
