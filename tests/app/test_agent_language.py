@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from todo.agent.language import (
-    RULES,
+from todo.agent.language import typos
+from todo.agent.language.dates import parse_date, split_trailing_date
+from todo.agent.language.intents import (
     AddTask,
     AddTasks,
     AllTasks,
@@ -37,14 +38,10 @@ from todo.agent.language import (
     Thanks,
     Unknown,
     Yes,
-    confirms,
-    parse,
-    parse_date,
-    parse_ref,
-    split_priority,
-    split_trailing_date,
-    typos,
 )
+from todo.agent.language.priorities import split_priority
+from todo.agent.language.refs import parse_ref
+from todo.agent.language.rules import RULES, confirms, parse
 from todo.agent.matching import Ambiguous, Found, NotFound, TaskView, match_task, score
 from todo.core.models import TaskOrder
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ from todo.agent import TEMPORARY_ERROR_REPLY, HistoryMessage, ToolCall, run_turn
 from todo.agent.task_tools import (
     RESULT_CONTRACTS,
     McpUnavailable,
+    TaskTools,
     ToolFailed,
     close_shared_http_client,
     connect_task_tools,
@@ -36,8 +37,8 @@ from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import Priority, TaskPage, TaskPublic, TaskStatus, User
 from todo.core.settings import ApiSettings
-from todo.core.task_tools_contract import RESULT_MODELS, ToolName
 from todo.mcp.app import create_app
+from todo.mcp.tools import add_task, complete_task, list_tasks, update_task
 
 pytestmark = pytest.mark.anyio
 
@@ -182,7 +183,7 @@ def _shape(schema: dict[str, Any]) -> dict[str, Any]:
 async def test_the_checked_result_contracts_are_the_servers_output_schemas(engine: Engine) -> None:
     async with in_process(engine, 1) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(RESULT_CONTRACTS) == set(RESULT_MODELS) == set(tools)
+    assert set(RESULT_CONTRACTS) == set(tools)
     for name, contract in RESULT_CONTRACTS.items():
         declared = tools[name].output_schema
         assert declared is not None
@@ -197,11 +198,11 @@ async def test_the_typed_client_answers_models_and_records_each_call_as_sent(
     calls: list[ToolCall] = []
     with recorded_mcp(api_settings) as (settings, _):
         async with connect_task_tools(settings, user.id, calls) as tools:
-            added = await tools.add_task("buy milk", due_date=date(2030, 1, 2), priority="high")
-            page = await tools.list_tasks("all", limit=5)
-            cleared = await tools.update_task(added.id, clear_due_date=True)
+            added = await tools.call(add_task, title="buy milk", due_date=date(2030, 1, 2), priority="high")
+            page = await tools.call(list_tasks, status="all", limit=5)
+            cleared = await tools.call(update_task, task_id=added.id, clear_due_date=True)
             with pytest.raises(ToolFailed, match="task 424242 not found"):
-                await tools.complete_task(424242)
+                await tools.call(complete_task, task_id=424242)
         await close_shared_http_client()
     assert isinstance(added, TaskPublic) and isinstance(page, TaskPage)
     assert (added.title, added.due_date, added.priority) == ("buy milk", date(2030, 1, 2), Priority.high)
@@ -209,10 +210,19 @@ async def test_the_typed_client_answers_models_and_records_each_call_as_sent(
     assert cleared.due_date is None
     # Recorded as the wire carried them (stored with the conversation and shown by the API).
     assert [(call.name, call.arguments) for call in calls] == [
-        (ToolName.add_task.value, {"title": "buy milk", "due_date": "2030-01-02", "priority": "high"}),
-        (ToolName.list_tasks.value, {"status": "all", "limit": 5}),
-        (ToolName.update_task.value, {"task_id": added.id, "clear_due_date": True}),
-        (ToolName.complete_task.value, {"task_id": 424242}),
+        ("add_task", {"title": "buy milk", "due_date": "2030-01-02", "priority": "high"}),
+        ("list_tasks", {"status": "all", "limit": 5}),
+        ("update_task", {"task_id": added.id, "clear_due_date": True}),
+        ("complete_task", {"task_id": 424242}),
     ]
     assert calls[0].result["due_date"] == "2030-01-02" and calls[1].result["total"] == 1
     assert calls[3].result is None and calls[3].error is not None and "not found" in calls[3].error
+
+
+async def test_a_misnamed_tool_argument_fails_before_anything_is_sent(api_settings: ApiSettings) -> None:
+    calls: list[ToolCall] = []
+    async with AsyncExitStack() as stack:
+        tools = TaskTools(api_settings, calls, stack)
+        with pytest.raises(TypeError, match="MCP tool update_task takes no argument"):
+            await tools.call(update_task, task_id=1, name="renamed")
+    assert calls == []

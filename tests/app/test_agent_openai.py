@@ -22,7 +22,7 @@ from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskStatus, User
 from todo.core.settings import AgentEngine, ApiSettings
-from todo.core.task_tools_contract import ToolName
+from todo.mcp.tools import TOOLS
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +76,7 @@ async def test_a_scripted_add_task_call_creates_the_task_through_mcp(
     # The model was offered exactly the MCP tools and saw the conversation so far.
     first = llm.requests[0]["body"]
     assert first["model"] == "fake-model"
-    assert {tool["function"]["name"] for tool in first["tools"]} == {name.value for name in ToolName}
+    assert {tool["function"]["name"] for tool in first["tools"]} == {tool.__name__ for tool in TOOLS}
     assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant", "user"]
     # The tool's structured result went back to the model.
     (tool_message,) = llm.tool_messages()

@@ -11,6 +11,7 @@ that only reading tools are called and that no task changed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import date
 from typing import Any
 
@@ -20,15 +21,16 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tests.app.mcp_server import RunningMcp, with_mcp_url
-from todo.agent import HistoryMessage, rules_engine, run_turn
-from todo.agent.language import RULES, Change, ConfirmRequest, Intent, Rule, parse, question_form
+from todo.agent import HistoryMessage, ToolCall, rules_engine, run_turn
 from todo.agent.language import intents as intents_module
-from todo.agent.language.rules import parse_with_rule
-from todo.agent.task_tools import ReadTools
+from todo.agent.language.intents import Change, ConfirmRequest, Intent
+from todo.agent.language.rules import RULES, Rule, parse, parse_with_rule, question_form
+from todo.agent.task_tools import ReadTools, TaskTools
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskCreate, TaskStatus, User
-from todo.core.task_tools_contract import READING_TOOLS, ToolName
+from todo.core.settings import ApiSettings
+from todo.mcp.tools import READING_TOOLS, TOOLS
 
 TODAY = date(2025, 5, 14)
 EXAMPLE_TITLE = "buy milk"
@@ -106,10 +108,17 @@ def test_every_change_intent_has_a_writer_and_every_other_intent_a_reader_or_a_s
     assert not readers & static and not (readers | static) & changes
 
 
-def test_read_tools_offer_exactly_the_reading_tools() -> None:
-    offered = {name for name in vars(ReadTools) if not name.startswith("_")}
-    assert offered == {tool.value for tool in READING_TOOLS}
-    assert READING_TOOLS < set(ToolName)
+@pytest.mark.anyio
+async def test_read_tools_refuse_every_tool_that_changes_tasks(api_settings: ApiSettings) -> None:
+    calls: list[ToolCall] = []
+    async with AsyncExitStack() as stack:
+        read_tools = ReadTools(TaskTools(api_settings, calls, stack))
+        writers = [tool for tool in TOOLS if tool not in READING_TOOLS]
+        assert writers and READING_TOOLS < set(TOOLS)
+        for tool in writers:
+            with pytest.raises(TypeError, match="a question may only read"):
+                await read_tools.call(tool, task_id=1)
+    assert calls == []
 
 
 @settings(max_examples=600, deadline=None)
@@ -175,6 +184,6 @@ async def test_a_question_calls_no_mutating_tool_end_to_end(
         history = [HistoryMessage("user", after), HistoryMessage("assistant", turn.reply, turn.tool_calls)]
     before = _snapshot(engine, user)
     turn = await run_turn(settings_, user, history, message)
-    assert {call.name for call in turn.tool_calls} <= {tool.value for tool in READING_TOOLS}, message
+    assert {call.name for call in turn.tool_calls} <= {tool.__name__ for tool in READING_TOOLS}, message
     assert _snapshot(engine, user) == before, message
     assert "Error executing" not in turn.reply

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.app.mcp_server import RunningMcp, free_port, run_mcp_server, with_mcp_url
-from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, rules_engine, run_turn
+from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, replies, rules_engine, run_turn
 from todo.core import tasks
 from todo.core.db import session_scope
 from todo.core.models import TaskCreate, TaskPublic, TaskStatus, User
@@ -206,10 +206,10 @@ async def test_positions_need_a_list_first(chat: Chat) -> None:
 async def test_unknown_message_says_so_and_gives_examples(chat: Chat) -> None:
     turn = await chat.say("what is the meaning of life")
     assert turn.reply.startswith('Sorry, I didn\'t understand "what is the meaning of life".')
-    for example in rules_engine.EXAMPLES:
+    for example in replies.EXAMPLES:
         assert example in turn.reply
     assert turn.tool_calls == ()
-    assert (await chat.say("help")).reply == rules_engine.HELP_REPLY
+    assert (await chat.say("help")).reply == replies.HELP_REPLY
 
 
 async def test_a_user_cannot_touch_another_users_tasks_through_chat(
@@ -318,7 +318,7 @@ async def test_clear_completed_asks_first_then_deletes_exactly_the_tasks_it_show
     assert turn.reply == "Deleted 2 tasks."
     assert [call.name for call in turn.tool_calls] == ["delete_task", "delete_task"]
     assert titles(engine, user) == ["pay rent"]
-    assert (await chat.say("yes")).reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+    assert (await chat.say("yes")).reply == replies.YES_WITHOUT_QUESTION_REPLY
 
 
 async def test_no_cancels_a_bulk_change_and_any_other_message_moves_on(
@@ -333,7 +333,7 @@ async def test_no_cancels_a_bulk_change_and_any_other_message_moves_on(
     turn = await chat.say("what's on my list?")  # not a yes: the question lapses, the message is answered
     assert turn.reply == "Here's what's on your list:\n1. buy milk\n2. call mom"
     turn = await chat.say("yes")
-    assert turn.reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+    assert turn.reply == replies.YES_WITHOUT_QUESTION_REPLY
     assert titles(engine, user) == ["buy milk", "call mom"]
 
 
@@ -356,7 +356,7 @@ async def test_other_changes_to_everything_are_refused_clearly(
 ) -> None:
     await chat.say("add buy milk")
     turn = await chat.say("move everything to tomorrow")
-    assert (turn.reply, turn.tool_calls) == (rules_engine.BULK_REFUSED_REPLY, ())
+    assert (turn.reply, turn.tool_calls) == (replies.BULK_REFUSED_REPLY, ())
     assert stored(engine, user)[0].due_date is None
 
 
@@ -385,7 +385,7 @@ async def test_what_did_i_finish_and_lists_in_the_order_asked(chat: Chat, engine
     add_due(engine, user, "undated", None)
     add_due(engine, user, "sooner", 1)
     turn = await chat.say("show my tasks sorted by due date")
-    later = rules_engine.describe_due(date.today() + timedelta(days=5), date.today())
+    later = replies.describe_due(date.today() + timedelta(days=5), date.today())
     assert turn.reply == (
         "Here's what's on your list, soonest due first:\n"
         f"1. sooner (due tomorrow)\n2. later (due {later})\n3. undated"
@@ -414,7 +414,7 @@ async def test_a_typo_in_a_command_gets_a_question_and_acts_only_on_yes(
     assert (await chat.say("yes")).reply == 'Nice work! I marked "buy milk" as done.'
     await chat.say("ad call mom")
     await chat.say("what's on my list?")  # not a yes: the suggestion lapses
-    assert (await chat.say("yes")).reply == rules_engine.YES_WITHOUT_QUESTION_REPLY
+    assert (await chat.say("yes")).reply == replies.YES_WITHOUT_QUESTION_REPLY
     assert titles(engine, user) == ["buy milk"]
     await chat.say("shwo all tasks")
     listing = await chat.say("yes")
@@ -450,7 +450,7 @@ async def test_several_tasks_in_one_message_are_added_each(
 
 async def test_each_of_several_tasks_keeps_its_own_date(chat: Chat, engine: Engine, user: User) -> None:
     turn = await chat.say("add call mom tomorrow and pay rent on friday")
-    friday = rules_engine.describe_due(
+    friday = replies.describe_due(
         date.today() + timedelta(days=(4 - date.today().weekday()) % 7 or 7), date.today()
     )
     assert (
@@ -571,7 +571,7 @@ async def test_put_it_back_with_nothing_deleted_says_it_cannot(
     chat: Chat, engine: Engine, user: User
 ) -> None:
     turn = await chat.say("put it back")
-    assert (turn.reply, turn.tool_calls) == (rules_engine.NOTHING_TO_RESTORE_REPLY, ())
+    assert (turn.reply, turn.tool_calls) == (replies.NOTHING_TO_RESTORE_REPLY, ())
     assert titles(engine, user) == []
 
 

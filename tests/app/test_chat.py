@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from tests.app.conftest import register
 from tests.app.mcp_server import free_port, run_mcp_server, with_mcp_url
 from todo.agent import TEMPORARY_ERROR_REPLY
-from todo.agent.rules_engine import EXAMPLES
+from todo.agent.replies import EXAMPLES
 from todo.api.main import create_app
 from todo.core.settings import ApiSettings
 

@@ -30,7 +30,7 @@ from openai import AsyncOpenAI
 from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall
 from todo.agent.task_tools import MCP_TIMEOUT_SECONDS, describe_failure, service_headers
 from todo.core.settings import ApiSettings
-from todo.core.task_tools_contract import SERVER_NAME
+from todo.mcp.tools import SERVER_NAME
 
 log = logging.getLogger("todo.agent")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from todo.agent import HistoryMessage, ToolCall
-from todo.agent.language import (
+from todo.agent.language.intents import (
     AllTasks,
     ByTitle,
     CompleteTask,
@@ -25,11 +25,10 @@ from todo.agent.language import (
     ListTasks,
     ReopenTask,
     Targeted,
-    confirms,
-    parse,
 )
+from todo.agent.language.rules import confirms, parse
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
-from todo.core.task_tools_contract import SINGLE_TASK_TOOLS, ToolName
+from todo.mcp.tools import SINGLE_TASK_TOOLS, delete_task, list_tasks
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def pending_question(history: Sequence[HistoryMessage]) -> Pending | None:
     if isinstance(intent, Suggesting):
         return PendingSuggestion(intent.suggestion)
     bulk = bulk_intent(intent)
-    only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == ToolName.list_tasks
+    only_listed = len(answer.tool_calls) == 1 and answer.tool_calls[0].name == list_tasks.__name__
     tasks = _last_list_result(answer.tool_calls) if bulk and only_listed else None
     return PendingBulk(bulk, tuple(tasks)) if bulk and tasks else None
 
@@ -128,7 +127,7 @@ def match_for(intent: Targeted, query: str, tasks: Sequence[TaskView]) -> Ambigu
 
 def _last_list_result(calls: Sequence[ToolCall]) -> list[TaskView] | None:
     for call in reversed(calls):
-        if call.name == ToolName.list_tasks and call.error is None:
+        if call.name == list_tasks.__name__ and call.error is None:
             tasks = TaskView.list_from_result(call.result)
             if tasks is not None:
                 return tasks
@@ -146,7 +145,7 @@ def displayed_list(user_text: str, calls: Sequence[ToolCall]) -> list[TaskView] 
 
 def _asked_which(intent: object, calls: Sequence[ToolCall]) -> tuple[TaskView, ...] | None:
     """The candidates a turn listed when it asked "which one do you mean?", else None."""
-    only_listed = len(calls) == 1 and calls[0].name == ToolName.list_tasks
+    only_listed = len(calls) == 1 and calls[0].name == list_tasks.__name__
     if isinstance(intent, Targeted) and isinstance(intent.ref, ByTitle) and only_listed:
         tasks = _last_list_result(calls)
         if tasks is not None:
@@ -184,7 +183,7 @@ def deleted_tasks(history: Sequence[HistoryMessage], *, newest_turn_only: bool =
         turn = [
             task
             for call in reversed(answer.tool_calls)
-            if call.name == ToolName.delete_task
+            if call.name == delete_task.__name__
             and call.error is None
             and (task := TaskView.from_result(call.result)) is not None
         ]
@@ -210,7 +209,7 @@ def last_referred(history: Sequence[HistoryMessage]) -> Referred | None:
             if call.name in SINGLE_TASK_TOOLS and call.error is None:
                 task = TaskView.from_result(call.result)
                 if task is not None:
-                    return Referred(task, deleted=call.name == ToolName.delete_task)
+                    return Referred(task, deleted=call.name == delete_task.__name__)
         shown = displayed_list(user_text, answer.tool_calls)
         if shown is not None and len(shown) == 1:
             return Referred(shown[0])

@@ -18,14 +18,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
 import anyio
 
-from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall
-from todo.agent.language import (
+from todo.agent import TEMPORARY_ERROR_REPLY, AgentTurn, HistoryMessage, ToolCall, replies
+from todo.agent.language.intents import (
     AddTask,
     AddTasks,
     Again,
@@ -35,12 +35,10 @@ from todo.agent.language import (
     ByPosition,
     ByPronoun,
     ByTitle,
-    Change,
     CompleteTask,
     ConfirmRequest,
     DeleteTask,
     DidYouMean,
-    DueWindow,
     Greeting,
     Help,
     Intent,
@@ -58,14 +56,11 @@ from todo.agent.language import (
     Thanks,
     Unknown,
     Yes,
-    confirms,
-    parse,
-    question_form,
 )
+from todo.agent.language.rules import confirms, parse, question_form
 from todo.agent.matching import Ambiguous, Found, TaskView, match_task
 from todo.agent.recall import (
     BulkIntent,
-    Pending,
     PendingBulk,
     PendingSuggestion,
     bulk_intent,
@@ -80,6 +75,14 @@ from todo.agent.recall import (
 from todo.agent.task_tools import McpUnavailable, ReadTools, TaskTools, ToolFailed, connect_task_tools
 from todo.core.models import TaskPublic
 from todo.core.settings import ApiSettings
+from todo.mcp.tools import (
+    add_task,
+    complete_task,
+    delete_task,
+    list_tasks,
+    reopen_task,
+    update_task,
+)
 
 log = logging.getLogger("todo.agent")
 
@@ -89,44 +92,7 @@ TURN_TIMEOUT_SECONDS = 15.0
 # Title lookups read this many tasks (the MCP tool's maximum page).
 LOOKUP_LIMIT = 200
 
-EXAMPLES = (
-    "add buy milk",
-    "remind me to call mom tomorrow",
-    "what's on my list?",
-    "mark buy milk as done",
-    "complete the second one",
-    "delete call mom",
-    "rename buy milk to buy oat milk",
-    "what's due this week?",
-    "show completed tasks",
-    "clear completed",
-)
-_EXAMPLE_LINES = "\n".join(f"• {example}" for example in EXAMPLES)
 
-HELP_REPLY = f"I keep your to-do list. You can say things like:\n{_EXAMPLE_LINES}"
-GREETING_REPLY = (
-    'Hi! I\'m your to-do assistant. Tell me what to add ("add buy milk") or ask "what\'s on my list?".'
-)
-THANKS_REPLY = "You're welcome! Anything else for your list?"
-NEVER_MIND_REPLY = "No problem, I've left your list as it is."
-MISSING_TITLE_REPLY = 'What should I add? Say for example "add buy milk" or "remind me to call mom tomorrow".'
-YES_WITHOUT_QUESTION_REPLY = (
-    'There\'s nothing waiting for a yes right now. Tell me what to do, e.g. "add buy milk".'
-)
-BULK_REFUSED_REPLY = (
-    "I change due dates, names and priorities one task at a time. For all tasks at once I can "
-    '"clear completed", "delete everything" or "mark all as done". Name a task to change it, e.g. '
-    '"move buy milk to friday".'
-)
-# A bulk confirmation shows this many tasks by name; the count covers the rest.
-PREVIEW_LINES = 10
-QUESTION_PENDING_REPLY = (
-    'I haven\'t changed anything yet. Say "yes" to go ahead or "no" to leave your list as it is.'
-)
-NOTHING_TO_RESTORE_REPLY = (
-    "There's nothing I can put back: I can only restore a task deleted in this conversation, and "
-    "I don't see one. Deleted tasks are gone for good otherwise."
-)
 # A tool's readable refusal of a field ("title: must be at most 200 characters").
 _FIELD_ERROR = re.compile(r"^(?P<field>title|description|due_date|priority): (?P<message>[^;\n]+)$")
 # The SDK's wrapping of every tool error.
@@ -156,154 +122,10 @@ def trouble_reply(failed: ToolFailed, doing: str) -> str:
     return f"Sorry, something went wrong on our side and I couldn't {doing}. Please try again in a moment."
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def unknown_reply(text: str) -> str:
-    shown = _shorten(text)
-    return f'Sorry, I didn\'t understand "{shown}". I can manage your to-do list; try:\n{_EXAMPLE_LINES}'
-
-
-def did_you_mean_reply(intent: DidYouMean) -> str:
-    shown = _shorten(intent.suggestion)
-    return f'Did you mean "{shown}"? Say "yes" and I\'ll do that, or tell me what you meant.'
-
-
-def date_only_note(at: time | None) -> str:
-    """What the reply adds when the user gave a time of day: tasks keep the date only."""
-    if at is None:
-        return ""
-    return (
-        f" Tasks have a due date but no time of day, so I kept the date only (not {at.hour}:{at.minute:02d})."
-    )
-
-
-# --- wording -------------------------------------------------------------------------------------
-
-
-def describe_due(due: date | str | None, today: date) -> str | None:
-    """ "today", "tomorrow", "Friday", "Fri 23 May" or "Mon 5 Jan 2026 (overdue)"."""
-    if due is None:
-        return None
-    if isinstance(due, str):
-        try:
-            due = date.fromisoformat(due)
-        except ValueError:
-            return str(due)
-    days = (due - today).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    if days == -1:
-        return "yesterday (overdue)"
-    if 1 < days < 7:
-        return f"{due:%A}"
-    text = f"{due:%a} {due.day} {due:%b}"
-    if due.year != today.year:
-        text += f" {due.year}"
-    return text + (" (overdue)" if days < 0 else "")
-
-
-def _task_line(position: int, task: TaskView, today: date, show_done: bool) -> str:
-    details: list[str] = []
-    due = describe_due(task.due_date, today)
-    if due and not task.completed:
-        details.append(f"due {due}")
-    if task.priority != "medium" and not task.completed:
-        details.append(f"{task.priority} priority")
-    if show_done and task.completed:
-        details.append("done")
-    suffix = f" ({', '.join(details)})" if details else ""
-    return f"{position}. {task.title}{suffix}"
-
-
-def numbered(tasks: Sequence[TaskView], today: date, show_done: bool = False) -> str:
-    return "\n".join(_task_line(index, task, today, show_done) for index, task in enumerate(tasks, 1))
-
-
-_ORDER_WORDS = {
-    "due_date": "soonest due first",
-    "oldest": "oldest first",
-    "newest": "newest first",
-    "priority": "most important first",
-    "alphabetical": "alphabetically",
-}
-
-
-def _due_reply(window: DueWindow, tasks: list[TaskView], today: date) -> str:
-    overdue_too = window.start is None and window.end is not None and window.end >= today
-    if not tasks:
-        if window.name == "overdue":
-            return "Nothing is overdue. Well done!"
-        return f"Nothing is due {window.name}" + (", and nothing is overdue." if overdue_too else ".")
-    header = "Overdue:" if window.name == "overdue" else f"Due {window.name}:"
-    return f"{header}\n{numbered(tasks, today)}"
-
-
-def _count_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: date) -> str:
-    kind = {"open": "open task", "done": "completed task", "all": "task"}[intent.status]
-    if intent.due is not None:
-        kind = "overdue task" if intent.due.name == "overdue" else f"{kind} due {intent.due.name}"
-        kind = kind.replace(" due ", "s due ", 1) if total != 1 and " due " in kind else kind
-        number = f"{total} {kind}" if " due " in kind else _count(total, kind)
-    else:
-        number = _count(total, kind)
-    if total == 0:
-        return (
-            f"You have no {number.split(' ', 1)[1].replace('task ', 'tasks ')}."
-            if " due " in number
-            else (f"You have no {kind}s.")
-        )
-    more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
-    return f"You have {number}:\n{numbered(tasks, today, show_done=intent.status != 'open')}{more}"
-
-
-def _list_reply(intent: ListTasks, tasks: list[TaskView], total: int, today: date) -> str:
-    if intent.count:
-        return _count_reply(intent, tasks, total, today)
-    if intent.due is not None:
-        more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
-        return _due_reply(intent.due, tasks, today) + (more if tasks else "")
-    if not tasks:
-        if intent.search:
-            return f'No tasks match "{intent.search}".'
-        if intent.status == "done":
-            return "You haven't completed any tasks yet."
-        if intent.status == "all":
-            return 'You have no tasks yet. Add one with "add buy milk".'
-        return 'Your list is empty, nothing left to do! Add something with "add buy milk".'
-    if intent.search:
-        header = f'Tasks matching "{intent.search}":'
-    elif intent.status == "done":
-        header = "Here's what you've completed:"
-    elif intent.status == "all":
-        header = "Here are all your tasks:"
-    else:
-        header = "Here's what's on your list:" if len(tasks) > 1 else "You have one thing left to do:"
-    if intent.order != "default" and len(tasks) > 1:
-        header = f"{header[:-1]}, {_ORDER_WORDS[intent.order]}:"
-    more = f"\n…and {total - len(tasks)} more." if total > len(tasks) else ""
-    return f"{header}\n{numbered(tasks, today, show_done=intent.status != 'open')}{more}"
-
-
 def _example_for(intent: Targeted) -> str:
-    if isinstance(intent, AskTask):
-        return "is the first one done?"
-    if isinstance(intent, SetNote):
-        return f"add a note to the first one: {intent.note or '...'}"
-    if isinstance(intent, CompleteTask):
-        return "complete the first one"
-    if isinstance(intent, ReopenTask):
-        return "reopen the first one"
-    if isinstance(intent, DeleteTask):
-        return "delete the first one"
-    if isinstance(intent, RenameTask):
-        return f"rename the first one to {intent.new_title}"
-    if isinstance(intent, SetPriority):
-        return f"make the first one {intent.priority} priority"
-    return "move the first one to tomorrow"
+    """A way to name one task, for ``intent``'s kind of request ("complete the first one")."""
+    example = HANDLERS[type(intent)].example
+    return example(intent) if example is not None else "move the first one to tomorrow"
 
 
 # --- finding the task ----------------------------------------------------------------------------
@@ -343,7 +165,7 @@ async def resolve(
             raise Unresolved(f'You already deleted "{referred.task.title}". Which task do you mean?')
         return referred.task
     if isinstance(ref, AllTasks):
-        raise Unresolved(BULK_REFUSED_REPLY)
+        raise Unresolved(replies.BULK_REFUSED_REPLY)
     return await _resolve_title(intent, ref, tools, today)
 
 
@@ -351,7 +173,7 @@ async def _resolve_title(intent: Targeted, ref: ByTitle, tools: ReadTools, today
     if not ref.text:
         raise Unresolved('Which task do you mean? Tell me its name, e.g. "mark buy milk as done".')
     try:
-        page = await tools.list_tasks("all", limit=LOOKUP_LIMIT)
+        page = await tools.call(list_tasks, status="all", limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
         raise Unresolved(trouble_reply(failed, "look up your tasks")) from None
     tasks = [TaskView.of(task) for task in page.items]
@@ -366,7 +188,7 @@ async def _resolve_title(intent: Targeted, ref: ByTitle, tools: ReadTools, today
     if isinstance(found, Ambiguous):
         raise Unresolved(
             f'More than one task matches "{ref.text}":\n'
-            f"{numbered(found.candidates, today, show_done=True)}\n"
+            f"{replies.numbered(found.candidates, today, show_done=True)}\n"
             f'Which one do you mean? Say for example "{_example_for(intent)}".'
         )
     return found
@@ -412,81 +234,70 @@ async def _act(intent: TaskAction, tools: TaskTools, history: Sequence[HistoryMe
 
 async def _change(intent: TaskAction, task: TaskView, tools: TaskTools, today: date) -> str:
     """Make the change ``intent`` asks of ``task``; a tool error raises ``ToolFailed``."""
-    if isinstance(intent, CompleteTask):
-        done = TaskView.of(await tools.complete_task(task.id))
-        if task.completed:
-            return f'"{done.title}" was already done.'
-        return f'Nice work! I marked "{done.title}" as done.'
-    if isinstance(intent, ReopenTask):
-        reopened = TaskView.of(await tools.reopen_task(task.id))
-        return f'I reopened "{reopened.title}"; it\'s back on your list.'
-    if isinstance(intent, DeleteTask):
-        await tools.delete_task(task.id)
-        return f'Deleted "{task.title}".'
-    if isinstance(intent, RenameTask):
-        if not intent.new_title:
-            return f'What should "{task.title}" be called instead?'
-        new_title = intent.new_title
-        if intent.partial and isinstance(intent.ref, ByTitle):
-            new_title = _edited_title(task.title, intent.ref.text, new_title)
-        renamed = await tools.update_task(task.id, title=new_title)
-        return f'Renamed "{task.title}" to "{renamed.title}".'
-    if isinstance(intent, RescheduleTask):
-        if intent.due_date is None:
-            await tools.update_task(task.id, clear_due_date=True)
-            return f'"{task.title}" no longer has a due date.'
-        await tools.update_task(task.id, due_date=intent.due_date)
-        return f'"{task.title}" is now due {describe_due(intent.due_date, today)}.{date_only_note(intent.at)}'
-    if isinstance(intent, SetNote):
-        if not intent.note:
-            return f'What should the note on "{task.title}" say? e.g. "add a note to {task.title}: ..."'
-        description = f"{task.description}\n{intent.note}" if task.description else intent.note
-        await tools.update_task(task.id, description=description)
-        return f'Added the note to "{task.title}": "{_shorten(intent.note)}".'
-    await tools.update_task(task.id, priority=intent.priority)
+    change = HANDLERS[type(intent)].change
+    assert change is not None, f"{type(intent).__name__} has no change in HANDLERS"
+    return await change(intent, task, tools, today)
+
+
+async def _complete(intent: CompleteTask, task: TaskView, tools: TaskTools, today: date) -> str:
+    done = TaskView.of(await tools.call(complete_task, task_id=task.id))
+    if task.completed:
+        return f'"{done.title}" was already done.'
+    return f'Nice work! I marked "{done.title}" as done.'
+
+
+async def _reopen(intent: ReopenTask, task: TaskView, tools: TaskTools, today: date) -> str:
+    reopened = TaskView.of(await tools.call(reopen_task, task_id=task.id))
+    return f'I reopened "{reopened.title}"; it\'s back on your list.'
+
+
+async def _delete(intent: DeleteTask, task: TaskView, tools: TaskTools, today: date) -> str:
+    await tools.call(delete_task, task_id=task.id)
+    return f'Deleted "{task.title}".'
+
+
+async def _rename(intent: RenameTask, task: TaskView, tools: TaskTools, today: date) -> str:
+    if not intent.new_title:
+        return f'What should "{task.title}" be called instead?'
+    new_title = intent.new_title
+    if intent.partial and isinstance(intent.ref, ByTitle):
+        new_title = _edited_title(task.title, intent.ref.text, new_title)
+    renamed = await tools.call(update_task, task_id=task.id, title=new_title)
+    return f'Renamed "{task.title}" to "{renamed.title}".'
+
+
+async def _reschedule(intent: RescheduleTask, task: TaskView, tools: TaskTools, today: date) -> str:
+    if intent.due_date is None:
+        await tools.call(update_task, task_id=task.id, clear_due_date=True)
+        return f'"{task.title}" no longer has a due date.'
+    await tools.call(update_task, task_id=task.id, due_date=intent.due_date)
+    due = replies.describe_due(intent.due_date, today)
+    return f'"{task.title}" is now due {due}.{replies.date_only_note(intent.at)}'
+
+
+async def _set_note(intent: SetNote, task: TaskView, tools: TaskTools, today: date) -> str:
+    if not intent.note:
+        return f'What should the note on "{task.title}" say? e.g. "add a note to {task.title}: ..."'
+    description = f"{task.description}\n{intent.note}" if task.description else intent.note
+    await tools.call(update_task, task_id=task.id, description=description)
+    return f'Added the note to "{task.title}": "{replies.shorten(intent.note)}".'
+
+
+async def _set_priority(intent: SetPriority, task: TaskView, tools: TaskTools, today: date) -> str:
+    await tools.call(update_task, task_id=task.id, priority=intent.priority)
     return f'"{task.title}" is now {intent.priority} priority.'
-
-
-def _added_details(added: TaskView, today: date) -> str:
-    details = []
-    due = describe_due(added.due_date, today)
-    if due:
-        details.append(f"due {due}")
-    if added.priority != "medium":
-        details.append(f"{added.priority} priority")
-    return f" ({', '.join(details)})" if details else ""
-
-
-def _unparsed_note(intent: AddTask) -> str:
-    if intent.unparsed_date is None:
-        return ""
-    return (
-        f' I kept "{intent.unparsed_date}" in the title, as I couldn\'t read it as a date; to set a due '
-        f'date, say e.g. "move it to friday".'
-    )
-
-
-_COMMA_LIST = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
-
-
-def _one_or_several_note(title: str) -> str:
-    """ "eggs, flour and sugar" may be one shopping task or three: added as one, and says how to split."""
-    parts = [part for part in _COMMA_LIST.split(title) if part]
-    if "," not in title or len(parts) < 3 or any(len(part.split()) > 3 for part in parts):
-        return ""
-    return f' I added it as one task; for {len(parts)} separate tasks, say "add {"; ".join(parts)}".'
 
 
 async def _add(intent: AddTask, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
     try:
         added = TaskView.of(
-            await tools.add_task(intent.title, due_date=intent.due_date, priority=intent.priority)
+            await tools.call(add_task, title=intent.title, due_date=intent.due_date, priority=intent.priority)
         )
     except ToolFailed as failed:
         return trouble_reply(failed, "add that")
     return (
-        f'Added "{added.title}" to your list{_added_details(added, today)}.'
-        f"{date_only_note(intent.at)}{_unparsed_note(intent)}{_one_or_several_note(added.title)}"
+        f'Added "{added.title}" to your list{replies.added_details(added, today)}.'
+        f"{replies.date_only_note(intent.at)}{replies.unparsed_note(intent)}{replies.one_or_several_note(added.title)}"
     )
 
 
@@ -497,13 +308,15 @@ async def _add_several(
     for item in intent.tasks:
         try:
             added = TaskView.of(
-                await tools.add_task(item.title, due_date=item.due_date, priority=item.priority)
+                await tools.call(add_task, title=item.title, due_date=item.due_date, priority=item.priority)
             )
         except ToolFailed as failed:
-            done = f"I added {_count(len(lines), 'task')} ({', '.join(lines)}), then: " if lines else ""
-            return done + trouble_reply(failed, f'add "{_shorten(item.title)}"')
-        lines.append(f'"{added.title}"{_added_details(added, today)}')
-    notes = "".join(date_only_note(item.at) or _unparsed_note(item) for item in intent.tasks[:1])
+            added_so_far = replies.count(len(lines), "task")
+            done = f"I added {added_so_far} ({', '.join(lines)}), then: " if lines else ""
+            return done + trouble_reply(failed, f'add "{replies.shorten(item.title)}"')
+        lines.append(f'"{added.title}"{replies.added_details(added, today)}')
+    first = intent.tasks[:1]
+    notes = "".join(replies.date_only_note(item.at) or replies.unparsed_note(item) for item in first)
     return (
         f"Added {len(lines)} tasks to your list:\n"
         + "\n".join(f"• {line}" for line in lines)
@@ -521,7 +334,7 @@ async def _restore(
     elif isinstance(ref, ByPronoun):
         referred = last_referred(history)
         if referred is None:
-            return NOTHING_TO_RESTORE_REPLY
+            return replies.NOTHING_TO_RESTORE_REPLY
         if referred.deleted:
             targets = [referred.task]
         else:
@@ -536,7 +349,7 @@ async def _restore(
                     await resolve(ReopenTask(ref), ReadTools(tools), history, today), tools
                 )
             except Unresolved:
-                return NOTHING_TO_RESTORE_REPLY
+                return replies.NOTHING_TO_RESTORE_REPLY
     else:
         try:
             return await _reopen_if_done(
@@ -545,20 +358,24 @@ async def _restore(
         except Unresolved as unresolved:
             return str(unresolved)
     if not targets:
-        return NOTHING_TO_RESTORE_REPLY
+        return replies.NOTHING_TO_RESTORE_REPLY
     restored: list[str] = []
     for task in targets:
         try:
             due = date.fromisoformat(task.due_date) if task.due_date else None
-            added = await tools.add_task(
-                task.title, due_date=due, priority=task.priority, description=task.description or None
+            added = await tools.call(
+                add_task,
+                title=task.title,
+                due_date=due,
+                priority=task.priority,
+                description=task.description or None,
             )
             if task.completed:
-                await tools.complete_task(added.id)
+                await tools.call(complete_task, task_id=added.id)
         except ToolFailed as failed:
-            return trouble_reply(failed, f'put "{_shorten(task.title)}" back')
+            return trouble_reply(failed, f'put "{replies.shorten(task.title)}" back')
         restored.append(f'"{task.title}"')
-    named = " and ".join(restored) if len(restored) < 3 else _count(len(restored), "task")
+    named = " and ".join(restored) if len(restored) < 3 else replies.count(len(restored), "task")
     return f"I put {named} back on your list."
 
 
@@ -566,7 +383,7 @@ async def _reopen_if_done(task: TaskView, tools: TaskTools) -> str:
     if not task.completed:
         return f'"{task.title}" is already on your list; there is nothing to put back.'
     try:
-        await tools.reopen_task(task.id)
+        await tools.call(reopen_task, task_id=task.id)
     except ToolFailed as failed:
         return _failed(failed, task)
     return f'I reopened "{task.title}"; it\'s back on your list.'
@@ -584,8 +401,9 @@ async def _again(intent: Again, tools: TaskTools, history: Sequence[HistoryMessa
 
 async def _list(intent: ListTasks, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
     try:
-        page = await tools.list_tasks(
-            intent.status,
+        page = await tools.call(
+            list_tasks,
+            status=intent.status,
             search=intent.search or None,
             order=intent.order if intent.order != "default" else None,
             due_from=intent.due.start if intent.due is not None else None,
@@ -593,15 +411,7 @@ async def _list(intent: ListTasks, tools: ReadTools, history: Sequence[HistoryMe
         )
     except ToolFailed as failed:
         return trouble_reply(failed, "read your list")
-    return _list_reply(intent, [TaskView.of(task) for task in page.items], page.total, today)
-
-
-def _task_facts(task: TaskView, today: date) -> str:
-    state = "done" if task.completed else "open"
-    due = describe_due(task.due_date, today)
-    facts = [state, f"due {due}" if due else "no due date", f"{task.priority} priority"]
-    note = f' Note: "{_shorten(task.description)}"' if task.description else ""
-    return f'"{task.title}" is {", ".join(facts)}.{note}'
+    return replies.list_reply(intent, [TaskView.of(task) for task in page.items], page.total, today)
 
 
 async def _ask(intent: AskTask, tools: ReadTools, history: Sequence[HistoryMessage], today: date) -> str:
@@ -616,35 +426,106 @@ async def _ask(intent: AskTask, tools: ReadTools, history: Sequence[HistoryMessa
     if intent.about == "open":
         return f"No, {title} is already done." if task.completed else f"Yes, {title} is still open."
     if intent.about == "due":
-        due = describe_due(task.due_date, today)
+        due = replies.describe_due(task.due_date, today)
         return f"{title} is due {due}." if due else f"{title} has no due date."
     if intent.about == "priority":
         return f"{title} is {task.priority} priority."
     if intent.about == "exists":
         return f"{title} is still on your list ({'done' if task.completed else 'open'})."
-    return _task_facts(task, today)
+    return replies.task_facts(task, today)
 
+
+# --- one table: each intent type and how the engine answers it --------------------------------
 
 Reader = Callable[[Any, ReadTools, Sequence[HistoryMessage], date], Awaitable[str]]
 Writer = Callable[[Any, TaskTools, Sequence[HistoryMessage], date], Awaitable[str]]
+Changer = Callable[[Any, TaskView, TaskTools, date], Awaitable[str]]
 
-# Each intent's handler. A reader gets only ``ReadTools``; a ``Change`` has a writer, and only a
-# statement reaches one (tests check every intent has exactly one home here or in STATIC_REPLIES).
-READERS: Mapping[type[Intent], Reader] = MappingProxyType({ListTasks: _list, AskTask: _ask})
-WRITERS: Mapping[type[Change], Writer] = MappingProxyType(
+
+@dataclass(frozen=True)
+class Bulk:
+    """How a change of "all of them" is previewed and then done, one tool call per task."""
+
+    tool: Callable[..., TaskPublic]
+    status: Callable[[Any], str]  # which tasks it is about: completing touches open ones
+    verb: str  # "delete {}": {} is what it acts on
+    done: str  # "Deleted {}."
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How the engine answers one intent type, by exactly one of: ``reply`` (needs no tools),
+    ``read`` (gets only ``ReadTools``), ``write``, or ``change`` (a ``TaskAction``: ``_act`` finds the
+    one task it names, or previews ``bulk`` for all of a kind, and ``change`` acts on it)."""
+
+    reply: Callable[[Any], str] | None = None
+    read: Reader | None = None
+    write: Writer | None = None
+    change: Changer | None = None
+    example: Callable[[Any], str] | None = None  # naming one task when a title matched several
+    bulk: Bulk | None = None
+
+
+def _all_of(intent: Any) -> str:
+    return str(intent.ref.status) if isinstance(intent.ref, AllTasks) else "all"
+
+
+# Every intent type's one row. A reader gets only ``ReadTools``; a ``Change`` has a writer, and only
+# a statement reaches one (tests check every intent has exactly one kind of handler here).
+HANDLERS: Mapping[type[Intent], Handler] = MappingProxyType(
     {
-        AddTask: _add,
-        AddTasks: _add_several,
-        CompleteTask: _act,
-        ReopenTask: _act,
-        DeleteTask: _act,
-        RenameTask: _act,
-        RescheduleTask: _act,
-        SetPriority: _act,
-        SetNote: _act,
-        RestoreTask: _restore,
-        Again: _again,
+        Help: Handler(reply=lambda _: replies.HELP_REPLY),
+        Greeting: Handler(reply=lambda _: replies.GREETING_REPLY),
+        Thanks: Handler(reply=lambda _: replies.THANKS_REPLY),
+        NeverMind: Handler(reply=lambda _: replies.NEVER_MIND_REPLY),
+        MissingTitle: Handler(reply=lambda _: replies.MISSING_TITLE_REPLY),
+        Yes: Handler(reply=lambda _: replies.YES_WITHOUT_QUESTION_REPLY),
+        DidYouMean: Handler(reply=replies.did_you_mean_reply),
+        ConfirmRequest: Handler(reply=replies.confirm_request_reply),
+        BadDate: Handler(reply=replies.bad_date_reply),
+        Unknown: Handler(reply=lambda intent: replies.unknown_reply(intent.text)),
+        ListTasks: Handler(read=_list),
+        AskTask: Handler(read=_ask, example=lambda _: "is the first one done?"),
+        AddTask: Handler(write=_add),
+        AddTasks: Handler(write=_add_several),
+        RestoreTask: Handler(write=_restore),
+        Again: Handler(write=_again),
+        CompleteTask: Handler(
+            change=_complete,
+            example=lambda _: "complete the first one",
+            bulk=Bulk(complete_task, lambda _: "open", "mark {} as done", "Marked {} as done."),
+        ),
+        ReopenTask: Handler(
+            change=_reopen,
+            example=lambda _: "reopen the first one",
+            bulk=Bulk(reopen_task, lambda _: "done", "reopen {}", "Reopened {}."),
+        ),
+        DeleteTask: Handler(
+            change=_delete,
+            example=lambda _: "delete the first one",
+            bulk=Bulk(delete_task, _all_of, "delete {}", "Deleted {}."),
+        ),
+        RenameTask: Handler(
+            change=_rename, example=lambda intent: f"rename the first one to {intent.new_title}"
+        ),
+        RescheduleTask: Handler(change=_reschedule, example=lambda _: "move the first one to tomorrow"),
+        SetPriority: Handler(
+            change=_set_priority, example=lambda intent: f"make the first one {intent.priority} priority"
+        ),
+        SetNote: Handler(
+            change=_set_note, example=lambda intent: f"add a note to the first one: {intent.note or '...'}"
+        ),
     }
+)
+# The table by kind of handler (a changer's writer is ``_act``).
+READERS: Mapping[type[Intent], Reader] = MappingProxyType(
+    {kind: row.read for kind, row in HANDLERS.items() if row.read is not None}
+)
+WRITERS: Mapping[type[Intent], Writer] = MappingProxyType(
+    {kind: row.write or _act for kind, row in HANDLERS.items() if row.write or row.change}
+)
+STATIC_REPLIES: Mapping[type[Intent], Callable[[Any], str]] = MappingProxyType(
+    {kind: row.reply for kind, row in HANDLERS.items() if row.reply is not None}
 )
 
 
@@ -654,69 +535,51 @@ async def read(intent: Intent, tools: ReadTools, history: Sequence[HistoryMessag
     if static is not None:
         return static
     reader = READERS.get(type(intent))
-    return await reader(intent, tools, history, today) if reader is not None else unknown_reply(str(intent))
+    if reader is None:
+        return replies.unknown_reply(str(intent))
+    return await reader(intent, tools, history, today)
 
 
 async def answer(intent: Intent, tools: TaskTools, history: Sequence[HistoryMessage], today: date) -> str:
     """The reply to a statement's ``intent``, making whatever tool calls it needs through ``tools``."""
-    if isinstance(intent, Change):
-        return await WRITERS[type(intent)](intent, tools, history, today)
+    writer = WRITERS.get(type(intent))
+    if writer is not None:
+        return await writer(intent, tools, history, today)
     return await read(intent, ReadTools(tools), history, today)
 
 
 # --- bulk changes: preview and ask, then act on exactly the tasks shown -------------------------
 
 
-@dataclass(frozen=True)
-class _BulkWords:
-    """How a bulk change calls its tool and says what it does."""
-
-    act: Callable[[TaskTools, int], Awaitable[TaskPublic]]
-    verb: str  # "delete {}": {} is what it acts on
-    done: str  # "Deleted {}."
-
-
-_BULK_WORDS = {
-    CompleteTask: _BulkWords(
-        lambda tools, task_id: tools.complete_task(task_id), "mark {} as done", "Marked {} as done."
-    ),
-    ReopenTask: _BulkWords(lambda tools, task_id: tools.reopen_task(task_id), "reopen {}", "Reopened {}."),
-    DeleteTask: _BulkWords(lambda tools, task_id: tools.delete_task(task_id), "delete {}", "Deleted {}."),
-}
 _KIND = {"done": "completed task", "open": "open task", "all": "task"}
 
 
-def _bulk_status(intent: BulkIntent) -> str:
-    """Which tasks the change is about: completing touches open ones, reopening done ones."""
-    if isinstance(intent, CompleteTask):
-        return "open"
-    if isinstance(intent, ReopenTask):
-        return "done"
-    return intent.ref.status if isinstance(intent.ref, AllTasks) else "all"
-
-
-def _count(number: int, kind: str) -> str:
-    return f"{number} {kind}{'' if number == 1 else 's'}"
+def _bulk_words(intent: BulkIntent) -> Bulk:
+    bulk = HANDLERS[type(intent)].bulk
+    assert bulk is not None, f"{type(intent).__name__} has no bulk change in HANDLERS"
+    return bulk
 
 
 async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
-    status, words = _bulk_status(intent), _BULK_WORDS[type(intent)]
+    words = _bulk_words(intent)
+    status = words.status(intent)
     try:
-        page = await tools.list_tasks(status, limit=LOOKUP_LIMIT)
+        page = await tools.call(list_tasks, status=status, limit=LOOKUP_LIMIT)
     except ToolFailed as failed:
         return trouble_reply(failed, "read your list")
     tasks = [TaskView.of(task) for task in page.items]
     kind = _KIND[status]
     if not tasks:
         return f"You have no {kind}s, so there is nothing to {words.verb.format('').split()[0]}."
-    scope = f"all {_count(len(tasks), kind)}" if len(tasks) > 1 else f"your only {kind}"
+    scope = f"all {replies.count(len(tasks), kind)}" if len(tasks) > 1 else f"your only {kind}"
     if page.total > len(tasks):
         scope = (
-            f"the first {len(tasks)} of your {_count(page.total, kind)} ({LOOKUP_LIMIT} is my limit at once)"
+            f"the first {len(tasks)} of your {replies.count(page.total, kind)} "
+            f"({LOOKUP_LIMIT} is my limit at once)"
         )
-    lines = "\n".join(f"• {task.title}" for task in tasks[:PREVIEW_LINES])
-    if len(tasks) > PREVIEW_LINES:
-        lines += f"\n…and {len(tasks) - PREVIEW_LINES} more."
+    lines = "\n".join(f"• {task.title}" for task in tasks[: replies.PREVIEW_LINES])
+    if len(tasks) > replies.PREVIEW_LINES:
+        lines += f"\n…and {len(tasks) - replies.PREVIEW_LINES} more."
     question = words.verb.format("them" if len(tasks) > 1 else "it").capitalize()
     return (
         f"This will {words.verb.format(scope)}:\n{lines}\n"
@@ -726,56 +589,22 @@ async def _bulk_preview(intent: BulkIntent, tools: TaskTools) -> str:
 
 async def _bulk_act(pending: PendingBulk, tools: TaskTools) -> str:
     """Apply the confirmed change to the tasks the question showed (not to tasks added since)."""
-    words = _BULK_WORDS[type(pending.intent)]
+    words = _bulk_words(pending.intent)
     changed = gone = 0
     for task in pending.tasks:
         try:
-            await words.act(tools, task.id)
+            await tools.call(words.tool, task_id=task.id)
         except ToolFailed as failed:
             if not _gone(failed):
-                return f"I stopped after {_count(changed, 'task')}. " + trouble_reply(failed, "do the rest")
+                stopped = f"I stopped after {replies.count(changed, 'task')}. "
+                return stopped + trouble_reply(failed, "do the rest")
             gone += 1
         else:
             changed += 1
-    reply = words.done.format(_count(changed, "task"))
+    reply = words.done.format(replies.count(changed, "task"))
     if gone:
-        reply += f" {_count(gone, 'task').capitalize()} {'was' if gone == 1 else 'were'} already gone."
+        reply += f" {replies.count(gone, 'task').capitalize()} {'was' if gone == 1 else 'were'} already gone."
     return reply
-
-
-def cancelled_reply(pending: Pending) -> str:
-    """The answer to "no" when the last answer asked a yes/no question."""
-    if isinstance(pending, PendingBulk):
-        return "OK, I didn't change anything."
-    return 'OK, I did nothing. Tell me what you meant, e.g. "delete buy milk".'
-
-
-def confirm_request_reply(intent: ConfirmRequest) -> str:
-    """A change asked as a question: say what would be done and wait for a yes."""
-    asked = re.sub(r"\b(?:remind me)\b", "remind you", intent.suggestion, flags=re.IGNORECASE)
-    asked = re.sub(r"\bmy\b", "your", asked, flags=re.IGNORECASE)
-    return f'Do you want me to {_shorten(asked)}? Say "yes" and I\'ll do it, "no" leaves your list as it is.'
-
-
-def bad_date_reply(intent: BadDate) -> str:
-    return f"I didn't change anything: {intent.reason}. Please say the date again."
-
-
-# Replies that need no tools (all reading).
-STATIC_REPLIES: Mapping[type[Intent], Callable[[Any], str]] = MappingProxyType(
-    {
-        Help: lambda _: HELP_REPLY,
-        Greeting: lambda _: GREETING_REPLY,
-        Thanks: lambda _: THANKS_REPLY,
-        NeverMind: lambda _: NEVER_MIND_REPLY,
-        MissingTitle: lambda _: MISSING_TITLE_REPLY,
-        Yes: lambda _: YES_WITHOUT_QUESTION_REPLY,
-        DidYouMean: did_you_mean_reply,
-        ConfirmRequest: confirm_request_reply,
-        BadDate: bad_date_reply,
-        Unknown: lambda intent: unknown_reply(intent.text),
-    }
-)
 
 
 def static_reply(intent: Intent) -> str | None:
@@ -803,11 +632,11 @@ async def run_rules_turn(
     pending = pending_question(history)
     if question:
         if pending is not None and confirms(message) is not None:
-            return AgentTurn(reply=QUESTION_PENDING_REPLY, tool_calls=())
+            return AgentTurn(reply=replies.QUESTION_PENDING_REPLY, tool_calls=())
     elif pending is not None:
         said = confirms(message)
         if said is False:
-            return AgentTurn(reply=cancelled_reply(pending), tool_calls=())
+            return AgentTurn(reply=replies.cancelled_reply(pending), tool_calls=())
         if said and isinstance(pending, PendingSuggestion):
             intent = parse(pending.suggestion, today)
             question = question_form(pending.suggestion) is not None

@@ -9,9 +9,12 @@ Per-turn cost is kept low without sharing any state between turns but a connecti
   service token and the acting user's id are set on each request from the turn's own context
   (``ActingUserAuth``), so concurrent turns of different users never see each other's headers;
 - the session adopts the protocol version our server speaks (no discovery round trip);
-- results are checked against the shared task models (the tools' declared output contract,
-  ``todo.core.task_tools_contract``) with compiled pydantic validators, instead of the SDK's per-session
+- results are checked against each tool function's return annotation (its declared output schema,
+  ``todo.mcp.tools``) with compiled pydantic validators, instead of the SDK's per-session
   ``tools/list`` round trip plus jsonschema validation (about 0.2 ms per task listed).
+
+A call names the tool by its function, so the name, the arguments it takes and the result type all
+come from that one definition: ``await tools.call(update_task, task_id=1, title="x") -> TaskResult``.
 """
 
 from __future__ import annotations
@@ -19,24 +22,24 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
-from typing import Any, cast
+from typing import Any, TypeVar
 
 import httpx2
 import mcp_types
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types.version import LATEST_MODERN_VERSION
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from todo.agent import ToolCall
-from todo.core.models import TaskPage, TaskPublic
 from todo.core.settings import ApiSettings
-from todo.core.task_tools_contract import RESULT_MODELS, ToolName
+from todo.mcp.tools import READING_TOOLS, TOOLS, result_model
 
 # One tool round trip is a few milliseconds; a server this slow is treated as down.
 MCP_TIMEOUT_SECONDS = 10.0
@@ -46,10 +49,15 @@ POOL_LIMITS = httpx2.Limits(
     max_connections=100, max_keepalive_connections=32, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
 )
 
-# Compiled once: every result is checked against the model the contract says its tool answers.
-RESULT_CONTRACTS: dict[ToolName, TypeAdapter[Any]] = {
-    name: TypeAdapter(model) for name, model in RESULT_MODELS.items()
+# Compiled once: every result is checked against the model its tool function's return annotation names.
+RESULT_CONTRACTS: dict[str, TypeAdapter[Any]] = {
+    tool.__name__: TypeAdapter(result_model(tool)) for tool in TOOLS
 }
+# Each tool's parameters, to refuse a misnamed argument before it reaches the wire.
+_PARAMETERS: dict[str, frozenset[str]] = {
+    tool.__name__: frozenset(inspect.signature(tool).parameters) - {"ctx"} for tool in TOOLS
+}
+Result = TypeVar("Result", bound=BaseModel)
 
 # The headers of the turn running in this context; requests outside a turn carry none and fail.
 _acting_headers: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -74,11 +82,15 @@ class ToolFailed(Exception):
     """A tool answered an error (e.g. a task not found); the message is the tool's own words."""
 
 
-def _arguments(**given: Any) -> dict[str, Any]:
-    """A tool call's JSON arguments: the ones given (None and False mean "not given"), dates as text."""
+def _arguments(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """A tool call's JSON arguments: the ones given (None and False mean "not given"), dates as text;
+    a name the tool function does not take is a programming error (``TypeError``)."""
+    unknown = sorted(set(given) - _PARAMETERS.get(name, frozenset(given)))
+    if unknown:
+        raise TypeError(f"MCP tool {name} takes no argument(s) {', '.join(unknown)}")
     return {
-        name: value.isoformat() if isinstance(value, date) else value
-        for name, value in given.items()
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in given.items()
         if value is not None and value is not False
     }
 
@@ -144,10 +156,10 @@ def describe_failure(error: BaseException) -> str:
 def checked_result(name: str, structured: Any) -> Any:
     """The model tool ``name`` promises, validated from ``structured``, else ``McpUnavailable``."""
     try:
-        contract = RESULT_CONTRACTS[ToolName(name)]
-    except ValueError:
+        contract = RESULT_CONTRACTS[name]
+    except KeyError:
         raise ValueError(
-            f"no result contract for MCP tool {name!r}; add it to todo.core.task_tools_contract"
+            f"no result contract for MCP tool {name!r}; add its function to todo.mcp.tools.TOOLS"
         ) from None
     try:
         return contract.validate_python(structured)
@@ -189,70 +201,14 @@ class TaskTools:
                 ) from error
         return self._client
 
-    async def add_task(
-        self,
-        title: str,
-        *,
-        due_date: date | None = None,
-        priority: str | None = None,
-        description: str | None = None,
-    ) -> TaskPublic:
-        arguments = _arguments(title=title, due_date=due_date, priority=priority, description=description)
-        return cast(TaskPublic, await self._answer(ToolName.add_task, arguments))
-
-    async def list_tasks(
-        self,
-        status: str,
-        *,
-        search: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-    ) -> TaskPage:
-        arguments = _arguments(
-            status=status, search=search, limit=limit, order=order, due_from=due_from, due_to=due_to
-        )
-        return cast(TaskPage, await self._answer(ToolName.list_tasks, arguments))
-
-    async def get_task(self, task_id: int) -> TaskPublic:
-        return cast(TaskPublic, await self._answer(ToolName.get_task, {"task_id": task_id}))
-
-    async def complete_task(self, task_id: int) -> TaskPublic:
-        return cast(TaskPublic, await self._answer(ToolName.complete_task, {"task_id": task_id}))
-
-    async def reopen_task(self, task_id: int) -> TaskPublic:
-        return cast(TaskPublic, await self._answer(ToolName.reopen_task, {"task_id": task_id}))
-
-    async def update_task(
-        self,
-        task_id: int,
-        *,
-        title: str | None = None,
-        due_date: date | None = None,
-        clear_due_date: bool = False,
-        priority: str | None = None,
-        description: str | None = None,
-    ) -> TaskPublic:
-        arguments = _arguments(
-            task_id=task_id,
-            title=title,
-            due_date=due_date,
-            clear_due_date=clear_due_date,
-            priority=priority,
-            description=description,
-        )
-        return cast(TaskPublic, await self._answer(ToolName.update_task, arguments))
-
-    async def delete_task(self, task_id: int) -> TaskPublic:
-        return cast(TaskPublic, await self._answer(ToolName.delete_task, {"task_id": task_id}))
-
-    async def _answer(self, name: ToolName, arguments: dict[str, Any]) -> Any:
-        """The validated result model of one recorded call, or ``ToolFailed`` with the tool's error."""
-        record, value = await self._call(name.value, arguments)
+    async def call(self, tool: Callable[..., Result], **arguments: Any) -> Result:
+        """The validated result of one recorded call of ``tool`` (a ``todo.mcp.tools`` function, named
+        by its function name), or ``ToolFailed`` with the tool's error."""
+        record, value = await self._call(tool.__name__, _arguments(tool.__name__, arguments))
         if record.error is not None:
             raise ToolFailed(record.error)
-        return value
+        result: Result = value
+        return result
 
     async def _call(self, name: str, arguments: dict[str, Any]) -> tuple[ToolCall, Any]:
         client = await self._connected()
@@ -277,28 +233,17 @@ class TaskTools:
 
 
 class ReadTools:
-    """Only the reading tools (``task_tools_contract.READING_TOOLS``) of a turn's ``TaskTools``: what
-    a question is answered with, so no code path answering one can change a task (mypy checks it)."""
+    """Only the reading tools (``todo.mcp.tools.READING_TOOLS``) of a turn's ``TaskTools``: what a
+    question is answered with, so no code path answering one can change a task (a writer raises)."""
 
     def __init__(self, tools: TaskTools) -> None:
         self._tools = tools
 
-    async def list_tasks(
-        self,
-        status: str,
-        *,
-        search: str | None = None,
-        limit: int | None = None,
-        order: str | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-    ) -> TaskPage:
-        return await self._tools.list_tasks(
-            status, search=search, limit=limit, order=order, due_from=due_from, due_to=due_to
-        )
-
-    async def get_task(self, task_id: int) -> TaskPublic:
-        return await self._tools.get_task(task_id)
+    async def call(self, tool: Callable[..., Result], **arguments: Any) -> Result:
+        """``TaskTools.call`` for a reading tool; any other tool is a programming error (``TypeError``)."""
+        if tool not in READING_TOOLS:
+            raise TypeError(f"MCP tool {tool.__name__} changes tasks; a question may only read")
+        return await self._tools.call(tool, **arguments)
 
 
 @asynccontextmanager

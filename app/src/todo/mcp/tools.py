@@ -1,5 +1,10 @@
 """The MCP tools: thin, typed wrappers around ``todo.core.tasks`` acting as one user.
 
+Each tool is one typed function and its one home, as in the MCP SDK: the name is the function's,
+the description its docstring, the input schema its hints and the result model its return
+annotation. Everything else derives from ``TOOLS``: the server's registrations, the agent's typed
+client (``todo.agent.task_tools``), recall's single-task tools and the table in docs/contracts.md.
+
 The acting user's id never is a tool argument: over HTTP it comes from the ``X-Todo-User-Id``
 header (checked by ``todo.mcp.app.ServiceAuthMiddleware``), so neither a user's words nor an LLM
 can choose whose tasks a tool touches. In-process callers (tests) set it with ``act_as``.
@@ -12,11 +17,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -35,8 +40,8 @@ from todo.core.models import (
     TextInput,
 )
 from todo.core.overload import POOL_TIMEOUT_DETAIL, PoolTimeout
-from todo.core.task_tools_contract import SERVER_NAME, ToolName
 
+SERVER_NAME = "todo-tasks"
 # Where ServiceAuthMiddleware leaves the checked user id in the ASGI scope's state.
 USER_ID_STATE_KEY = "todo_user_id"
 # Set in the scope's state when a tool found no free database connection in time; the app's
@@ -243,16 +248,30 @@ def delete_task(task_id: TaskId, ctx: ToolContext) -> TaskResult:
     return _task(_call(ctx, lambda s, uid: tasks.delete_task(s, uid, task_id)))
 
 
-# Each contract name's implementation; a test proves the keys are exactly the contract's tools.
-TOOLS: dict[ToolName, Callable[..., Any]] = {
-    ToolName.add_task: add_task,
-    ToolName.list_tasks: list_tasks,
-    ToolName.get_task: get_task,
-    ToolName.complete_task: complete_task,
-    ToolName.reopen_task: reopen_task,
-    ToolName.update_task: update_task,
-    ToolName.delete_task: delete_task,
-}
+# Every tool the server offers, in the order it lists them.
+TOOLS: tuple[Callable[..., BaseModel], ...] = (
+    add_task,
+    list_tasks,
+    get_task,
+    complete_task,
+    reopen_task,
+    update_task,
+    delete_task,
+)
+# The tools that only read: a question is answered through these alone (the agent's ``ReadTools``).
+READING_TOOLS: frozenset[Callable[..., BaseModel]] = frozenset({list_tasks, get_task})
+
+
+def result_model(tool: Callable[..., BaseModel]) -> type[BaseModel]:
+    """What ``tool`` answers on success: its return annotation (also its MCP output schema)."""
+    model: type[BaseModel] = get_type_hints(tool)["return"]
+    return model
+
+
+# Names (plain text, as recorded calls carry them) of the tools whose result is the one task acted on.
+SINGLE_TASK_TOOLS: frozenset[str] = frozenset(
+    tool.__name__ for tool in TOOLS if issubclass(result_model(tool), TaskPublic)
+)
 
 
 def build_server(engine: Engine) -> MCPServer[ToolState]:
@@ -265,6 +284,6 @@ def build_server(engine: Engine) -> MCPServer[ToolState]:
     server: MCPServer[ToolState] = MCPServer(
         SERVER_NAME, instructions=SERVER_INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
     )
-    for name, tool in TOOLS.items():
-        server.add_tool(tool, name=name.value)
+    for tool in TOOLS:
+        server.add_tool(tool)
     return server
