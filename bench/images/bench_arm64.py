@@ -1,7 +1,7 @@
 """arm64 beside amd64 (docs/benchmarks.md "arm64 images"): the three images built for each platform on
 this amd64 machine, then started to /readyz (or /healthz), natively and under qemu-user emulation.
 
-Run it through bench/images/arm64.sh (dockerd, the amd64 and arm64 stand-in bases, binfmt_misc).
+Run it through bench/images/run.sh --arm64 (dockerd, the amd64 and arm64 stand-in bases, binfmt_misc).
 Builds use --no-cache, so every step reruns, while the pip and npm cache mounts stay warm (no
 downloads: the comparison is the build work, not the network).
 """
@@ -23,21 +23,10 @@ from tests.images import dockerkit as dk  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 START_RUNS = 5
-# Each platform's build args naming its bases -> stand-in env vars (tests/images/test_arm64.py).
+# Each platform's build args naming its bases -> stand-in env vars (tests/images/dockerkit.py).
 BASES = {
-    "linux/amd64": {
-        "backend": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
-        "mcp": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
-        "frontend": {"NODE_IMAGE": "STANDIN_NODE_IMAGE", "NGINX_IMAGE": "STANDIN_NGINX_IMAGE"},
-    },
-    "linux/arm64": {
-        "backend": {
-            "PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64",
-            "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE",
-        },
-        "mcp": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64", "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
-        "frontend": {"NODE_IMAGE": "STANDIN_NODE_IMAGE", "NGINX_IMAGE": "STANDIN_NGINX_IMAGE_ARM64"},
-    },
+    "linux/amd64": {name: dict(bases) for name, (_, bases) in dk.IMAGES.items()},
+    "linux/arm64": dk.ARM64_BASES,
 }
 PROBE = {"backend": "/readyz", "mcp": "/readyz", "frontend": "/healthz"}
 

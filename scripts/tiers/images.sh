@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Tier 'images': builds the three production images on stand-in bases (no container registry is
 # reachable here) and proves them on a real Docker engine, PostgreSQL and registry (tests/images).
-# The benchmark (docs/benchmarks.md "Images") is separate: .venv/bin/python bench/images/bench_images.py
+# The benchmarks (docs/benchmarks.md "Images", "arm64 images") are separate: bench/images/run.sh [--arm64]
 source "$REPO_ROOT/scripts/lib/docker.sh"
 
 tier_images() {

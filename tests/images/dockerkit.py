@@ -48,6 +48,13 @@ IMAGES: dict[str, tuple[str, dict[str, str]]] = {
         {"NODE_IMAGE": "STANDIN_NODE_IMAGE", "NGINX_IMAGE": "STANDIN_NGINX_IMAGE"},
     ),
 }
+# Each image's build args naming its base images -> the stand-in env var for an arm64 build: the
+# runtime bases are the arm64 stand-ins, the builder bases the machine's own.
+ARM64_BASES = {
+    "backend": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64", "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
+    "mcp": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64", "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
+    "frontend": {"NGINX_IMAGE": "STANDIN_NGINX_IMAGE_ARM64", "NODE_IMAGE": "STANDIN_NODE_IMAGE"},
+}
 # Every image the tier builds: the three above (backend with its default AGENT_ENGINE=rules) and the
 # backend built for the openai chat engine, as the Pulumi program builds it for agentEngine=openai.
 IMAGE_BUILDS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {

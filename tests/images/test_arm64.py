@@ -24,13 +24,6 @@ ARM64 = "linux/arm64"
 EMULATED_START_TIMEOUT = 180.0
 # ELF e_machine of an AArch64 object (the ELF specification's EM_AARCH64).
 EM_AARCH64 = 0xB7
-# Each image's build args naming its base images -> the stand-in env var for an arm64 build: the
-# runtime bases are the arm64 stand-ins, the builder bases the machine's own.
-ARM64_BASES = {
-    "backend": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64", "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
-    "mcp": {"PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE_ARM64", "BUILD_PYTHON_IMAGE": "STANDIN_PYTHON_IMAGE"},
-    "frontend": {"NGINX_IMAGE": "STANDIN_NGINX_IMAGE_ARM64", "NODE_IMAGE": "STANDIN_NODE_IMAGE"},
-}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +33,7 @@ def arm64_images(
     unavailable = os.environ.get("TODO_ARM64_UNAVAILABLE")
     if unavailable:
         pytest.skip(f"arm64 programs cannot run on this machine: {unavailable}")
-    names = sorted({env for bases in ARM64_BASES.values() for env in bases.values()})
+    names = sorted({env for bases in dk.ARM64_BASES.values() for env in bases.values()})
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         pytest.fail(
@@ -49,7 +42,7 @@ def arm64_images(
         )
     logs = tmp_path_factory.mktemp("arm64-build-logs")
     built: dict[str, BuiltImage] = {}
-    for name, bases in ARM64_BASES.items():
+    for name, bases in dk.ARM64_BASES.items():
         dockerfile = dk.IMAGES[name][0]
         args = {arg: os.environ[env] for arg, env in bases.items()}
         tag = f"todo-{name}:images-test-arm64"
@@ -62,7 +55,7 @@ def arm64_images(
         dk.docker("image", "rm", "-f", image.tag, check=False)
 
 
-@pytest.mark.parametrize("name", sorted(ARM64_BASES))
+@pytest.mark.parametrize("name", sorted(dk.ARM64_BASES))
 def test_arm64_image_is_labelled_and_runs_as_arm64(arm64_images: dict[str, BuiltImage], name: str) -> None:
     image = dk.inspect(arm64_images[name].tag)
     assert (image["Os"], image["Architecture"]) == ("linux", "arm64"), image["Architecture"]

@@ -3,29 +3,15 @@ sonames from real ELF libraries, finding OpenSSL in a process map, and when to l
 
 from __future__ import annotations
 
-import importlib.util
 import ssl
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import psycopg
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "app/requirements/slim_site_packages.py"
+from tests.support.scripts import load_script
 
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("slim_site_packages", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the class is created.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-slim = _load_script()
+slim = load_script("app/requirements/slim_site_packages.py")
 
 
 def _library(path: str, name: str, version: str) -> object:

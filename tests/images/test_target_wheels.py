@@ -3,29 +3,16 @@ architecture and glibc, and its refusals (the arm64 builds in test_arm64.py run 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-SCRIPT = Path(__file__).resolve().parents[2] / "app/requirements/target_wheels.py"
+from tests.support.scripts import load_script
 
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("target_wheels", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tw = _load_script()
+tw = load_script("app/requirements/target_wheels.py")
 TAG = re.compile(
     r"^(?:manylinux_2_(?P<minor>\d+)|(?P<legacy>manylinux1|manylinux2010|manylinux2014))_(?P<machine>\w+)$"
 )

@@ -4,27 +4,16 @@ once, edits only the release it is asked to, and dates a Helm record by the last
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.program.harness import REPO
+from tests.support.scripts import load_script
 
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stack_state", REPO / "scripts/lib/stack_state.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-STATE = _module()
+STATE = load_script("scripts/lib/stack_state.py")
 TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Secret", "docker:index/image:Image")
 OPERATIONS = ("creating", "updating", "deleting", "reading")
 names = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
