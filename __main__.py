@@ -6,6 +6,7 @@ import pulumi
 from components import preflight
 from components.aiops import AiOps, AiOpsArgs
 from components.images import Images, ImagesArgs
+from components.interrupt import exit_quietly_on_interrupt
 from components.kubecontext import is_minikube
 from components.names import LLM_SECRET, component_name
 from components.release import ChatbotRelease, ChatbotReleaseArgs, SecretNames
@@ -13,6 +14,9 @@ from components.secrets import AppSecrets, AppSecretsArgs
 from components.services import SERVICE_NAMES
 from components.settings import current_stack_config, load_settings
 from components.target import KubeTarget, KubeTargetArgs
+
+# The engine stops a run early with SIGINT; the program then leaves without a traceback.
+exit_quietly_on_interrupt()
 
 settings = load_settings(current_stack_config(), pulumi.get_stack())
 for unused in settings.warnings:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import runpy
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -290,10 +291,15 @@ def run_program(
         # The program's network preflights (registry, kube context) have nothing to reach under mocks.
         "TODO_PREFLIGHT": "off",
     }
-    with _cwd(context), _environ(**environ):
-        # What the language host's exec shim does with the two variables before it runs the program.
-        pulumi.runtime.set_all_config(
-            pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
-        )
-        program()
+    # The program takes SIGINT for a quiet exit (components/interrupt.py); pytest keeps its own.
+    pytest_sigint = signal.getsignal(signal.SIGINT)
+    try:
+        with _cwd(context), _environ(**environ):
+            # What the language host's exec shim does with the two variables before it runs the program.
+            pulumi.runtime.set_all_config(
+                pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
+            )
+            program()
+    finally:
+        signal.signal(signal.SIGINT, pytest_sigint)
     return run
