@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Minikube on a machine that can download no release binary and pull no image: minikube, its
 # Kubernetes and every image its docker driver needs, built from upstream sources and Debian
-# packages (test tooling; users run the official minikube). Sourced after scripts/lib/common.sh.
+# packages (test tooling; users run the official minikube). Sourced after scripts/toolchain/common.sh.
 #
 #   mk_build      builds/caches everything below (idempotent; progress on stderr, logs in $MK_LOGS)
 #   mk_missing    one line per missing piece with the command that builds it (silent when none)
@@ -58,8 +58,7 @@ MK_KICBASE_PACKAGES="$(printf '%s,' systemd systemd-sysv dbus containerd runc co
 MK_KICBASE_PACKAGES="${MK_KICBASE_PACKAGES%,}"
 MK_FW_COMMENT="todo-minikube: node network stays on this machine"
 
-# shellcheck source=kube.sh
-source "$REPO_ROOT/scripts/lib/kube.sh"
+source "$REPO_ROOT/scripts/toolchain/kube/init.sh"
 
 _mk_log() { mkdir -p "$MK_LOGS"; printf '%s/%s.log\n' "$MK_LOGS" "$1"; }
 
@@ -150,9 +149,9 @@ _mk_build_provisioner() {
   rm -rf "$src"
 }
 
-# _mk_build_kubernetes: kube.sh's recipe for minikube's Kubernetes version, plus kubeadm.
+# _mk_build_kubernetes: kube/build.sh recipe for minikube's Kubernetes version, plus kubeadm.
 _mk_build_kubernetes() {
-  # kube.sh's build reads these globals; local copies point it at minikube's version and cache.
+  # kube/build.sh reads these globals; local copies point it at minikube's version and cache.
   # shellcheck disable=SC2034
   local KUBE_VERSION KUBE_STAGING_VERSION KUBE_TOOLS="$MK_TOOLS/kubernetes" KUBE_LOGS="$MK_LOGS" KUBE_BIN
   # shellcheck disable=SC2034
@@ -163,9 +162,9 @@ _mk_build_kubernetes() {
   KUBE_BIN="$KUBE_TOOLS/$KUBE_VERSION/bin"
   if [ ! -f "$KUBE_BIN/.built" ]; then
     # Under nice -n 15 like every build here: the other tool builds are the session's critical path.
-    # shellcheck disable=SC2317  # called by kube.sh's build
+    # shellcheck disable=SC2317  # called by kube/build.sh
     nice() { command nice -n 15 "$@"; }
-    _kube_build_binaries
+    kube::build::binaries
     unset -f nice
   fi
   _mk_build_kubeadm
@@ -181,7 +180,7 @@ _mk_build_kubeadm() {
   log="$(_mk_log kubeadm-build)"
   say "building kubeadm $KUBE_VERSION with $go_version (its release's Go; log: $log)"
   (cd "$src" && GOTOOLCHAIN="$go_version" CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 15 go build -trimpath \
-    -ldflags "$(_kube_ldflags)" -o "$KUBE_BIN/kubeadm.tmp" ./cmd/kubeadm) >>"$log" 2>&1 \
+    -ldflags "$(kube::build::ldflags)" -o "$KUBE_BIN/kubeadm.tmp" ./cmd/kubeadm) >>"$log" 2>&1 \
     || die "building kubeadm with $go_version failed (GOTOOLCHAIN comes from the Go module proxy); see $log."
   mv "$KUBE_BIN/kubeadm.tmp" "$KUBE_BIN/kubeadm"
   touch "$KUBE_BIN/.kubeadm-$go_version"

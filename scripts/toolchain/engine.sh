@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The real Pulumi engine, built from upstream sources: the CLI, the Python language host and the
-# three resource providers the program uses. Sourced after scripts/lib/common.sh.
+# three resource providers the program uses. Sourced after scripts/toolchain/common.sh.
 #
 #   engine_missing          prints one line per missing tool with the command that builds it
 #   ensure_engine_env       puts the built tools on PATH and sets the CLI's offline switches

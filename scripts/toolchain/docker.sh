@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Docker engine, stand-in base images and a local registry for tiers that build or run images.
-# Sourced after scripts/lib/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
+# Sourced after scripts/toolchain/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
 #
 #   ensure_dockerd          a Docker daemon answers (starts Debian's dockerd as root when none does)
 #   dkr ARGS...             Debian's docker client with BuildKit on (use it instead of `docker`)
