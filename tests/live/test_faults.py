@@ -156,7 +156,8 @@ class Registry:
 
     def start(self) -> None:
         script = (
-            f'source "{REPO}/scripts/toolchain/common.sh"; source "{REPO}/scripts/toolchain/docker.sh"; ensure_registry'
+            f'source "{REPO}/scripts/toolchain/common.sh"; '
+            f'source "{REPO}/scripts/toolchain/docker.sh"; ensure_registry'
         )
         subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True, timeout=120)
 

@@ -30,20 +30,27 @@ kube::build::ldflags() {
   printf '%s ' "${flags[@]}"
 }
 
+# kube::build::module_copy MODULE@VERSION DEST LOG: a writable copy of a module from the Go module
+# proxy at DEST (what was there goes), the download's messages in LOG.
+kube::build::module_copy() {
+  local target="$1" dest="$2" log="$3" dir
+  dir="$(go mod download -json "$target" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "${dir:-/nonexistent}" ] \
+    || die "go mod download $target failed (see $log); check that the Go module proxy is reachable (go env GOPROXY)."
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  cp -r "$dir" "$dest"
+  chmod -R u+w "$dest"
+}
+
 # kube::build::source: a writable copy of the k8s.io/kubernetes module whose 31 ./staging replaces
 # (absent from the module zip) are swapped for the published k8s.io/X modules.
 kube::build::source() {
-  local src="$KUBE_TOOLS/$KUBE_VERSION/src" dir mods mod log
+  local src="$KUBE_TOOLS/$KUBE_VERSION/src" mods mod log
   [ -f "$src/.prepared" ] && return 0
   log="$(kube::log kubernetes-source)"
   say "downloading k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy (log: $log)"
-  dir="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "${dir:-/nonexistent}" ] \
-    || die "go mod download k8s.io/kubernetes@$KUBE_VERSION failed (see $log); check that the Go module proxy is reachable (go env GOPROXY)."
-  rm -rf "$src"
-  mkdir -p "$(dirname "$src")"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
+  kube::build::module_copy "k8s.io/kubernetes@$KUBE_VERSION" "$src" "$log"
   rm -rf "$src/vendor" "$src"/go.work*
   mods="$(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$src/go.mod")"
   [ "$(printf '%s\n' "$mods" | grep -c .)" -gt 0 ] || die "no ./staging replaces found in $src/go.mod; the recipe needs updating for $KUBE_VERSION."

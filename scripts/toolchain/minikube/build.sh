@@ -91,15 +91,13 @@ minikube::build::kube_bin() { printf '%s/kubernetes/%s/bin\n' "$MK_TOOLS" "$(min
 # minikube::build::etcd: etcd of the tag kubeadm expects, from go.etcd.io/etcd/server/v3 (its ../ replaces
 # swapped for the published modules of the same release).
 minikube::build::etcd() {
-  local tag ver dir src log mod args=()
+  local tag ver src log mod args=()
   tag="$(minikube::source::image_tag etcd)"; ver="v${tag%-*}"
   [ -x "$MK_BIN/etcd-$ver" ] && return 0
   log="$(minikube::log etcd-build)"
   say "building etcd $ver from the Go module proxy (log: $log)"
-  dir="$(go mod download -json "go.etcd.io/etcd/server/v3@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "${dir:-/nonexistent}" ] || die "go mod download go.etcd.io/etcd/server/v3@$ver failed (see $log)."
   src="$MK_TOOLS/src/etcd-server-$ver"
-  rm -rf "$src"; mkdir -p "$MK_TOOLS/src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  kube::build::module_copy "go.etcd.io/etcd/server/v3@$ver" "$src" "$log"
   while IFS= read -r mod; do
     args+=("-dropreplace=$mod" "-require=$mod@$ver")
   done < <(sed -n 's#^[[:space:]]*\(go\.etcd\.io/etcd/[^ ]*\) => \.\./.*#\1#p' "$src/go.mod")

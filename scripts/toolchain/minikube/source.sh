@@ -4,17 +4,11 @@
 
 # minikube::source::fetch: a writable copy of the k8s.io/minikube module (go install refuses its replace directives).
 minikube::source::fetch() {
-  local dir log
+  local log
   [ -f "$MK_SRC/.prepared" ] && return 0
   log="$(minikube::log minikube-source)"
   say "downloading k8s.io/minikube@$MK_VERSION from the Go module proxy (log: $log)"
-  dir="$(go mod download -json "k8s.io/minikube@$MK_VERSION" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "${dir:-/nonexistent}" ] \
-    || die "go mod download k8s.io/minikube@$MK_VERSION failed (see $log); check that the Go module proxy is reachable (go env GOPROXY)."
-  rm -rf "$MK_SRC"
-  mkdir -p "$(dirname "$MK_SRC")"
-  cp -r "$dir" "$MK_SRC"
-  chmod -R u+w "$MK_SRC"
+  kube::build::module_copy "k8s.io/minikube@$MK_VERSION" "$MK_SRC" "$log"
   touch "$MK_SRC/.prepared"
 }
 
