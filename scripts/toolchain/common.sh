@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # a library: its variables are for the scripts that source it
 # Shared helpers for scripts/test and its tiers. Sourced, never executed.
-# Every install step the tests need lives here or in scripts/lib/*.sh, so a fresh Debian machine
+# Every install step the tests need lives here or in scripts/toolchain/, so a fresh Debian machine
 # (CI) gets the same setup as a developer's laptop.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
