@@ -6,9 +6,9 @@
 #   bench/images/run.sh --arm64 [ARGS]      "arm64 images": the arm64 stand-ins and qemu-aarch64 in
 #                                           binfmt_misc too, then bench_arm64.py ARGS, beside amd64.
 set -euo pipefail
-# shellcheck source=scripts/lib/common.sh
-source "$(dirname "$0")/../../scripts/lib/common.sh"
-source "$REPO_ROOT/scripts/lib/docker.sh"
+# shellcheck source=scripts/toolchain/common.sh
+source "$(dirname "$0")/../../scripts/toolchain/common.sh"
+source "$REPO_ROOT/scripts/toolchain/docker.sh"
 ensure_venv dev
 apt_install postgresql
 ensure_dockerd

@@ -3,8 +3,8 @@
 # helm lint --strict, Kubernetes schemas (1.30 and newest, offline), checkov's Kubernetes checks,
 # kube-score, wiring and values-schema tests (tests/chart). Builds helm and kube-score from source
 # when they are not on PATH.
-source "$REPO_ROOT/scripts/lib/helm.sh"
-source "$REPO_ROOT/scripts/lib/kube-score.sh"
+source "$REPO_ROOT/scripts/toolchain/helm.sh"
+source "$REPO_ROOT/scripts/toolchain/kube-score.sh"
 
 # checkov gets a venv of its own: its pinned dependencies conflict with the project's.
 CHECKOV_VERSION="3.3.30"

@@ -4,9 +4,9 @@
 # server of `scripts/cluster`, the project's dockerd and a local registry (tests/engine). Without
 # those tools (a fresh machine lacking the upstream sources) it prints what is missing and how to
 # build it, and is reported SKIPPED.
-source "$REPO_ROOT/scripts/lib/docker.sh"
-source "$REPO_ROOT/scripts/lib/engine.sh"
-source "$REPO_ROOT/scripts/lib/kube.sh"
+source "$REPO_ROOT/scripts/toolchain/docker.sh"
+source "$REPO_ROOT/scripts/toolchain/engine.sh"
+source "$REPO_ROOT/scripts/toolchain/kube/init.sh"
 
 # real_tools_missing TIER: prints why TIER cannot run here (the engine or the cluster's binaries
 # are not built), one line per missing tool with the command that builds it; silent when all are.
@@ -28,7 +28,7 @@ start_real_stack() {
   ensure_dockerd
   ensure_standin_bases
   ensure_registry
-  kube_up
+  kube::up
   export PATH="$KUBE_BIN:$PATH"
   trap stop_registry EXIT
 }

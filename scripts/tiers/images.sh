@@ -2,7 +2,7 @@
 # Tier 'images': builds the three production images on stand-in bases (no container registry is
 # reachable here) and proves them on a real Docker engine, PostgreSQL and registry (tests/images).
 # The benchmarks (docs/benchmarks.md "Images", "arm64 images") are separate: bench/images/run.sh [--arm64]
-source "$REPO_ROOT/scripts/lib/docker.sh"
+source "$REPO_ROOT/scripts/toolchain/docker.sh"
 
 tier_images() {
   ensure_venv dev

@@ -43,7 +43,7 @@ tier_lint() {
     || die "npm ci failed in frontend/ (see the output above)."
   (cd "$REPO_ROOT/frontend" && npm run --silent typecheck) || die "frontend typecheck failed (tsc errors above)."
   say "helm lint --strict charts/todo-chatbot (defaults and every ci/*.yaml)"
-  source "$REPO_ROOT/scripts/lib/helm.sh"
+  source "$REPO_ROOT/scripts/toolchain/helm.sh"
   ensure_helm
   local values_file
   helm lint --strict charts/todo-chatbot

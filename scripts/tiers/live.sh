@@ -4,9 +4,9 @@
 # API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test,
 # scripts/up interrupted and the cluster's parts failing under it, and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
 # cluster's binaries are not built.
-# The engine tier's file brings docker.sh, engine.sh, kube.sh and the shared start-up.
+# The engine tier's file brings docker.sh, engine.sh, the cluster (kube/init.sh) and the shared start-up.
 source "$REPO_ROOT/scripts/tiers/engine.sh"
-source "$REPO_ROOT/scripts/lib/helm.sh"
+source "$REPO_ROOT/scripts/toolchain/helm.sh"
 
 LIVE_POSTGRES_RECIPE="$REPO_ROOT/tests/live/standins"
 

@@ -8,14 +8,14 @@
 # (scripts/minikube build) are not built.
 #
 # Machine-side setup, never in what users run: Minikube's node runs on a second, newer dockerd
-# (scripts/lib/minikube.sh says why) reached with DOCKER_HOST; the app's images build
+# (scripts/toolchain/minikube/init.sh says why) reached with DOCKER_HOST; the app's images build
 # on the machine's own dockerd (docker:host in the test stack), which has the stand-in bases.
 source "$REPO_ROOT/scripts/tiers/live.sh"
-source "$REPO_ROOT/scripts/lib/minikube.sh"
+source "$REPO_ROOT/scripts/toolchain/minikube/init.sh"
 
 tier_minikube() {
   local missing
-  missing="$(engine_missing; mk_missing)"
+  missing="$(engine_missing; minikube::missing)"
   if [ -n "$missing" ]; then
     printf '%s\n' "$missing" | sed 's/^/minikube tier skipped: /' >&2
     return "$TIER_SKIPPED"
@@ -29,11 +29,11 @@ tier_minikube() {
   (cd "$REPO_ROOT/frontend" && [ -d node_modules ] || npm ci --no-audit --no-fund --cache "$CACHE_DIR/npm") \
     || die "npm ci failed in frontend/ (the browser scenario needs playwright-core)."
   TODO_LIVE_POSTGRES_IMAGE="$(_live_postgres_image)"
-  mk_daemon_up
-  trap mk_daemon_down EXIT
+  minikube::daemon::up
+  trap minikube::daemon::down EXIT
   # The node loads the PostgreSQL stand-in from Minikube's image cache, like the addon stand-ins.
-  _mk_copy_image "$TODO_LIVE_POSTGRES_IMAGE"
-  eval "$(mk_env)"
+  minikube::daemon::copy_image "$TODO_LIVE_POSTGRES_IMAGE"
+  eval "$(minikube::env)"
   export TODO_LIVE_POSTGRES_IMAGE TODO_MINIKUBE_PROFILE=todo-minikube-tier
   export TODO_MINIKUBE_KUBECONFIG="$CACHE_DIR/minikube-tier.kubeconfig"
   export TODO_MINIKUBE_CACHE_IMAGES="$TODO_LIVE_POSTGRES_IMAGE $MK_REGISTRY_IMAGE $MK_REGISTRY_PROXY_IMAGE"

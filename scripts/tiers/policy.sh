@@ -5,7 +5,7 @@
 # rules on rendered objects (the mocks answer the provider's template invoke with it).
 tier_policy() {
   ensure_venv dev
-  source "$REPO_ROOT/scripts/lib/helm.sh"
+  source "$REPO_ROOT/scripts/toolchain/helm.sh"
   ensure_helm
   run_pytest tests/policy -q
 }

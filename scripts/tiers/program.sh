@@ -4,7 +4,7 @@
 # contract (values.schema.json + real `helm template`). Budget: 2 minutes once helm is cached.
 tier_program() {
   ensure_venv dev
-  source "$REPO_ROOT/scripts/lib/helm.sh"
+  source "$REPO_ROOT/scripts/toolchain/helm.sh"
   ensure_helm
   run_pytest tests/program -q
 }

@@ -1,6 +1,6 @@
 """Fixtures of the chart tests: the Helm CLI and the chart's ci scenarios rendered once per session.
 
-`scripts/test chart` puts the pinned helm on PATH (scripts/lib/helm.sh) and checkov in its own venv.
+`scripts/test chart` puts the pinned helm on PATH (scripts/toolchain/helm.sh) and checkov in its own venv.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ RELEASE = "todo"
 NAMESPACE = "todo"
 # Helm's own `<release>-<chart>` prefix of every object, for a release installed without the program.
 DEFAULT_FULLNAME = f"{RELEASE}-todo-chatbot"
-# scripts/lib/common.sh keeps tool caches here (TODO_CACHE_DIR overrides it).
+# scripts/toolchain/common.sh keeps tool caches here (TODO_CACHE_DIR overrides it).
 CACHE_DIR = Path(os.environ.get("TODO_CACHE_DIR", REPO_ROOT / ".cache"))
 
 

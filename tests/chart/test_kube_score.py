@@ -1,6 +1,6 @@
 """kube-score on every rendered scenario: no critical finding; each check it ignores is named, with why.
 
-`scripts/test chart` builds the pinned kube-score (scripts/lib/kube-score.sh) and puts it on PATH.
+`scripts/test chart` builds the pinned kube-score (scripts/toolchain/kube-score.sh) and puts it on PATH.
 """
 
 from __future__ import annotations

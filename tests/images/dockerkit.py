@@ -2,7 +2,7 @@
 
 Everything goes through ``/usr/bin/docker`` with BuildKit on (a newer client earlier on PATH
 insists on a buildx plugin that cannot be installed here), against the daemon that
-``scripts/lib/docker.sh`` started.
+``scripts/toolchain/docker.sh`` started.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def standin_bases() -> dict[str, str]:
     if missing:
         raise DockerError(
             f"{', '.join(missing)} not set; run through `scripts/test images` "
-            "(scripts/lib/docker.sh ensure_standin_bases builds the stand-in bases and exports them)"
+            "(scripts/toolchain/docker.sh ensure_standin_bases builds the stand-in bases and exports them)"
         )
     return {name: os.environ[name] for name in names}
 

@@ -3,7 +3,7 @@ machine as a user's `platform: linux/arm64` builds them, then run under qemu-use
 an arm64 image whose native libraries load, and answers its probes as the amd64 build does.
 
 The builder stages run on the build machine's platform (no installer runs emulated); only the slim
-step and these runs are emulated. Needs binfmt_misc with qemu-aarch64 (scripts/lib/docker.sh
+step and these runs are emulated. Needs binfmt_misc with qemu-aarch64 (scripts/toolchain/docker.sh
 ensure_arm64_standins registers it, as root); where it cannot, these tests are skipped with why.
 """
 
@@ -38,7 +38,7 @@ def arm64_images(
     if missing:
         pytest.fail(
             f"{', '.join(missing)} not set; run through `scripts/test images` "
-            "(scripts/lib/docker.sh ensure_arm64_standins builds the arm64 stand-ins and exports them)"
+            "(scripts/toolchain/docker.sh ensure_arm64_standins builds the arm64 stand-ins and exports them)"
         )
     logs = tmp_path_factory.mktemp("arm64-build-logs")
     built: dict[str, BuiltImage] = {}

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/../..
 # tests/live/push_image.sh: pushes the stand-in Python base (Debian trixie, built by
-# scripts/lib/docker.sh) to the registry on 127.0.0.1:5000 and prints REPOSITORY@DIGEST, the form
+# scripts/toolchain/docker.sh) to the registry on 127.0.0.1:5000 and prints REPOSITORY@DIGEST, the form
 # the kubelet's containerd pulls, for tests/live/test_cluster.py.
 set -euo pipefail
-# shellcheck source=scripts/lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
-# shellcheck source=scripts/lib/docker.sh
-source "$REPO_ROOT/scripts/lib/docker.sh"
+# shellcheck source=scripts/toolchain/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/toolchain/common.sh"
+# shellcheck source=scripts/toolchain/docker.sh
+source "$REPO_ROOT/scripts/toolchain/docker.sh"
 
 ensure_standin_bases >&2
 ensure_registry >&2

@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _kube_vars() -> dict[str, str]:
-    """KUBE_BIN and KUBE_KUBECONFIG from scripts/lib/kube.sh, the one place that pins them."""
+    """KUBE_BIN and KUBE_KUBECONFIG from scripts/toolchain/kube/init.sh, the one place that pins them."""
     script = (
-        f'source "{REPO}/scripts/lib/common.sh"; source "{REPO}/scripts/lib/kube.sh"; '
+        f'source "{REPO}/scripts/toolchain/common.sh"; source "{REPO}/scripts/toolchain/kube/init.sh"; '
         'printf "%s\\n%s\\n%s\\n" "$KUBE_BIN" "$KUBE_KUBECONFIG" "$KUBE_CONTEXT"'
     )
     out = subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.split(

@@ -120,7 +120,7 @@ def plugins_of(root: Path) -> list[str]:
 
 
 class Registry:
-    """The tier's registry (scripts/lib/docker.sh): frozen, thawed, stopped and started by its PID."""
+    """The tier's registry (scripts/toolchain/docker.sh): frozen, thawed, stopped and started by its PID."""
 
     def __init__(self) -> None:
         self.dir = Path(env_var("TODO_LIVE_REGISTRY_DIR"))
@@ -156,7 +156,8 @@ class Registry:
 
     def start(self) -> None:
         script = (
-            f'source "{REPO}/scripts/lib/common.sh"; source "{REPO}/scripts/lib/docker.sh"; ensure_registry'
+            f'source "{REPO}/scripts/toolchain/common.sh"; '
+            f'source "{REPO}/scripts/toolchain/docker.sh"; ensure_registry'
         )
         subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True, timeout=120)
 

@@ -103,7 +103,7 @@ def test_preview_runs_the_tiers_without_a_cluster_then_the_policy_preview() -> N
     comment = next(step for step in preview["steps"] if "gh pr comment" in step.get("run", ""))
     assert report.rsplit("/", 1)[1] in comment["run"]
     assert "steps.preview.outputs.output" in comment["env"]["OUTPUT"]
-    engine = (REPO / "scripts/lib/engine.sh").read_text()
+    engine = (REPO / "scripts/toolchain/engine.sh").read_text()
     assert f'PULUMI_CLI_VERSION="v{inputs["pulumi-version"]}"' in engine
 
 

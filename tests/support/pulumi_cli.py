@@ -129,7 +129,7 @@ def make_workspace(tmp: Path, kubeconfig: Path) -> Workspace:
     env = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
-        # The engine's home (scripts/lib/engine.sh) holds the providers installed as plugins.
+        # The engine's home (scripts/toolchain/engine.sh) holds the providers installed as plugins.
         "PULUMI_HOME": os.environ.get("PULUMI_HOME") or str(tmp / "home"),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The real Pulumi engine, built from upstream sources: the CLI, the Python language host and the
-# three resource providers the program uses. Sourced after scripts/lib/common.sh.
+# three resource providers the program uses. Sourced after scripts/toolchain/common.sh.
 #
 #   engine_missing          prints one line per missing tool with the command that builds it
 #   ensure_engine_env       puts the built tools on PATH and sets the CLI's offline switches
@@ -24,12 +24,11 @@ PULUMI_LANGUAGE_HOST_TAG="v3.259.0"
 # complete. So the provider is built from that module and the SDK pin is 4.25.0, an exact pair.
 KUBERNETES_PROVIDER_MODULE="github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199"
 KUBERNETES_PROVIDER_MODULE_TAG="v4.25.0"
-ENGINE_DIR="$TOOLS_DIR/engine"
-ENGINE_BIN="$ENGINE_DIR/bin"
+# ENGINE_DIR, ENGINE_BIN and ENGINE_HOME (where scripts/up and scripts/down find this engine too).
+source "$REPO_ROOT/scripts/lib/stack.sh"
 # Providers stay off PATH (the CLI warns about every "ambient" plugin found there) and are installed
 # as regular plugins of ENGINE_HOME, the PULUMI_HOME of everything that uses this engine.
 ENGINE_PROVIDERS="$ENGINE_DIR/providers"
-ENGINE_HOME="$ENGINE_DIR/home"
 ENGINE_LOGS="$ENGINE_DIR/logs"
 
 # provider_version NAME: the provider version = the Python SDK pin in requirements.txt (one source).
@@ -112,9 +111,8 @@ ensure_engine_env() {
   missing="$(engine_missing)"
   [ -z "$missing" ] || die "the Pulumi engine is incomplete:
 $missing"
-  export PATH="$ENGINE_BIN:$PATH" PULUMI_HOME="$ENGINE_HOME"
-  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_SKIP_UPDATE_CHECK=true
-  export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+  export PATH="$ENGINE_BIN:$PATH" PULUMI_HOME="$ENGINE_HOME" PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+  engine_offline
 }
 
 # --- building -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Docker engine, stand-in base images and a local registry for tiers that build or run images.
-# Sourced after scripts/lib/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
+# Sourced after scripts/toolchain/common.sh (uses say, die, have, apt_install, CACHE_DIR, REPO_ROOT).
 #
 #   ensure_dockerd          a Docker daemon answers (starts Debian's dockerd as root when none does)
 #   dkr ARGS...             Debian's docker client with BuildKit on (use it instead of `docker`)
@@ -180,15 +180,11 @@ ensure_arm64_standins() {
   rm -rf "$ctx"
 }
 
-# registry_answers: true when a registry answers the v2 API on $REGISTRY_ADDR.
-# Silent: a registry that is not up yet is expected, not an error to print.
-registry_answers() { curl -fs -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
-
 # ensure_registry: serves Debian's docker-registry (distribution 2.8) on $REGISTRY_ADDR, with its
 # storage under $DOCKER_STATE_DIR/registry; reuses one that already answers there.
 ensure_registry() {
   apt_install docker-registry curl
-  registry_answers && return 0
+  registry_answers "$REGISTRY_ADDR" && return 0
   local dir="$DOCKER_STATE_DIR/registry"
   mkdir -p "$dir/data"
   cat >"$dir/config.yml" <<EOF
@@ -206,7 +202,7 @@ EOF
   echo $! >"$dir/registry.pid"
   local _
   for _ in $(seq 30); do
-    registry_answers && return 0
+    registry_answers "$REGISTRY_ADDR" && return 0
     sleep 0.5
   done
   die "docker-registry did not answer on $REGISTRY_ADDR within 15 s; see $dir/registry.log (is the port taken?)"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# ensure_helm: puts the pinned Helm v3 CLI on PATH. Sourced after scripts/lib/common.sh.
-# Built from source by ensure_go_tool (scripts/lib/go-tool.sh) into $TOOLS_DIR/helm-<version>.
-source "$REPO_ROOT/scripts/lib/go-tool.sh"
+# ensure_helm: puts the pinned Helm v3 CLI on PATH. Sourced after scripts/toolchain/common.sh.
+# Built from source by ensure_go_tool (scripts/toolchain/go-tool.sh) into $TOOLS_DIR/helm-<version>.
+source "$REPO_ROOT/scripts/toolchain/go-tool.sh"
 
 HELM_VERSION="v3.22.0"
 

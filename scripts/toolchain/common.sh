@@ -1,14 +1,11 @@
 # shellcheck shell=bash disable=SC2034  # a library: its variables are for the scripts that source it
 # Shared helpers for scripts/test and its tiers. Sourced, never executed.
-# Every install step the tests need lives here or in scripts/lib/*.sh, so a fresh Debian machine
+# Every install step the tests need lives here or in scripts/toolchain/, so a fresh Debian machine
 # (CI) gets the same setup as a developer's laptop.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE_DIR="${TODO_CACHE_DIR:-$REPO_ROOT/.cache}"
 VENV="$REPO_ROOT/.venv"
-# Tools built from upstream sources (Pulumi engine, Kubernetes) live OUTSIDE the repository so a
-# fresh clone (CI) on the same machine reuses them instead of rebuilding for half an hour.
-TOOLS_DIR="${TODO_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-chatbot}"
 mkdir -p "$CACHE_DIR"
 # Go is installed under /usr/local/go on our machines; a trimmed PATH (cron, CI) must still find it.
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH="$PATH:/usr/local/go/bin" ;; esac
@@ -16,7 +13,8 @@ case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [ -d /usr/local/go/bin ] && PATH=
 # Exit code of a tier that cannot run on this machine (reported SKIPPED, never ok).
 TIER_SKIPPED=77
 
-# say, warn, die, have: the one form of every message (shared with scripts/up and scripts/down).
+# say, warn, die, have, print_usage, registry_answers and TOOLS_DIR (shared with scripts/up and
+# scripts/down).
 source "$REPO_ROOT/scripts/lib/base.sh"
 
 # detach LOG CMD...: starts CMD in its own session (stdin /dev/null, output appended to LOG) with no

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ensure_go_tool: puts a pinned CLI built from the Go module proxy on PATH (helm, kube-score, ...).
-# Sourced after scripts/lib/common.sh by the one file per tool that names its pin.
+# Sourced after scripts/toolchain/common.sh by the one file per tool that names its pin.
 # Uses the build in $TOOLS_DIR/<name>-<version> or a copy on PATH when either reports the pin;
 # otherwise `go install`s it there (the proxy is reachable where release downloads are not), so
 # later runs and fresh clones (CI) reuse the binary.

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# ensure_kube_score: puts the pinned kube-score CLI on PATH. Sourced after scripts/lib/common.sh.
-# Built from source by ensure_go_tool (scripts/lib/go-tool.sh) into $TOOLS_DIR/kube-score-<version>.
-source "$REPO_ROOT/scripts/lib/go-tool.sh"
+# ensure_kube_score: puts the pinned kube-score CLI on PATH. Sourced after scripts/toolchain/common.sh.
+# Built from source by ensure_go_tool (scripts/toolchain/go-tool.sh) into $TOOLS_DIR/kube-score-<version>.
+source "$REPO_ROOT/scripts/toolchain/go-tool.sh"
 
 KUBE_SCORE_VERSION="v1.20.0"
 
