@@ -156,7 +156,11 @@ def _events(completion: dict[str, Any]) -> bytes:
         chunks += [chunk({"content": piece}) for piece in _pieces(message["content"])]
     for index, call in enumerate(message.get("tool_calls", [])):
         opening = {"index": index, "id": call["id"], "type": "function"}
-        chunks.append(chunk({"tool_calls": [opening | {"function": {"name": call["function"]["name"], "arguments": ""}}]}))
+        chunks.append(
+            chunk(
+                {"tool_calls": [opening | {"function": {"name": call["function"]["name"], "arguments": ""}}]}
+            )
+        )
         chunks += [
             chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
             for piece in _pieces(call["function"]["arguments"])

@@ -62,7 +62,9 @@ class Answer:
 
     def ran(self) -> list[str]:
         """The commands it reported running, in order."""
-        return [line.strip().removeprefix("Running: ") for line in self.output.splitlines() if "Running: " in line]
+        return [
+            line.strip().removeprefix("Running: ") for line in self.output.splitlines() if "Running: " in line
+        ]
 
 
 @dataclass
@@ -90,7 +92,14 @@ class KubectlAI:
         }
 
     def _command(self, *flags: str) -> list[str]:
-        return [self.path, "--kubeconfig", str(self.kubeconfig), "--llm-provider=openai", "--model=fake", *flags]
+        return [
+            self.path,
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--llm-provider=openai",
+            "--model=fake",
+            *flags,
+        ]
 
     def ask(self, llm: FakeOpenAIServer, prompt: str) -> Answer:
         """`kubectl-ai --kubeconfig FILE --quiet PROMPT`: the read-only use."""
@@ -122,7 +131,7 @@ class KubectlAI:
         os.close(follower)
         screen = _Screen(leader, process)
         answers = list(approve)
-        approvals: list[str] = []
+        approvals: list[list[str]] = []
         try:
             while True:
                 seen = screen.until(CHOICE, NEXT_PROMPT)
@@ -189,7 +198,9 @@ class _Screen:
                 return marker
             if not self._read(1) and self.process.poll() is not None:
                 break
-        raise AssertionError(f"kubectl-ai never showed any of {markers} (exit {self.process.poll()}):\n{self.text}")
+        raise AssertionError(
+            f"kubectl-ai never showed any of {markers} (exit {self.process.poll()}):\n{self.text}"
+        )
 
     def drain(self) -> None:
         while self._read(0.2):
