@@ -262,7 +262,8 @@ def test_table_row_counts_need_approval_and_match_the_database(
     with FakeOpenAIServer(script=script()) as llm:
         answer = kubectl_ai.converse(llm, text, approve=[True])
     _asked(llm, text)
-    assert answer.approvals == [[count]], answer.output
+    # kubectl-ai renders the approval request as Markdown: `(*)` loses its star there (not when run).
+    assert answer.approvals == [[count.replace("(*)", "()")]], answer.output
     (result,) = _ok(answer, llm, [count])
     counted = dict(line.split("|") for line in result["stdout"].split())
     pod = ("-n", "todo", "exec", "todo-chatbot-postgresql-0", "-c", "postgresql", "--")
