@@ -117,18 +117,13 @@ def test_scale_is_refused_in_read_only_use_and_runs_once_approved(
 
 
 def test_logs_of_every_backend_pod_are_read(deployment: Deployment, kubectl_ai: KubectlAI) -> None:
-    text = prompt("logs")
     logs = (
         "kubectl logs -n todo -l app.kubernetes.io/instance=todo-chatbot,app.kubernetes.io/component=backend"
         " --prefix --tail=100"
     )
-    with FakeOpenAIServer(script=[kubectl(logs), FakeText("No errors in the last 100 lines.")]) as llm:
-        answer = kubectl_ai.ask(llm, text)
-    _asked(llm, text)
-    (result,) = _ok(answer, llm, [logs])
+    result = _read_only(kubectl_ai, prompt("logs"), logs, "No errors in the last 100 lines.")
     for pod in deployment.pods()["backend"]:
         assert f"[pod/{pod}/" in result["stdout"], result
-    assert "No errors in the last 100 lines." in answer.output
 
 
 def test_why_a_pod_is_not_ready_reads_its_events_and_logs(
@@ -216,14 +211,11 @@ def _values(deployment: Deployment, number: int) -> Any:
 
 
 def test_which_pods_read_the_app_secret(deployment: Deployment, kubectl_ai: KubectlAI) -> None:
-    text = prompt("rotate-app")
     columns = (
         "kubectl get pods -n todo -o custom-columns=NAME:.metadata.name,STARTED:.status.startTime,"
         "SECRETS:.spec.containers[*].env[*].valueFrom.secretKeyRef.name"
     )
-    with FakeOpenAIServer(script=[kubectl(columns), FakeText("The backend and MCP pods read it.")]) as llm:
-        answer = kubectl_ai.ask(llm, text)
-    (result,) = _ok(answer, llm, [columns])
+    result = _read_only(kubectl_ai, prompt("rotate-app"), columns, "The backend and MCP pods read it.")
     rows = {row.split()[0]: row.split() for row in result["stdout"].splitlines()[1:]}
     secret = component_name(deployment.release, APP_SECRET)
     readers = {
@@ -269,6 +261,16 @@ def test_table_row_counts_need_approval_and_match_the_database(
     pod = ("-n", "todo", "exec", "todo-chatbot-postgresql-0", "-c", "postgresql", "--")
     plain = deployment.kubectl(*pod, *psql.split(), "SELECT count(*) FROM tasks")
     assert counted["tasks"] == plain.strip() and int(counted["tasks"]) >= 2 and int(counted["users"]) >= 1
+
+
+def _read_only(kubectl_ai: KubectlAI, text: str, command: str, summary: str) -> dict[str, Any]:
+    """The prompt in read-only use, answered with one read ``command`` then ``summary``: its result."""
+    with FakeOpenAIServer(script=[kubectl(command), FakeText(summary)]) as llm:
+        answer = kubectl_ai.ask(llm, text)
+    _asked(llm, text)
+    (result,) = _ok(answer, llm, [command])
+    assert summary in answer.output
+    return result
 
 
 def test_every_prompt_ran() -> None:
