@@ -212,8 +212,8 @@ def _values(deployment: Deployment, number: int) -> Any:
 
 def test_which_pods_read_the_app_secret(deployment: Deployment, kubectl_ai: KubectlAI) -> None:
     columns = (
-        "kubectl get pods -n todo -o custom-columns=NAME:.metadata.name,STARTED:.status.startTime,"
-        "SECRETS:.spec.containers[*].env[*].valueFrom.secretKeyRef.name"
+        "kubectl get pods -n todo -o 'custom-columns=NAME:.metadata.name,STARTED:.status.startTime,"
+        "SECRETS:.spec.containers[*].env[*].valueFrom.secretKeyRef.name'"
     )
     result = _read_only(kubectl_ai, prompt("rotate-app"), columns, "The backend and MCP pods read it.")
     rows = {row.split()[0]: row.split() for row in result["stdout"].splitlines()[1:]}
