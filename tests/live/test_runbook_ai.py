@@ -190,6 +190,10 @@ def test_rollback_to_the_chosen_revision_once_approved(deployment: Deployment, k
     text = prompt("rollback", REVISION=str(first))
     rollback = f"helm rollback todo-chatbot {first} -n todo --wait --timeout 5m"
     history = "helm history todo-chatbot -n todo"
+    # Every helm command is a write for kubectl-ai, the history too: read-only use refuses it.
+    with FakeOpenAIServer(script=[shell(history), FakeText("Here is the history.")]) as llm:
+        refused = kubectl_ai.ask(llm, text)
+    assert refused.returncode == 1 and REFUSED in refused.output and tool_results(llm) == [], refused.output
     script: list[FakeStep] = [shell(rollback), shell(history), FakeText(f"Rolled back to revision {first}.")]
     with FakeOpenAIServer(script=script) as llm:
         answer = kubectl_ai.converse(llm, text, approve=[True, True])
