@@ -52,10 +52,10 @@ def prompt(task: str, **names: str) -> str:
     return ai_tasks()[task].prompt_with(**names)
 
 
-def kubectl(command: str) -> FakeToolCalls:
-    """One call of kubectl-ai's kubectl tool, as a model makes it (it also guesses modifies_resource;
-    kubectl-ai decides by parsing the command itself)."""
-    return FakeToolCalls([("kubectl", {"command": command, "modifies_resource": "unknown"})])
+def kubectl(*commands: str) -> FakeToolCalls:
+    """One model turn calling kubectl-ai's kubectl tool once per command (a model also guesses
+    modifies_resource; kubectl-ai decides by parsing the command itself)."""
+    return FakeToolCalls([("kubectl", {"command": c, "modifies_resource": "unknown"}) for c in commands])
 
 
 def shell(command: str) -> FakeToolCalls:
@@ -70,7 +70,7 @@ def _asked(llm: FakeOpenAIServer, text: str) -> None:
 
 
 def _ok(answer: Answer, llm: FakeOpenAIServer, commands: list[str]) -> list[dict[str, Any]]:
-    """kubectl-ai ran exactly ``commands``, each succeeded, and the model's last word was shown."""
+    """kubectl-ai ran exactly ``commands``, each succeeded, and it went through the whole script."""
     assert answer.returncode == 0, answer.output
     assert answer.ran() == commands, answer.output
     results = tool_results(llm)
@@ -145,7 +145,7 @@ def test_why_a_pod_is_not_ready_reads_its_events_and_logs(
             f"kubectl logs {pod} -n todo --all-containers --tail=50",
         ]
         script: list[FakeStep] = [
-            FakeToolCalls([("kubectl", {"command": c, "modifies_resource": "no"}) for c in commands]),
+            kubectl(*commands),
             FakeText("Its readiness probe gets 503: the database is unreachable."),
         ]
         with FakeOpenAIServer(script=script) as llm:
