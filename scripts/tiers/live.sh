@@ -2,11 +2,13 @@
 # Tier 'live': scripts/up for real against the single-node cluster of `scripts/cluster` (built from
 # upstream sources), then the app through the frontend in a browser, Pod Security enforced by the
 # API server, no-op and one-service redeploys, pod kills, a failed rollout rolled back, helm test,
-# scripts/up interrupted and the cluster's parts failing under it, and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
-# cluster's binaries are not built.
+# scripts/up interrupted and the cluster's parts failing under it, the runbook's commands and its
+# kubectl-ai prompts, and scripts/down (tests/live). SKIPPED, with the command that fixes it, where the engine or the
+# cluster's binaries are not built (the kubectl-ai tests alone where kubectl-ai is not: scripts/kubectl-ai build).
 # The engine tier's file brings docker.sh, engine.sh, the cluster (kube/init.sh) and the shared start-up.
 source "$REPO_ROOT/scripts/tiers/engine.sh"
 source "$REPO_ROOT/scripts/toolchain/helm.sh"
+source "$REPO_ROOT/scripts/toolchain/kubectl-ai.sh"
 
 LIVE_POSTGRES_RECIPE="$REPO_ROOT/tests/live/standins"
 
@@ -40,6 +42,10 @@ tier_live() {
   export TODO_STANDIN_NGINX_IMAGE="$STANDIN_NGINX_IMAGE" TODO_LIVE_METRICS="$CACHE_DIR/live-metrics.json"
   # The fault tests freeze, stop and start the registry by its PID and watch its connections.
   export TODO_LIVE_REGISTRY="$REGISTRY_ADDR" TODO_LIVE_REGISTRY_DIR="$DOCKER_STATE_DIR/registry"
+  # The runbook's kubectl-ai prompts run with the built kubectl-ai; without it they are SKIPPED with the fix.
+  TODO_KUBECTL_AI="$(kubectl_ai_path)" TODO_KUBECTL_AI_MISSING="$(kubectl_ai_missing)"
+  export TODO_KUBECTL_AI TODO_KUBECTL_AI_MISSING
+  [ -z "$TODO_KUBECTL_AI_MISSING" ] || warn "the runbook's kubectl-ai tests will be skipped: $TODO_KUBECTL_AI_MISSING"
   # TODO_LIVE_PYTEST_ARGS: pytest arguments instead of all of tests/live (one module, -k, --count).
   local args=(tests/live)
   [ -z "${TODO_LIVE_PYTEST_ARGS:-}" ] || read -ra args <<<"$TODO_LIVE_PYTEST_ARGS"

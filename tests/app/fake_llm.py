@@ -2,9 +2,12 @@
 
 ``FakeOpenAIServer`` is a real HTTP server on loopback that answers ``POST /v1/chat/completions``
 from a script: each scripted step is either tool calls (``FakeToolCalls``) or a final text
-(``FakeText``). It records every request so tests can check what the agent sent (tools offered,
-tool results returned). Modes simulate trouble: ``fail_with=500`` and ``delay_seconds``.
-It is NOT an LLM; it exists only so the openai engine can be tested offline.
+(``FakeText``). A request with ``"stream": true`` gets the same answer as server-sent events of
+``chat.completion.chunk`` objects, split the way OpenAI splits them (text in pieces, each tool
+call opened with its id and name and then its arguments in fragments, ``data: [DONE]`` last).
+It records every request so tests can check what the agent sent (tools offered, tool results
+returned). Modes simulate trouble: ``fail_with=500`` and ``delay_seconds``.
+It is NOT an LLM; it exists only so the openai engine and kubectl-ai can be tested offline.
 """
 
 from __future__ import annotations
@@ -57,10 +60,11 @@ class FakeOpenAIServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, answer = server._answer(self.path, body)
-                payload = json.dumps(answer).encode()
+                stream = status == 200 and bool(body.get("stream"))
+                payload = _events(answer) if stream else json.dumps(answer).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -130,3 +134,37 @@ class FakeOpenAIServer:
             for message in request["body"].get("messages", [])
             if message.get("role") == "tool"
         ]
+
+
+def _pieces(text: str, count: int = 3) -> list[str]:
+    """``text`` cut into up to ``count`` non-empty consecutive pieces (a streamed token run)."""
+    size = max(1, -(-len(text) // count))
+    return [text[start : start + size] for start in range(0, len(text), size)] or [""]
+
+
+def _events(completion: dict[str, Any]) -> bytes:
+    """A chat completion as the SSE stream OpenAI sends for it with ``stream: true``."""
+    head = {key: completion[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    choice = completion["choices"][0]
+    message = choice["message"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return head | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant"})]
+    if message.get("content") is not None:
+        chunks += [chunk({"content": piece}) for piece in _pieces(message["content"])]
+    for index, call in enumerate(message.get("tool_calls", [])):
+        opening = {"index": index, "id": call["id"], "type": "function"}
+        chunks.append(
+            chunk(
+                {"tool_calls": [opening | {"function": {"name": call["function"]["name"], "arguments": ""}}]}
+            )
+        )
+        chunks += [
+            chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+            for piece in _pieces(call["function"]["arguments"])
+        ]
+    chunks.append(chunk({}, choice["finish_reason"]))
+    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
+    return "".join(lines).encode()

@@ -23,65 +23,25 @@ from typing import Any
 import pytest
 
 from components.names import APP_SECRET, DATABASE_SECRET, LLM_SECRET, component_name
-from tests.live.deployment import DEPLOYMENTS, Client, Deployment, helm, port_forward, start_deployment
+from tests.live.deployment import DEPLOYMENTS, Client, Deployment, port_forward
+from tests.live.runbook import (
+    RAN,
+    RUNBOOK,
+    deployment_status,
+    revision,
+    run_block,
+    runbook_blocks,
+    runbook_deployment,
+)
 from tests.support.wait import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-RUNBOOK = REPO / "docs" / "operations.md"
-BLOCK = re.compile(r"^```bash runbook:(?P<task>[a-z-]+)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 FRONTEND_PORT = 8080
-REGISTRY = "localhost:5000"
-RAN: set[str] = set()
-
-
-def runbook_blocks() -> dict[str, str]:
-    blocks: dict[str, str] = {}
-    for match in BLOCK.finditer(RUNBOOK.read_text()):
-        assert match["task"] not in blocks, f"two runbook blocks are tagged runbook:{match['task']}"
-        blocks[match["task"]] = match["body"]
-    return blocks
-
-
-def run_block(deployment: Deployment, task: str, **variables: str) -> str:
-    """Run the runbook's block for ``task`` as written; its stdout, or a failure with its output."""
-    body = runbook_blocks()[task]
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", body],
-        cwd=deployment.root,
-        env={**deployment.env, "CTX": deployment.context, "REGISTRY": REGISTRY, **variables},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    RAN.add(task)
-    assert done.returncode == 0, (
-        f"runbook:{task} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-6000:]}"
-    )
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = start_deployment(tmp_path_factory.mktemp("runbook"), {})
-    deployment.up()
-    yield deployment
-    if not deployment.down:
-        deployment.script("down")
-        deployment.down = True
-        assert "namespace/todo" not in deployment.kubectl("get", "namespaces", "-o", "name").split()
-
-
-def _deployment_status(deployment: Deployment, component: str) -> tuple[int, int]:
-    """(spec.replicas, readyReplicas) of the component's Deployment."""
-    found = deployment.json("-n", "todo", "get", "deployment", component_name(deployment.release, component))
-    return found["spec"]["replicas"], found["status"].get("readyReplicas", 0)
-
-
-def _revision(deployment: Deployment) -> int:
-    status = json.loads(helm(deployment, "status", deployment.release, "-o", "json"))
-    assert status["info"]["status"] == "deployed", status["info"]
-    return int(status["version"])
+    with runbook_deployment(tmp_path_factory.mktemp("runbook")) as deployment:
+        yield deployment
 
 
 def _secret_digests(deployment: Deployment, name: str) -> dict[str, str]:
@@ -163,13 +123,13 @@ def test_ai_kubeconfig_holds_only_the_stacks_context(deployment: Deployment, tmp
 
 def test_scale_now_then_durably(deployment: Deployment) -> None:
     run_block(deployment, "scale-now")
-    assert _deployment_status(deployment, "frontend") == (2, 2)
+    assert deployment_status(deployment, "frontend") == (2, 2)
     out = run_block(deployment, "scale")
     assert "replicas" in out, out
-    assert _deployment_status(deployment, "backend") == (2, 2)
+    assert deployment_status(deployment, "backend") == (2, 2)
     # The release upgrade set the kubectl-scaled frontend back to the stack's count, as the runbook says.
-    assert _deployment_status(deployment, "frontend")[0] == 1
-    assert _revision(deployment) == 2
+    assert deployment_status(deployment, "frontend")[0] == 1
+    assert revision(deployment) == 2
     assert _changes(deployment) == {"same"}
 
 
@@ -203,16 +163,16 @@ def test_why_a_pod_is_not_ready(deployment: Deployment) -> None:
 
 def test_rollback_with_helm_then_the_stack(deployment: Deployment) -> None:
     run_block(deployment, "rollback", REVISION="1")
-    assert _revision(deployment) == 3
-    assert _deployment_status(deployment, "backend")[0] == 1
+    assert revision(deployment) == 3
+    assert deployment_status(deployment, "backend")[0] == 1
     # Helm rolled back behind Pulumi: a preview does not see it, a refreshing one does.
     assert _changes(deployment) == {"same"}
     assert "update" in _changes(deployment, "--refresh")
     before = deployment.pods()
     out = run_block(deployment, "rollback-stack")
     assert "release-chart" in out, out
-    assert _revision(deployment) == 4
-    assert _deployment_status(deployment, "backend") == (1, 1)
+    assert revision(deployment) == 4
+    assert deployment_status(deployment, "backend") == (1, 1)
     assert deployment.pods() == before, "writing the rollback back into the stack rolled pods"
     assert _changes(deployment, "--refresh") == {"same"}
 
@@ -269,7 +229,7 @@ def test_a_plain_replace_of_the_database_password_breaks_restarts_and_the_runboo
     finally:
         deployment.pulumi("config", "set", "helmTimeoutSeconds", "300")
     assert failed.returncode != 0, (failed.stdout + failed.stderr)[-3000:]
-    _revision(deployment)  # deployed again: the atomic release rolled back
+    revision(deployment)  # deployed again: the atomic release rolled back
     assert deployment.pods()["backend"] == before["backend"], "the rollback did not keep the old pods"
     trapped = _secret_digests(deployment, "todo-chatbot-database")
     assert all(trapped[key] != database[key] for key in database)
@@ -334,8 +294,8 @@ def test_backup_then_restore_after_a_delete(deployment: Deployment) -> None:
         assert _titles(user) == ["water the plants"]
         run_block(deployment, "restore")
         deployment.wait_serving()
-        assert _deployment_status(deployment, "backend") == (1, 1)
-        assert _deployment_status(deployment, "mcp") == (1, 1)
+        assert deployment_status(deployment, "backend") == (1, 1)
+        assert deployment_status(deployment, "mcp") == (1, 1)
         assert _titles(user) == ["pay the rent", "water the plants"]
         # The account registered after the backup is gone with everything else written since.
         with pytest.raises(urllib.error.HTTPError) as refused:
